@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Builds mnkvm's default guest from the Debian packages installed on this
+# machine: the cloud kernel (uncompressed, for a fast PVH boot) and an
+# uncompressed initramfs with busybox plus the real tools Mininet scripts call.
+#
+#   guest/build-image.sh [CACHE_DIR]     (default: /var/cache/mnkvm)
+#
+# The image lands in CACHE_DIR/images/default-<key>, where <key> hashes every
+# input (this script, guest/init, kernel and package versions); `default`
+# points at the newest. An image whose key exists is not rebuilt.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${1:-${MNKVM_CACHE:-/var/cache/mnkvm}}
+images="$cache/images"
+
+die() { echo "guest/build-image.sh: $*" >&2; exit 1; }
+
+kernel=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
+[ -n "$kernel" ] || die "no Debian cloud kernel in /boot: apt-get install linux-image-cloud-amd64"
+kver=${kernel#/boot/vmlinuz-}
+moddir=/lib/modules/$kver
+
+# Tools in the guest, by the Debian package that ships them.
+bins=(/usr/bin/bash /usr/sbin/ip /usr/sbin/tc /usr/sbin/ethtool /usr/bin/iperf /usr/bin/iperf3
+      /usr/bin/sockperf /usr/bin/ping /usr/sbin/ifconfig /usr/sbin/route /usr/sbin/arp
+      /usr/sbin/dropbear /usr/bin/mnexec /usr/bin/stty)
+pkgs=(busybox-static bash iproute2 ethtool iperf iperf3 sockperf iputils-ping net-tools
+      dropbear-bin mininet coreutils "linux-image-$kver")
+modules=(virtio_pci virtio_console virtio_net virtio-rng sch_htb sch_tbf sch_netem
+         sch_ingress cls_u32 act_mirred)
+
+for b in "${bins[@]}" /bin/busybox; do
+  [ -x "$b" ] || die "$b is missing: run ./setup.sh (it installs the guest's Debian packages)"
+done
+versions=$(dpkg-query -W -f '${Package}=${Version}\n' "${pkgs[@]}" 2>/dev/null) \
+  || die "a guest package is missing (${pkgs[*]}): run ./setup.sh"
+key=$( { cat "$0" "$here/init" "$here/mnkvm-nic"; echo "$versions"; echo "${modules[*]}"; } | sha256sum | cut -c1-16)
+out="$images/default-$key"
+mkdir -p "$images"
+exec 9>"$images/.lock"
+flock 9   # two builds at once: the second waits, then finds the image built
+if [ -f "$out/manifest.json" ]; then
+  ln -sfn "default-$key" "$images/default.new" && mv -T "$images/default.new" "$images/default"
+  echo "guest image up to date: $out"
+  exit 0
+fi
+
+work=$(mktemp -d "$images/.build-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc/dropbear,root/.ssh,lib/modules,proc,sys,dev,tmp,run}
+
+copy() { # copy a file to the same path under $root, keeping symlinks resolved
+  mkdir -p "$root$(dirname "$1")"
+  cp -L "$1" "$root$1"
+}
+for b in "${bins[@]}"; do
+  copy "$b"
+  ldd "$b" | grep -o '/[^ ]*' | while read -r lib; do copy "$lib"; done
+done
+cp -r /usr/lib/tc "$root/usr/lib/" 2>/dev/null || true
+cp /bin/busybox "$root/bin/busybox"
+for applet in $(/bin/busybox --list-full); do
+  [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+done
+ln -sf /usr/bin/bash "$root/bin/bash"
+
+# Kernel modules with their dependencies, loaded in dependency order.
+: > "$root/lib/modules/load-order"
+add_module() {
+  local name=$1 path deps dep
+  path=$(grep -E "(^|/)$name\.ko(\.[a-z]+)?:" "$moddir/modules.dep" | cut -d: -f1) \
+    || die "kernel module $name not found in $moddir"
+  deps=$(grep -E "^$path:" "$moddir/modules.dep" | cut -d: -f2)
+  for dep in $deps; do add_module "$(basename "${dep%%.ko*}")"; done
+  grep -qx "$(basename "${path%%.ko*}").ko" "$root/lib/modules/load-order" && return 0
+  case "$path" in
+    *.ko) cp "$moddir/$path" "$root/lib/modules/" ;;
+    *.ko.xz) xz -dc "$moddir/$path" > "$root/lib/modules/$(basename "${path%.xz}")" ;;
+    *.ko.zst) zstd -qdc "$moddir/$path" > "$root/lib/modules/$(basename "${path%.zst}")" ;;
+    *) die "unknown module format: $path" ;;
+  esac
+  basename "${path%%.ko*}.ko" >> "$root/lib/modules/load-order"
+}
+for m in "${modules[@]}"; do add_module "$m"; done
+
+# Users, SSH keys (one lab key pair: guests are reachable only from their own namespace).
+printf 'root:x:0:0:root:/root:/bin/bash\n' > "$root/etc/passwd"
+printf 'root::0:0:99999:7:::\n' > "$root/etc/shadow"
+printf 'root:x:0:\n' > "$root/etc/group"
+printf '/bin/sh\n/bin/bash\n/usr/bin/bash\n' > "$root/etc/shells"
+printf '127.0.0.1 localhost\n' > "$root/etc/hosts"
+ssh-keygen -q -t ed25519 -N '' -C mnkvm -f "$work/id_ed25519"
+cp "$work/id_ed25519.pub" "$root/root/.ssh/authorized_keys"
+dropbearkey -t ed25519 -f "$root/etc/dropbear/dropbear_ed25519_host_key" >/dev/null 2>&1
+install -m 0755 "$here/init" "$root/init"
+install -m 0755 "$here/mnkvm-nic" "$root/usr/sbin/mnkvm-nic"
+ldconfig -r "$root"
+
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$work/initramfs.cpio"
+
+# PVH boot needs the uncompressed ELF kernel: find the LZ4 payload in the bzImage.
+offset=$(grep -obUaP '\x02\x21\x4c\x18' "$kernel" | head -n 1 | cut -d: -f1 || true)
+if [ -n "$offset" ]; then
+  tail -c "+$((offset + 1))" "$kernel" | lz4 -dc > "$work/vmlinux" 2>/dev/null || true
+fi
+if [ "$(head -c 4 "$work/vmlinux" 2>/dev/null | od -An -tx1 | tr -d ' ')" = "7f454c46" ]; then
+  kfile=vmlinux
+else
+  cp "$kernel" "$work/vmlinuz"; rm -f "$work/vmlinux"; kfile=vmlinuz
+fi
+
+cat > "$work/manifest.json" <<EOF
+{
+  "name": "default",
+  "key": "$key",
+  "kernel": "$kfile",
+  "kernelVersion": "$kver",
+  "initramfs": "initramfs.cpio",
+  "sshKey": "id_ed25519",
+  "built": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+}
+EOF
+rm -rf "$root"
+mv "$work" "$out"
+trap - EXIT
+ln -sfn "default-$key" "$images/default.new" && mv -T "$images/default.new" "$images/default"
+# Older builds of the default image are no longer referenced.
+for old in "$images"/default-*; do [ "$old" = "$out" ] || rm -rf "$old"; done
+echo "guest image built: $out ($(du -sh "$out" | cut -f1))"

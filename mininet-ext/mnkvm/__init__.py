@@ -1,0 +1,13 @@
+"""mnkvm: Mininet hosts that are KVM virtual machines.
+
+Mininet scripts run by `mnkvm run` can use the classes explicitly:
+
+    from mnkvm import KVMHost
+    net = Mininet( topo=topo, host=KVMHost, switch=LinuxBridge )
+"""
+
+from mnkvm.engine import MnkvmError
+from mnkvm.kvmhost import KVMHost
+from mnkvm.net import MnkvmNet
+
+__all__ = [ 'KVMHost', 'MnkvmError', 'MnkvmNet' ]

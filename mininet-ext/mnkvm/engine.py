@@ -1,0 +1,33 @@
+"""The TypeScript engine, as seen from Python.
+
+mnkvm's TypeScript side attaches its Engine here through the pythonia
+bridge; KVMHost and MnkvmNet call it for VM lifecycle and for the run's
+resource record. Calls block until the engine's promise settles."""
+
+import re
+
+_engine = None
+
+
+class MnkvmError( Exception ):
+    "An error the user can act on; its message says what to do."
+
+
+def attach( engine ):
+    "Called by the TypeScript bridge at start-up."
+    global _engine  # pylint: disable=global-statement
+    _engine = engine
+
+
+def call( method, *args ):
+    "Call engine.method(*args); a MnkvmError from TypeScript stays one."
+    if _engine is None:
+        raise MnkvmError( 'mnkvm is not running: start this script with '
+                          '`mnkvm run SCRIPT.py`' )
+    try:
+        return getattr( _engine, method )( *args )
+    except Exception as e:  # pythonia raises its JavaScriptError
+        found = re.search( r'MnkvmError: (.*)', str( e ) )
+        if found:
+            raise MnkvmError( found.group( 1 ) ) from None
+        raise

@@ -1,0 +1,171 @@
+"""KVMHost: a Mininet host that is a QEMU/KVM virtual machine.
+
+The VM runs behind an ordinary Mininet namespace (self.ns, a plain Node):
+Mininet's veth ends live in that namespace, and the engine wires each one
+to a virtio NIC of the VM with tc mirred redirects. Inside the guest the NIC
+carries the same name (h1-eth0), so Mininet's ifconfig/ip/tc commands,
+sent through cmd(), configure the guest. cmd(), sendCmd(), monitor() and
+waitOutput() are Mininet's own, running over the guest's virtio console
+(a real fd, as Mininet's CLI polls it); popen() runs over SSH on a
+management link private to the namespace."""
+
+import json
+import select
+import socket
+from time import time
+
+import mininet.link
+from mininet.log import debug
+from mininet.node import Host, Node
+from mininet.util import makeIntfPair, moveIntf
+
+from mnkvm import engine
+from mnkvm.engine import MnkvmError
+
+ACCELS = ( 'auto', 'kvm', 'tcg' )
+
+
+class KVMHost( Host ):
+    "A host that is a virtual machine (see module docstring)."
+
+    def __init__( self, name, mem=128, cpus=1, image='default',
+                  accel='auto', bootTimeout=120, **params ):
+        """mem: guest memory (MiB)
+           cpus: virtual CPUs
+           image: guest image name or folder (see `mnkvm image`)
+           accel: auto (KVM when /dev/kvm works, else TCG), kvm or tcg
+           bootTimeout: seconds to wait for the guest's shell"""
+        self.vmOptions = dict( mem=_number( name, 'mem', mem, 96 ),
+                               cpus=_number( name, 'cpus', cpus, 1 ),
+                               image=str( image ), accel=str( accel ) )
+        if accel not in ACCELS:
+            raise MnkvmError( '%s: accel=%s is not one of %s' %
+                              ( name, accel, '|'.join( ACCELS ) ) )
+        self.bootTimeout = _number( name, 'bootTimeout', bootTimeout, 1 )
+        self.ns, self.console, self.booted = None, None, False
+        self.ssh = None
+        Host.__init__( self, name, **params )
+
+    # Start-up: the namespace now, the guest's shell when first needed
+
+    def startShell( self, mnopts=None ):
+        "Start our namespace and, behind it, the VM, without waiting for it."
+        self.ns = Node( self.name, inNamespace=True )
+        self.pid, self.shell = self.ns.pid, self.ns.shell
+        try:
+            engine.call( 'recordShell', self.name, self.pid )
+            vm = json.loads( engine.call( 'startVm', self.name, self.pid,
+                                          json.dumps( self.vmOptions ) ) )
+            self.console = socket.socket( socket.AF_UNIX, socket.SOCK_STREAM )
+            self.console.connect( vm[ 'console' ] )
+            engine.call( 'resumeVm', self.name )
+        except BaseException:
+            self.terminate()
+            raise
+        self.ssh = vm[ 'ssh' ]
+        # From here on Mininet's shell protocol runs over the guest console
+        self.stdin = self.stdout = self.console
+        self.pollOut = select.poll()
+        self.pollOut.register( self.stdout )
+        self.outToNode[ self.stdout.fileno() ] = self
+        self.inToNode[ self.stdin.fileno() ] = self
+        self.execed, self.lastCmd, self.lastPid = False, None, None
+        self.readbuf, self.waiting = '', False
+
+    def waitBooted( self ):
+        "Wait (at most bootTimeout s) for the guest shell's first prompt."
+        if self.booted:
+            return
+        deadline = time() + self.bootTimeout
+        data = ''
+        while not data.endswith( chr( 127 ) ):
+            left = deadline - time()
+            if left <= 0 or not self.pollOut.poll( left * 1000 ):
+                raise MnkvmError( self.bootFailure(
+                    'did not reach its shell within %d s' % self.bootTimeout ) )
+            chunk = self.read( 1024 )
+            if not chunk:
+                raise MnkvmError( self.bootFailure( 'stopped while booting' ) )
+            data += chunk
+        debug( '%s: guest shell ready\n' % self.name )
+        self.booted = True
+
+    def bootFailure( self, what ):
+        "One line saying what went wrong, then the guest's last console lines."
+        lines = engine.call( 'vmDiagnostics', self.name )
+        return '%s: guest %s; last console lines:\n%s' % (
+            self.name, what, lines or '(none)' )
+
+    # Mininet's hooks
+
+    def sendCmd( self, *args, **kwargs ):
+        "Send a command to the guest shell (once it has booted)."
+        self.waitBooted()
+        Host.sendCmd( self, *args, **kwargs )
+
+    def popen( self, *args, **kwargs ):
+        "Return a local Popen of a process that runs in the guest (over SSH)."
+        self.waitBooted()
+        # ssh joins its arguments into one command line: quote each (bash's @Q)
+        ssh = ( 'exec mnexec -da "$0" ssh -F /dev/null -T -q -i %s '
+                '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null '
+                '-o BatchMode=yes -o ConnectTimeout=10 %s "${*@Q}"' %
+                ( self.ssh[ 'key' ], self.ssh[ 'target' ] ) )
+        kwargs.setdefault( 'mncmd', [ 'bash', '-c', ssh, str( self.pid ) ] )
+        return Host.popen( self, *args, **kwargs )
+
+    def addIntf( self, intf, port=None, moveIntfFn=moveIntf ):
+        "Add intf in our namespace, then give the guest a NIC wired to it."
+        Host.addIntf( self, intf, port=port, moveIntfFn=moveIntfFn )
+        mac = engine.call( 'attachNic', self.name, intf.name )
+        err = self.cmd( 'mnkvm-nic %s %s' % ( mac, intf.name ) )
+        if err.strip():
+            raise MnkvmError( '%s: %s' % ( self.name, err.strip() ) )
+
+    def delIntf( self, intf ):
+        "Forget intf, unplug its NIC and delete its veth in our namespace."
+        Host.delIntf( self, intf )
+        if self.ns and self.ns.shell:
+            self.ns.cmd( 'ip link del', intf.name )
+            engine.call( 'detachNic', self.name, intf.name )
+
+    def terminate( self ):
+        "Stop the VM, then the namespace behind it."
+        if self.ns is None:
+            return
+        engine.call( 'stopVm', self.name )
+        if self.console:
+            self.console.close()
+            self.console = None
+        self.ns.terminate()
+        self.shell = None
+
+    def cleanup( self ):
+        "Nothing of Node's pty to close: terminate() did the work."
+
+
+def _number( name, key, value, least ):
+    "An integer option, at least `least`, or a one-line error."
+    try:
+        number = int( value )
+    except ( TypeError, ValueError ):
+        number = None
+    if number is None or number < least:
+        raise MnkvmError( '%s: %s=%s must be a whole number >= %d' %
+                          ( name, key, value, least ) )
+    return number
+
+
+def nsMakeIntfPair( intf1, intf2, addr1=None, addr2=None, node1=None,
+                    node2=None, deleteIntfs=True, runCmd=None ):
+    """Mininet's makeIntfPair runs `ip link add` through node1.cmd, which for
+       a KVMHost is the guest: run it in the host's namespace instead."""
+    node1 = node1.ns if isinstance( node1, KVMHost ) else node1
+    node2 = node2.ns if isinstance( node2, KVMHost ) else node2
+    return makeIntfPair( intf1, intf2, addr1, addr2, node1, node2,
+                         deleteIntfs=deleteIntfs, runCmd=runCmd )
+
+
+# The one place mnkvm redirects Mininet at run time: Link.makeIntfPair
+# calls the name makeIntfPair in mininet.link.
+mininet.link.makeIntfPair = nsMakeIntfPair

@@ -1,0 +1,94 @@
+"""`mnkvm [mn options]`: Debian's unmodified /usr/bin/mn, with mnkvm's classes.
+
+mn is loaded as a module (it guards its main code with __name__), and its
+registries are extended here, in one place:
+- HOSTS['kvm'] = KVMHost, so `--host kvm,mem=256,cpus=2` works;
+- Mininet -> MnkvmNet and CLI -> MnkvmCLI (resource records, Ctrl-C);
+- the default switch is the Linux bridge where Open vSwitch's kernel
+  datapath is missing (it needs no controller and works on every kernel);
+- a --custom file's `links` dict, which mn drops (a missing comma in
+  MininetRunner.setCustom), is honoured;
+- mn's cleanup() (kills by name) is never called: mnkvm cleans up by record.
+"""
+
+import importlib.machinery
+import importlib.util
+import os
+import signal
+import sys
+import traceback
+
+from mininet.log import debug, error, info
+
+from mnkvm.engine import MnkvmError
+from mnkvm.kvmhost import KVMHost
+from mnkvm.net import MnkvmCLI, MnkvmNet
+
+MN = '/usr/bin/mn'
+
+
+class Terminated( BaseException ):
+    "SIGTERM: leave the build or the CLI at once; mnkvm removes the network."
+
+
+def _terminated( _signum, _frame ):
+    raise Terminated()
+
+
+def ovsKernelDatapath():
+    "Is Open vSwitch's kernel datapath usable here?"
+    return os.path.isdir( '/sys/module/openvswitch' )
+
+
+def loadMn():
+    "Load /usr/bin/mn as a module with mnkvm's registrations."
+    loader = importlib.machinery.SourceFileLoader( 'mnkvm_mn', MN )
+    spec = importlib.util.spec_from_loader( 'mnkvm_mn', loader )
+    mn = importlib.util.module_from_spec( spec )
+    loader.exec_module( mn )
+    mn.HOSTS[ 'kvm' ] = KVMHost
+    mn.Mininet = MnkvmNet
+    mn.CLI = MnkvmCLI
+    mn.cleanup = _noCleanup
+    if not ovsKernelDatapath():
+        mn.SWITCHDEF = 'lxbr'
+
+    class Runner( mn.MininetRunner ):
+        "mn's runner, honouring a --custom file's links."
+        def setCustom( self, name, value ):
+            if name == 'links':
+                mn.LINKS.update( value )
+            else:
+                mn.MininetRunner.setCustom( self, name, value )
+
+    return Runner
+
+
+def _noCleanup():
+    error( '*** mnkvm never runs mn -c: use `mnkvm -c`\n' )
+
+
+def main( argv ):
+    "Run mn with argv; returns the exit code. The caller removes leftovers."
+    sys.argv = [ 'mnkvm' ] + list( argv )
+    signal.signal( signal.SIGTERM, _terminated )
+    try:
+        runner = loadMn()
+        runner()
+        return 0
+    except SystemExit as e:
+        return e.code if isinstance( e.code, int ) else ( 0 if e.code is None
+                                                          else 1 )
+    except KeyboardInterrupt:
+        info( '\n*** Interrupted\n' )
+        return 130
+    except Terminated:
+        info( '\n*** Terminated\n' )
+        return 143
+    except MnkvmError as e:
+        error( 'mnkvm: %s\n' % e )
+        return 1
+    except Exception as e:  # pylint: disable=broad-except
+        error( 'mnkvm: %s: %s\n' % ( type( e ).__name__, e ) )
+        debug( traceback.format_exc() )
+        return 1

@@ -1,0 +1,68 @@
+"""MnkvmNet: Mininet that records what it creates.
+
+Every node shell, bridge and root-namespace interface is recorded with the
+engine as soon as it exists, so that mnkvm can remove a network after an
+error, a signal or a SIGKILL (`mnkvm -c`) by pid and by name, without
+Mininet's cleanup(), which kills every process that matches `mininet:`."""
+
+from mininet.cli import CLI
+from mininet.log import output
+from mininet.net import Mininet
+from mininet.node import Node, OVSSwitch
+from mininet.nodelib import LinuxBridge
+
+from mnkvm import engine
+from mnkvm.kvmhost import KVMHost
+
+
+class MnkvmNet( Mininet ):
+    "Mininet, with every resource recorded (see module docstring)."
+
+    def addHost( self, name, cls=None, **params ):
+        host = Mininet.addHost( self, name, cls=cls, **params )
+        self.record( host )
+        return host
+
+    def addSwitch( self, name, cls=None, **params ):
+        switch = Mininet.addSwitch( self, name, cls=cls, **params )
+        self.record( switch )
+        return switch
+
+    def addController( self, name='c0', controller=None, **params ):
+        controller = Mininet.addController( self, name, controller, **params )
+        self.record( controller )
+        return controller
+
+    def addLink( self, node1, node2, port1=None, port2=None, cls=None,
+                 **params ):
+        link = Mininet.addLink( self, node1, node2, port1, port2, cls,
+                                **params )
+        for intf in ( link.intf1, link.intf2 ):
+            if not intf.node.inNamespace:
+                engine.call( 'recordIntf', intf.name )
+        return link
+
+    @staticmethod
+    def record( node ):
+        "Record node's shell (KVM hosts record their own) and its bridge."
+        if not isinstance( node, Node ) or isinstance( node, KVMHost ):
+            return
+        engine.call( 'recordShell', node.name, node.pid )
+        if isinstance( node, LinuxBridge ):
+            engine.call( 'recordBridge', node.name )
+        elif isinstance( node, OVSSwitch ):
+            engine.call( 'recordOvsBridge', node.name )
+
+
+class MnkvmCLI( CLI ):
+    """Mininet's CLI. Ctrl-C while a command runs interrupts it, as in mn;
+       Ctrl-C at an idle prompt leaves the CLI, so the network stops."""
+
+    def cmdloop( self, intro=None ):
+        try:
+            return CLI.cmdloop( self, intro )
+        except KeyboardInterrupt:
+            if any( node.waiting for node in self.mn.values() ):
+                raise
+            output( '\n' )
+            return None

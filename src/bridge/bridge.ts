@@ -1,0 +1,68 @@
+// The bridge: one pythonia session running Debian's Python and Mininet,
+// with mininet-ext on its path and the engine attached, so that Mininet
+// (in Python) can call the engine (in TypeScript) and vice versa.
+import type { ChildProcess } from 'node:child_process';
+import type { Engine } from '../engine/engine.js';
+import { MININET_EXT } from '../engine/paths.js';
+
+/** A Python object seen through pythonia: every attribute is awaitable and callable. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type PyObject = any;
+
+interface Pythonia {
+  python: ((module: string) => Promise<PyObject>) & { exit(): void };
+  com: { proc: ChildProcess };
+}
+
+export class PythonBridge {
+  private constructor(private readonly pythonia: Pythonia, private readonly exited: Promise<number>) {}
+
+  /** Start Python (Debian's, which sees the mininet package) and attach the engine. */
+  static async open(engine: Engine): Promise<PythonBridge> {
+    // pythonia spawns $PYTHON_BIN when it is first imported.
+    process.env.PYTHON_BIN ??= '/usr/bin/python3';
+    // pythonia is CommonJS: its module.exports is the default export.
+    const pythonia = (await import('pythonia')).default as unknown as Pythonia;
+    const proc = pythonia.com.proc;
+    const exited = new Promise<number>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
+    const bridge = new PythonBridge(pythonia, exited);
+    if (proc.pid !== undefined) engine.recordProcess('python', proc.pid);
+    const sys = await bridge.module('sys');
+    await sys.path.insert(0, MININET_EXT);
+    const mnkvmEngine = await bridge.module('mnkvm.engine');
+    await mnkvmEngine.attach(engine);
+    return bridge;
+  }
+
+  get pid(): number | undefined {
+    return this.pythonia.com.proc.pid;
+  }
+
+  module(name: string): Promise<PyObject> {
+    return this.pythonia.python(name);
+  }
+
+  /**
+   * Call fn in Python with no time limit (fn calls a method with a trailing $, e.g. main$(args, t)) (a build or Mininet's CLI can take
+   * as long as it takes); if Python dies meanwhile, resolve with its exit code.
+   */
+  async call<T>(fn: (timeout: { $timeout: number }) => Promise<T>): Promise<T | { pythonExited: number }> {
+    const died = this.exited.then((code) => ({ pythonExited: code }));
+    return Promise.race([fn({ $timeout: Infinity }), died]);
+  }
+
+  /** Tell Python to leave what it is doing (it raises Terminated). */
+  terminate(): void {
+    this.pythonia.com.proc.kill('SIGTERM');
+  }
+
+  /** End the Python session and wait (at most 2 s) for the process to exit. */
+  async close(): Promise<void> {
+    try {
+      this.pythonia.python.exit();
+    } catch {
+      // Python is already gone.
+    }
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000))]);
+  }
+}

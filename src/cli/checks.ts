@@ -1,0 +1,48 @@
+// What mnkvm checks before it builds anything, each failure one line that says what to do.
+import { MnkvmError } from '../engine/errors.js';
+import { loadImage } from '../engine/image.js';
+import { onPath } from '../engine/proc.js';
+import { QEMU } from '../engine/qemu.js';
+
+/** Options of `--host kvm,...` (KVMHost's keyword arguments). */
+export const KVM_OPTIONS = ['mem', 'cpus', 'image', 'accel', 'bootTimeout'] as const;
+/** Host options Mininet itself takes (Host.config and Node). */
+const HOST_OPTIONS = ['ip', 'mac', 'defaultRoute', 'lo', 'privateDirs', 'inNamespace'];
+
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new MnkvmError('mnkvm must run as root (Mininet needs network namespaces): try `sudo mnkvm ...`');
+  }
+}
+
+/** The value of `--host` in mn-style argv, if any. */
+export function hostOption(argv: string[]): string | undefined {
+  let value: string | undefined;
+  argv.forEach((arg, i) => {
+    if (arg === '--host') value = argv[i + 1];
+    else if (arg.startsWith('--host=')) value = arg.slice('--host='.length);
+  });
+  return value;
+}
+
+/** Check `--host kvm[,key=value...]` and what KVM hosts need (QEMU, the guest image). */
+export function checkKvmHost(spec: string): void {
+  const [, ...params] = spec.split(',');
+  let image = 'default';
+  for (const param of params) {
+    const [key, value] = param.split('=', 2);
+    if (value === undefined) continue;   // positional arguments are Mininet's business
+    if (!(KVM_OPTIONS as readonly string[]).includes(key) && !HOST_OPTIONS.includes(key)) {
+      throw new MnkvmError(`unknown --host kvm option '${key}': use ${KVM_OPTIONS.join(', ')} (e.g. --host kvm,mem=256,cpus=2)`);
+    }
+    if ((key === 'mem' || key === 'cpus' || key === 'bootTimeout') && !/^[1-9]\d*$/.test(value)) {
+      throw new MnkvmError(`--host kvm,${key}=${value}: ${key} must be a positive whole number`);
+    }
+    if (key === 'accel' && !['auto', 'kvm', 'tcg'].includes(value)) {
+      throw new MnkvmError(`--host kvm,accel=${value}: accel must be auto, kvm or tcg`);
+    }
+    if (key === 'image') image = value;
+  }
+  if (!onPath(QEMU)) throw new MnkvmError(`${QEMU} not found: install it with ./setup.sh (Debian package qemu-system-x86)`);
+  loadImage(image);
+}

@@ -1,0 +1,14 @@
+// `mnkvm -c`: remove what earlier runs left, from their resource records.
+// Unlike `mn -c` it kills nothing by name: only recorded (pid, start time) pairs.
+import { describe, RunRecord } from '../engine/records.js';
+
+export async function clean(log: (line: string) => void): Promise<number> {
+  log('*** Removing what earlier mnkvm runs left');
+  const orphans = RunRecord.orphans();
+  for (const run of orphans) {
+    const removed = describe(await run.sweep());
+    log(`*** ${run.dir}: ${removed || 'nothing left to remove'}`);
+  }
+  log(`*** Cleanup complete (${orphans.length} run${orphans.length === 1 ? '' : 's'})`);
+  return 0;
+}

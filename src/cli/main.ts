@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+// mnkvm: Mininet with KVM virtual machines as hosts.
+//   mnkvm [mn options]        a network, exactly as mn builds it (see mnkvm --help)
+//   mnkvm -c                  remove what earlier runs left
+//   mnkvm image build         build the default guest image
+//   mnkvm bench startup ...   benchmarks
+import { spawnSync } from 'node:child_process';
+import { Command } from 'commander';
+import { MnkvmError } from '../engine/errors.js';
+import { GUEST_BUILD } from '../engine/paths.js';
+import { benchCommand } from '../bench/command.js';
+import { requireRoot } from './checks.js';
+import { clean } from './clean.js';
+import { runMn } from './mn.js';
+
+const HELP = `mnkvm: Mininet with KVM virtual machines as hosts
+
+Usage: mnkvm [mn options]       build and run a network like mn; --host kvm makes hosts VMs
+       mnkvm -c                 remove VMs, namespaces and bridges that earlier runs left
+       mnkvm image build        build the default guest image (Debian kernel + busybox initramfs)
+       mnkvm bench startup      benchmark start-up time and memory (mnkvm bench --help)
+
+KVM host options: --host kvm[,mem=MiB][,cpus=N][,accel=auto|kvm|tcg][,image=NAME][,bootTimeout=S]
+
+mn's options:
+`;
+
+function subcommands(): Command {
+  const program = new Command('mnkvm').exitOverride();
+  const image = program.command('image').description('guest images');
+  image.command('build').description('build the default guest image (only when its inputs changed)')
+    .action(() => {
+      requireRoot();
+      const r = spawnSync('bash', [GUEST_BUILD], { stdio: 'inherit' });
+      process.exitCode = r.status ?? 1;
+    });
+  program.addCommand(benchCommand());
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'image' || argv[0] === 'bench') {
+    await subcommands().parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  }
+  if (argv.includes('-c') || argv.includes('--clean')) {
+    requireRoot();
+    return clean((l) => process.stdout.write(l + '\n'));
+  }
+  if (argv.includes('-h') || argv.includes('--help')) process.stdout.write(HELP);
+  return runMn(argv);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof MnkvmError) {
+      process.stderr.write(`mnkvm: ${e.message}\n${e.details.map((l) => `  ${l}\n`).join('')}`);
+    } else if (e && typeof e === 'object' && 'code' in e && String(e.code).startsWith('commander.')) {
+      // commander has printed its message already
+    } else {
+      process.stderr.write(`mnkvm: ${e instanceof Error ? e.stack : String(e)}\n`);
+    }
+    process.exit(1);
+  },
+);

@@ -1,0 +1,131 @@
+// The engine: VM lifecycle for the Python side (KVMHost calls these methods
+// through the bridge, synchronously from Python's point of view) and the
+// run's resource record. Arguments and results are plain strings and numbers.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { MnkvmError } from './errors.js';
+import { loadImage, type GuestImage } from './image.js';
+import { processId } from './proc.js';
+import { MGMT, QemuVm, type AccelChoice } from './qemu.js';
+import { RunRecord, type SweepReport } from './records.js';
+
+export interface KvmHostOptions { mem: number; cpus: number; image: string; accel: AccelChoice }
+
+export class Engine {
+  readonly record: RunRecord;
+  private readonly vms = new Map<string, QemuVm>();
+  private readonly images = new Map<string, GuestImage>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private warned = new Set<string>();
+
+  constructor(record = RunRecord.create(), private readonly warnSink = (l: string) => process.stderr.write(l + '\n')) {
+    this.record = record;
+  }
+
+  /** Print a warning once per run. */
+  warn(line: string): void {
+    if (this.warned.has(line)) return;
+    this.warned.add(line);
+    this.warnSink(line);
+  }
+
+  image(name: string): GuestImage {
+    let image = this.images.get(name);
+    if (!image) this.images.set(name, (image = loadImage(name)));
+    return image;
+  }
+
+  // ---- called from Python (mininet-ext/mnkvm) ----
+
+  /** Start the VM of host `name` paused inside the namespace of nsPid; returns its console socket path. */
+  startVm(name: string, nsPid: number, optionsJson: string): Promise<string> {
+    return this.track(async () => {
+      if (this.vms.has(name)) throw new MnkvmError(`a KVM host named ${name} already exists`);
+      const opts = JSON.parse(optionsJson) as KvmHostOptions;
+      if (opts.accel === 'tcg' || !existsSync('/dev/kvm')) {
+        this.warn('*** mnkvm: guests run under TCG emulation (no /dev/kvm or accel=tcg): timings are emulated');
+      }
+      const vm = await QemuVm.start({ ...opts, name, nsPid, dir: join(this.record.dir, 'vm', name), image: this.image(opts.image) },
+        this.record, (l) => this.warn(l));
+      this.vms.set(name, vm);
+      return JSON.stringify({
+        console: vm.consolePath, accel: vm.accel,
+        ssh: { key: vm.spec.image.sshKey, target: `root@${MGMT.guest}` },
+      });
+    });
+  }
+
+  resumeVm(name: string): Promise<void> {
+    return this.track(() => this.vm(name).resume());
+  }
+
+  /** Hot-plug a NIC for interface intf of host name; returns the guest NIC's MAC. */
+  attachNic(name: string, intf: string): Promise<string> {
+    return this.track(() => this.vm(name).attachNic(intf));
+  }
+
+  detachNic(name: string, intf: string): Promise<void> {
+    return this.track(() => this.vm(name).detachNic(intf));
+  }
+
+  stopVm(name: string): Promise<void> {
+    return this.track(async () => {
+      const vm = this.vms.get(name);
+      if (!vm) return;
+      this.vms.delete(name);
+      await vm.stop();
+    });
+  }
+
+  /** Why a guest is not answering: its last console lines, and whether QEMU is still running. */
+  vmDiagnostics(name: string): string {
+    const vm = this.vms.get(name);
+    if (!vm) return '';
+    return [...vm.diagnostics(), ...(vm.alive() ? [] : ['(QEMU has exited)'])].join('\n');
+  }
+
+  /** Record a Mininet node's shell (its process group holds everything it started). */
+  recordShell(name: string, pid: number): void {
+    this.record.add({ kind: 'shell', name, proc: processId(pid) });
+  }
+
+  recordProcess(name: string, pid: number): void {
+    this.record.add({ kind: 'process', name, proc: processId(pid) });
+  }
+
+  recordIntf(name: string): void {
+    this.record.add({ kind: 'intf', name });
+  }
+
+  recordBridge(name: string): void {
+    this.record.add({ kind: 'bridge', name });
+  }
+
+  recordOvsBridge(name: string): void {
+    this.record.add({ kind: 'ovsbr', name });
+  }
+
+  // ---- called from TypeScript ----
+
+  /** Wait (bounded) for operations still under way, then remove whatever the run left. */
+  async shutdown(): Promise<SweepReport> {
+    const pending = [...this.inflight];
+    await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, 20_000))]);
+    this.vms.clear();
+    return this.record.sweep();
+  }
+
+  private vm(name: string): QemuVm {
+    const vm = this.vms.get(name);
+    if (!vm) throw new MnkvmError(`no KVM host named ${name}`);
+    return vm;
+  }
+
+  private track<T>(op: () => Promise<T>): Promise<T> {
+    const p = op();
+    this.inflight.add(p);
+    const done = () => this.inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+}

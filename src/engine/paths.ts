@@ -1,0 +1,12 @@
+// Where mnkvm keeps state. Runtime state lives in /run (gone at reboot);
+// built images live in the cache.
+import { join } from 'node:path';
+
+export const RUN_ROOT = process.env.MNKVM_RUN_DIR ?? '/run/mnkvm';
+export const CACHE_ROOT = process.env.MNKVM_CACHE ?? '/var/cache/mnkvm';
+export const IMAGES_DIR = join(CACHE_ROOT, 'images');
+
+/** The project's root folder (this file is dist/src/engine/paths.js once compiled). */
+export const PROJECT_ROOT = new URL('../../../', import.meta.url).pathname;
+export const MININET_EXT = join(PROJECT_ROOT, 'mininet-ext');
+export const GUEST_BUILD = join(PROJECT_ROOT, 'guest', 'build-image.sh');

@@ -1,0 +1,219 @@
+// QemuDriver: one QEMU process per KVM host, started inside the host's
+// network namespace and driven over QMP. NICs are hot-plugged into
+// pre-created PCIe root ports and wired to the namespace's veth with tc
+// mirred redirects both ways (the Kata Containers model).
+import { spawn } from 'node:child_process';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { MnkvmError } from './errors.js';
+import type { GuestImage } from './image.js';
+import { isAlive, killIfSame, nsBatch, processId, runOk, waitGone, type ProcessId } from './proc.js';
+import { QmpClient } from './qmp.js';
+import type { RunRecord } from './records.js';
+
+export const QEMU = process.env.MNKVM_QEMU ?? 'qemu-system-x86_64';
+export type Accel = 'kvm' | 'tcg';
+export type AccelChoice = Accel | 'auto';
+
+export interface VmOptions {
+  mem: number;          // MiB
+  cpus: number;
+  accel: AccelChoice;
+}
+
+export interface VmSpec extends VmOptions {
+  name: string;
+  nsPid: number;        // the pid whose network namespace the VM lives in
+  dir: string;          // runtime folder: sockets, logs
+  image: GuestImage;
+}
+
+/** Root ports for hot-plugged NICs: this many links per KVM host. */
+export const MAX_NICS = 8;
+/** The management link (SSH for popen) is private to each namespace, so every VM uses the same addresses. */
+export const MGMT = { mac: '52:54:00:00:00:01', host: '169.254.0.1', guest: '169.254.0.2', prefix: 30 };
+
+let kvmFailure: string | null = null;
+
+/** KVM is used when /dev/kvm can be opened and has not failed to start a guest in this process. */
+export function kvmAvailable(): boolean {
+  if (kvmFailure) return false;
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let macCounter = 0x100;
+/** Data NICs get unique, locally administered MACs (52:54:01:xx:xx:xx). */
+function nextMac(): string {
+  const n = macCounter++;
+  return ['52', '54', '01', (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]
+    .map((b) => (typeof b === 'string' ? b : b.toString(16).padStart(2, '0'))).join(':');
+}
+
+class LaunchError extends Error {}
+
+export class QemuVm {
+  readonly consolePath: string;
+  private readonly nics = new Map<string, number>();   // intf name -> root port
+  private constructor(
+    readonly spec: VmSpec, readonly accel: Accel, readonly proc: ProcessId, private readonly qmp: QmpClient,
+  ) {
+    this.consolePath = join(spec.dir, 'console.sock');
+  }
+
+  /**
+   * Start QEMU paused (the caller connects the console, then resume()s).
+   * With accel=auto a KVM start failure falls back to TCG, with one warning.
+   */
+  static async start(spec: VmSpec, record: RunRecord, warn: (line: string) => void): Promise<QemuVm> {
+    if (spec.accel === 'kvm' && !kvmAvailable()) {
+      throw new MnkvmError(`${spec.name}: accel=kvm but /dev/kvm is not usable here: use accel=tcg or accel=auto`);
+    }
+    const accel: Accel = spec.accel === 'tcg' || !kvmAvailable() ? 'tcg' : 'kvm';
+    try {
+      return await QemuVm.launch(spec, accel, record);
+    } catch (e) {
+      if (!(e instanceof LaunchError) || accel === 'tcg' || spec.accel === 'kvm') throw e;
+      kvmFailure = e.message;
+      warn(`*** mnkvm: KVM failed to start a guest (${e.message}): falling back to TCG emulation`);
+      return QemuVm.launch(spec, 'tcg', record);
+    }
+  }
+
+  private static async launch(spec: VmSpec, accel: Accel, record: RunRecord): Promise<QemuVm> {
+    rmSync(spec.dir, { recursive: true, force: true });
+    mkdirSync(spec.dir, { recursive: true });
+    const logPath = join(spec.dir, 'qemu.log');
+    const log = openSync(logPath, 'w');
+    // nsenter execs QEMU (no fork for a network namespace), so child.pid is QEMU's pid.
+    // detached: its own process group, out of reach of the terminal's Ctrl-C.
+    const child = spawn('nsenter', ['-t', String(spec.nsPid), '-n', '--', QEMU, ...qemuArgs(spec, accel)],
+      { detached: true, stdio: ['ignore', log, log] });
+    closeSync(log);
+    child.unref();
+    const failure = () => {
+      const text = existsSync(logPath) ? readFileSync(logPath, 'utf8').trim().split('\n').filter(Boolean) : [];
+      return new LaunchError(text.at(-1) ?? 'QEMU exited at start');
+    };
+    if (child.pid === undefined) throw new MnkvmError(`${QEMU} could not be started: run ./setup.sh`);
+    let proc: ProcessId;
+    try {
+      proc = processId(child.pid);
+    } catch {
+      throw failure();
+    }
+    record.add({ kind: 'vm', name: spec.name, proc });
+    const qmpPath = join(spec.dir, 'qmp.sock');
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(qmpPath)) {
+      if (!isAlive(proc)) throw failure();
+      if (Date.now() > deadline) throw new MnkvmError(`${spec.name}: QEMU did not open its QMP socket within 15 s`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    let qmp: QmpClient;
+    try {
+      qmp = await QmpClient.open(qmpPath);
+    } catch {
+      await waitGone(proc, 1000);
+      throw failure();
+    }
+    // The namespace side of the management link; IPv6 off so that no
+    // namespace-side interface ever sends traffic of its own.
+    await runOk('nsenter', ['-t', String(spec.nsPid), '-n', 'sh', '-c',
+      'sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 && ' +
+      `ip addr add ${MGMT.host}/${MGMT.prefix} dev mnkvm0 && ip link set mnkvm0 up`]);
+    return new QemuVm(spec, accel, proc, qmp);
+  }
+
+  /** Let the guest run (it was started paused so that no console output is lost). */
+  async resume(): Promise<void> {
+    await this.qmp.execute('cont');
+  }
+
+  /** Hot-plug a virtio NIC and wire it to the namespace interface intf; returns the guest NIC's MAC. */
+  async attachNic(intf: string): Promise<string> {
+    const used = new Set(this.nics.values());
+    let port = 1;
+    while (used.has(port)) port++;
+    if (port > MAX_NICS) {
+      throw new MnkvmError(`${this.spec.name}: no free PCIe slot for ${intf}: a KVM host has at most ${MAX_NICS} links`);
+    }
+    const mac = nextMac();
+    const tap = `tap${port}`;
+    await this.qmp.execute('netdev_add', {
+      type: 'tap', id: `net-${intf}`, ifname: tap, script: 'no', downscript: 'no',
+      ...(this.accel === 'kvm' && existsSync('/dev/vhost-net') ? { vhost: true } : {}),
+    });
+    await this.qmp.execute('device_add', { driver: 'virtio-net-pci', id: `nic-${intf}`, netdev: `net-${intf}`, mac, bus: `rp${port}` });
+    this.nics.set(intf, port);
+    const wire = (from: string, to: string) => [
+      `qdisc add dev ${from} ingress`,
+      `filter add dev ${from} parent ffff: protocol all u32 match u32 0 0 action mirred egress redirect dev ${to}`,
+    ];
+    await nsBatch(this.spec.nsPid, 'ip', [`link set ${tap} up`, `link set ${intf} up`]);
+    await nsBatch(this.spec.nsPid, 'tc', [...wire(intf, tap), ...wire(tap, intf)]);
+    return mac;
+  }
+
+  /** Unplug the NIC of intf (the guest releases it in the background). */
+  async detachNic(intf: string): Promise<void> {
+    if (!this.nics.has(intf)) return;
+    this.nics.delete(intf);
+    await this.qmp.execute('device_del', { id: `nic-${intf}` }).catch(() => undefined);
+    await this.qmp.execute('netdev_del', { id: `net-${intf}` }).catch(() => undefined);
+  }
+
+  /** Stop QEMU: quit over QMP, SIGKILL if it lingers. */
+  async stop(): Promise<void> {
+    await Promise.race([this.qmp.execute('quit').catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
+    this.qmp.close();
+    if (!(await waitGone(this.proc, 2000))) {
+      killIfSame(this.proc, 'SIGKILL', true);
+      await waitGone(this.proc, 2000);
+    }
+    rmSync(this.spec.dir, { recursive: true, force: true });
+  }
+
+  /** The last lines the guest and QEMU printed, for error messages. */
+  diagnostics(lines = 10): string[] {
+    const read = (f: string) => (existsSync(f) ? readFileSync(join(f), 'utf8') : '');
+    const text = read(join(this.spec.dir, 'serial.log')) + read(join(this.spec.dir, 'qemu.log'));
+    return text.replace(/\r/g, '').split('\n').filter((l) => l.trim()).slice(-lines);
+  }
+
+  alive(): boolean {
+    return isAlive(this.proc);
+  }
+}
+
+/** The QEMU command line of a KVM host. */
+export function qemuArgs(spec: VmSpec, accel: Accel): string[] {
+  const { dir, image } = spec;
+  const append = [
+    'console=ttyS0', 'quiet', 'panic=-1', 'mitigations=off', 'random.trust_cpu=on',
+    `mnkvm.name=${spec.name}`, `mnkvm.mgmt=${MGMT.guest}/${MGMT.prefix}`,
+  ];
+  const rootPorts = Array.from({ length: MAX_NICS }, (_, i) =>
+    ['-device', `pcie-root-port,id=rp${i + 1},bus=pcie.0,chassis=${i + 1},addr=${(0x10 + i).toString(16)}.0`]).flat();
+  return [
+    '-name', `${spec.name},process=mnkvm:${spec.name}`,
+    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-S',
+    '-machine', `q35,accel=${accel}`, '-cpu', accel === 'kvm' ? 'host' : 'max',
+    '-m', String(spec.mem), '-smp', String(spec.cpus),
+    '-kernel', image.kernel, '-initrd', image.initramfs, '-append', append.join(' '),
+    '-serial', `file:${join(dir, 'serial.log')}`,
+    '-device', 'virtio-serial-pci,id=vser0',
+    '-chardev', `socket,id=con0,path=${join(dir, 'console.sock')},server=on,wait=off`,
+    '-device', 'virtconsole,chardev=con0,bus=vser0.0',
+    '-netdev', 'tap,id=mgmt,ifname=mnkvm0,script=no,downscript=no',
+    '-device', `virtio-net-pci,netdev=mgmt,mac=${MGMT.mac}`,
+    '-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0',
+    ...rootPorts,
+    '-qmp', `unix:${join(dir, 'qmp.sock')},server=on,wait=off`,
+    '-pidfile', join(dir, 'qemu.pid'),
+  ];
+}

@@ -6,6 +6,7 @@ Mininet scripts run by `mnkvm run` can use the classes explicitly:
     net = Mininet( topo=topo, host=KVMHost, switch=LinuxBridge )
 """
 
+import mnkvm.compat  # noqa: F401 (a run-time fix, see its docstring)
 from mnkvm.engine import MnkvmError
 from mnkvm.kvmhost import KVMHost
 from mnkvm.net import MnkvmNet

@@ -10,6 +10,7 @@ waitOutput() are Mininet's own, running over the guest's virtio console
 management link private to the namespace."""
 
 import json
+import re
 import select
 import socket
 from time import time
@@ -23,6 +24,8 @@ from mnkvm import engine
 from mnkvm.engine import MnkvmError
 
 ACCELS = ( 'auto', 'kvm', 'tcg' )
+# A background job's notice, possibly cut short: '[1] 1234\r\n'
+JOBNOTICE = re.compile( r'(^|\n)\[\d+\] \d+(\r\n?)?$' )
 
 
 class KVMHost( Host ):
@@ -97,6 +100,16 @@ class KVMHost( Host ):
             self.name, what, lines or '(none)' )
 
     # Mininet's hooks
+
+    def read( self, size=1024 ):
+        """Node.read; but a background job's '[1] 1234' notice is read
+           together with the pid marker after it, as monitor() expects
+           (a pty delivers them at once, the virtio console in pieces)."""
+        data = Host.read( self, size )
+        while ( JOBNOTICE.search( data ) and chr( 1 ) not in data and
+                chr( 127 ) not in data and self.pollOut.poll( 1000 ) ):
+            data += Host.read( self, size )
+        return data
 
     def sendCmd( self, *args, **kwargs ):
         "Send a command to the guest shell (once it has booted)."

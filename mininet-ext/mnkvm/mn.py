@@ -92,3 +92,5 @@ def main( argv ):
         error( 'mnkvm: %s: %s\n' % ( type( e ).__name__, e ) )
         debug( traceback.format_exc() )
         return 1
+    finally:
+        signal.signal( signal.SIGTERM, signal.SIG_DFL )

@@ -3,20 +3,24 @@
 //   mnkvm [mn options]        a network, exactly as mn builds it (see mnkvm --help)
 //   mnkvm -c                  remove what earlier runs left
 //   mnkvm image build         build the default guest image
+//   mnkvm run SCRIPT.py       a Mininet script, with KVMHost available
 //   mnkvm bench startup ...   benchmarks
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { MnkvmError } from '../engine/errors.js';
 import { GUEST_BUILD } from '../engine/paths.js';
 import { benchCommand } from '../bench/command.js';
-import { requireRoot } from './checks.js';
 import { clean } from './clean.js';
-import { runMn } from './mn.js';
+import { checkKvmHost, hostOption, requireRoot } from './checks.js';
+import { runInPython } from './session.js';
 
 const HELP = `mnkvm: Mininet with KVM virtual machines as hosts
 
 Usage: mnkvm [mn options]       build and run a network like mn; --host kvm makes hosts VMs
        mnkvm -c                 remove VMs, namespaces and bridges that earlier runs left
+       mnkvm run SCRIPT.py [-- ARGS]  run a Mininet script (from mnkvm import KVMHost)
        mnkvm image build        build the default guest image (Debian kernel + busybox initramfs)
        mnkvm bench startup      benchmark start-up time and memory (mnkvm bench --help)
 
@@ -35,11 +39,19 @@ function subcommands(): Command {
       process.exitCode = r.status ?? 1;
     });
   program.addCommand(benchCommand());
+  program.command('run').description('run a Mininet Python script with KVM hosts available')
+    .argument('<script>', 'the script (Python, as for python3)')
+    .argument('[args...]', 'its arguments (after --)')
+    .action(async (script: string, args: string[]) => {
+      requireRoot();
+      if (!existsSync(script)) throw new MnkvmError(`script ${script} not found`);
+      process.exitCode = await runInPython('mnkvm.script', [resolve(script), args]);
+    });
   return program;
 }
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'image' || argv[0] === 'bench') {
+  if (argv[0] === 'image' || argv[0] === 'bench' || argv[0] === 'run') {
     await subcommands().parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   }
@@ -47,8 +59,15 @@ async function main(argv: string[]): Promise<number> {
     requireRoot();
     return clean((l) => process.stdout.write(l + '\n'));
   }
-  if (argv.includes('-h') || argv.includes('--help')) process.stdout.write(HELP);
-  return runMn(argv);
+  const wantsHelp = argv.some((a) => a === '-h' || a === '--help' || a === '--version');
+  if (wantsHelp) {
+    if (argv.includes('-h') || argv.includes('--help')) process.stdout.write(HELP);
+  } else {
+    requireRoot();
+    const host = hostOption(argv);
+    if (host?.split(',')[0] === 'kvm') checkKvmHost(host);
+  }
+  return runInPython('mnkvm.mn', [argv]);
 }
 
 main(process.argv.slice(2)).then(

@@ -11,6 +11,15 @@ import { RunRecord, type SweepReport } from './records.js';
 
 export interface KvmHostOptions { mem: number; cpus: number; image: string; accel: AccelChoice }
 
+/** accel=auto means MNKVM_ACCEL when set (auto, kvm or tcg), else KVM when it works. */
+function defaultAccel(): AccelChoice {
+  const env = process.env.MNKVM_ACCEL ?? 'auto';
+  if (env !== 'auto' && env !== 'kvm' && env !== 'tcg') {
+    throw new MnkvmError(`MNKVM_ACCEL=${env}: use auto, kvm or tcg`);
+  }
+  return env;
+}
+
 export class Engine {
   readonly record: RunRecord;
   private readonly vms = new Map<string, QemuVm>();
@@ -42,6 +51,7 @@ export class Engine {
     return this.track(async () => {
       if (this.vms.has(name)) throw new MnkvmError(`a KVM host named ${name} already exists`);
       const opts = JSON.parse(optionsJson) as KvmHostOptions;
+      if (opts.accel === 'auto') opts.accel = defaultAccel();
       if (opts.accel === 'tcg' || !existsSync('/dev/kvm')) {
         this.warn('*** mnkvm: guests run under TCG emulation (no /dev/kvm or accel=tcg): timings are emulated');
       }

@@ -1,22 +1,14 @@
-// `mnkvm [mn options]`: mn, run in the bridged Python with KVM hosts registered.
+// A mnkvm session: the engine, the bridged Python running one entry point
+// (mn, or a user's script), and, whatever happens (an error, Ctrl-C,
+// SIGTERM, Python dying), a sweep of the run's resource record at the end.
 import { PythonBridge } from '../bridge/bridge.js';
 import { Engine } from '../engine/engine.js';
 import { describe } from '../engine/records.js';
-import { checkKvmHost, hostOption, requireRoot } from './checks.js';
 
 const log = (line: string) => process.stderr.write(line + '\n');
 
-/**
- * Run mn with argv. Whatever happens (an error, Ctrl-C, SIGTERM, Python dying),
- * the run's resource record is swept before this returns.
- */
-export async function runMn(argv: string[]): Promise<number> {
-  const wantsHelp = argv.some((a) => a === '-h' || a === '--help' || a === '--version');
-  if (!wantsHelp) {
-    requireRoot();
-    const host = hostOption(argv);
-    if (host?.split(',')[0] === 'kvm') checkKvmHost(host);
-  }
+/** Call `module.main(...args)` in Python; returns its exit code. */
+export async function runInPython(module: 'mnkvm.mn' | 'mnkvm.script', args: unknown[]): Promise<number> {
   const engine = new Engine();
   let bridge: PythonBridge | undefined;
   // Ctrl-C reaches Python too (same process group): Mininet decides what it
@@ -29,8 +21,8 @@ export async function runMn(argv: string[]): Promise<number> {
   let code = 1;
   try {
     bridge = await PythonBridge.open(engine);
-    const mn = await bridge.module('mnkvm.mn');
-    const result = await bridge.call((t) => mn.main$(argv, t) as Promise<number>);
+    const entry = await bridge.module(module);
+    const result = await bridge.call((t) => entry.main$(...args, t) as Promise<number>);
     code = typeof result === 'number' ? result : result.pythonExited;
   } finally {
     await bridge?.close();

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Sets up mnkvm on Debian 12, as root. Idempotent: run it again at any time.
+#   Debian packages -> npm dependencies -> TypeScript build -> guest image -> /usr/local/bin/mnkvm
+set -euo pipefail
+cd "$(dirname "$0")"
+say() { printf '*** setup: %s\n' "$*"; }
+[ "$(id -u)" = 0 ] || { echo "setup.sh must run as root (it installs Debian packages): try sudo ./setup.sh" >&2; exit 1; }
+
+packages=(
+  mininet bridge-utils iproute2 iputils-ping net-tools ethtool iperf iperf3 inetutils-telnet
+  qemu-system-x86 linux-image-cloud-amd64 busybox-static dropbear-bin openssh-client sockperf
+  cpio lz4 xz-utils zstd util-linux procps
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+[ "$node_major" -ge 20 ] || { echo "mnkvm needs Node.js 20 or newer (found $(node --version))" >&2; exit 1; }
+
+say "npm dependencies"
+npm ci --no-audit --no-fund --loglevel=error
+say "TypeScript build"
+npx tsc -p .
+chmod +x dist/src/cli/main.js
+ln -sfn "$PWD/dist/src/cli/main.js" /usr/local/bin/mnkvm
+
+say "guest image"
+bash guest/build-image.sh
+say "done: try  mnkvm --topo single,2 --host kvm --test pingall"

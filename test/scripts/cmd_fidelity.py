@@ -1,0 +1,38 @@
+"""cmd() fidelity on a KVM host next to a namespace host: prints one JSON
+object of results for the mocha test to check."""
+import json
+from mininet.net import Mininet
+from mininet.nodelib import LinuxBridge
+from mininet.topo import SingleSwitchTopo
+from mininet.node import Host
+from mnkvm import KVMHost
+
+net = Mininet( topo=SingleSwitchTopo( 2 ), host=KVMHost, switch=LinuxBridge,
+               controller=None )
+net.start()
+h1, h2 = net.get( 'h1', 'h2' )
+r = {}
+r[ 'multiline' ] = h1.cmd( 'printf "a\\nb\\nc\\n"' )
+r[ 'quoting' ] = h1.cmd( "echo 'it'\"'\"'s' \"$((6*7))\" '$HOME' \\\\" )
+big = h1.cmd( 'head -c 1000000 /dev/zero | tr "\\0" x' )
+r[ 'bigLen' ] = len( big )
+r[ 'bigAllX' ] = set( big ) <= { 'x' }
+r[ 'exitCode' ] = h1.cmd( 'false; echo $?' )
+h1.sendCmd( 'sleep 0.5; echo done' )
+r[ 'waiting' ] = h1.waiting
+r[ 'sendCmdOutput' ] = h1.waitOutput()
+r[ 'bgEcho' ] = h1.cmd( 'sleep 30 &' )
+r[ 'bgPid' ] = h1.lastPid
+r[ 'bgAlive' ] = h1.cmd( 'kill -0 %d && echo alive' % r[ 'bgPid' ] )
+h1.cmd( 'kill %d' % r[ 'bgPid' ] )
+r[ 'hostname' ] = h1.cmd( 'hostname' )
+r[ 'ifname' ] = h1.cmd( 'ls /sys/class/net' )
+r[ 'ip' ] = h1.IP()
+r[ 'ipInGuest' ] = h1.cmd( 'ip -4 -o addr show dev h1-eth0' )
+r[ 'ping' ] = h1.cmd( 'ping -c1 -W2', h2.IP() )
+p = h1.popen( [ 'sh', '-c', 'echo out; echo err >&2; exit 3' ] )
+out, err = p.communicate()
+r[ 'popen' ] = [ out.decode(), err.decode(), p.returncode ]
+r[ 'pexec' ] = list( h1.pexec( 'echo', 'a b' ) )
+print( 'RESULT ' + json.dumps( r ) )
+net.stop()

@@ -46,7 +46,7 @@ class KVMHost( Host ):
                               ( name, accel, '|'.join( ACCELS ) ) )
         self.bootTimeout = _number( name, 'bootTimeout', bootTimeout, 1 )
         self.ns, self.console, self.booted = None, None, False
-        self.ssh = None
+        self.ssh, self.vmPid = None, None
         Host.__init__( self, name, **params )
 
     # Start-up: the namespace now, the guest's shell when first needed
@@ -65,7 +65,7 @@ class KVMHost( Host ):
         except BaseException:
             self.terminate()
             raise
-        self.ssh = vm[ 'ssh' ]
+        self.ssh, self.vmPid = vm[ 'ssh' ], vm[ 'pid' ]
         # From here on Mininet's shell protocol runs over the guest console
         self.stdin = self.stdout = self.console
         self.pollOut = select.poll()
@@ -83,7 +83,7 @@ class KVMHost( Host ):
         data = ''
         while not data.endswith( chr( 127 ) ):
             left = deadline - time()
-            if left <= 0 or not self.pollOut.poll( left * 1000 ):
+            if left <= 0 or not self.readable( left ):
                 raise MnkvmError( self.bootFailure(
                     'did not reach its shell within %d s' % self.bootTimeout ) )
             chunk = self.read( 1024 )
@@ -92,6 +92,11 @@ class KVMHost( Host ):
             data += chunk
         debug( '%s: guest shell ready\n' % self.name )
         self.booted = True
+
+    def readable( self, timeout ):
+        """Is console output waiting (within timeout s)? (Mininet's pollOut
+           also reports POLLOUT, so its poll() never times out.)"""
+        return select.select( [ self.console ], [], [], timeout )[ 0 ]
 
     def bootFailure( self, what ):
         "One line saying what went wrong, then the guest's last console lines."
@@ -107,7 +112,7 @@ class KVMHost( Host ):
            (a pty delivers them at once, the virtio console in pieces)."""
         data = Host.read( self, size )
         while ( JOBNOTICE.search( data ) and chr( 1 ) not in data and
-                chr( 127 ) not in data and self.pollOut.poll( 1000 ) ):
+                chr( 127 ) not in data and self.readable( 1 ) ):
             data += Host.read( self, size )
         return data
 
@@ -169,10 +174,15 @@ def _number( name, key, value, least ):
     return number
 
 
-def nsMakeIntfPair( intf1, intf2, addr1=None, addr2=None, node1=None,
-                    node2=None, deleteIntfs=True, runCmd=None ):
-    """Mininet's makeIntfPair runs `ip link add` through node1.cmd, which for
-       a KVMHost is the guest: run it in the host's namespace instead."""
+def recordedMakeIntfPair( intf1, intf2, addr1=None, addr2=None, node1=None,
+                          node2=None, deleteIntfs=True, runCmd=None ):
+    """Mininet's makeIntfPair, with two changes: the ends that will live in
+       the root namespace are recorded before they exist (so that mnkvm can
+       remove them whatever happens next), and a KVMHost's end is made in its
+       namespace, not by node.cmd (which for a KVMHost is the guest)."""
+    for intf, node in ( ( intf1, node1 ), ( intf2, node2 ) ):
+        if node is None or not node.inNamespace:
+            engine.call( 'recordIntf', intf )
     node1 = node1.ns if isinstance( node1, KVMHost ) else node1
     node2 = node2.ns if isinstance( node2, KVMHost ) else node2
     return makeIntfPair( intf1, intf2, addr1, addr2, node1, node2,
@@ -181,4 +191,4 @@ def nsMakeIntfPair( intf1, intf2, addr1=None, addr2=None, node1=None,
 
 # The one place mnkvm redirects Mininet at run time: Link.makeIntfPair
 # calls the name makeIntfPair in mininet.link.
-mininet.link.makeIntfPair = nsMakeIntfPair
+mininet.link.makeIntfPair = recordedMakeIntfPair

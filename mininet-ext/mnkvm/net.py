@@ -1,7 +1,7 @@
 """MnkvmNet: Mininet that records what it creates.
 
-Every node shell, bridge and root-namespace interface is recorded with the
-engine as soon as it exists, so that mnkvm can remove a network after an
+Every node shell and bridge is recorded with the engine as soon as it
+exists (root-namespace interfaces are recorded by recordedMakeIntfPair), so that mnkvm can remove a network after an
 error, a signal or a SIGKILL (`mnkvm -c`) by pid and by name, without
 Mininet's cleanup(), which kills every process that matches `mininet:`."""
 
@@ -32,15 +32,6 @@ class MnkvmNet( Mininet ):
         controller = Mininet.addController( self, name, controller, **params )
         self.record( controller )
         return controller
-
-    def addLink( self, node1, node2, port1=None, port2=None, cls=None,
-                 **params ):
-        link = Mininet.addLink( self, node1, node2, port1, port2, cls,
-                                **params )
-        for intf in ( link.intf1, link.intf2 ):
-            if not intf.node.inNamespace:
-                engine.call( 'recordIntf', intf.name )
-        return link
 
     @staticmethod
     def record( node ):

@@ -1,6 +1,50 @@
-// `mnkvm bench ...`: benchmarks (figures as JSON plus a report).
+// `mnkvm bench startup`: start-up time and memory, namespace hosts vs KVM hosts, in one run.
 import { Command } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { requireRoot } from '../cli/checks.js';
+import { callPython } from '../cli/session.js';
+import { MnkvmError } from '../engine/errors.js';
+import { defaultAccel, fingerprint } from './fingerprint.js';
+
+export interface StartupResult {
+  kind: 'namespace' | 'kvm'; hosts: number; readySeconds: number; perHostSeconds: number; stopSeconds: number;
+  newMemoryKiB: number; newMemoryPerHostKiB: number; rssPerHostKiB: number; pingDroppedPercent: number;
+}
+
+function sizes(value: string): number[] {
+  const list = value.split(',').map(Number);
+  if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new MnkvmError(`--hosts ${value}: give host counts like 2,10`);
+  return list;
+}
+
+export function table(results: StartupResult[]): string {
+  const head = '| kind | hosts | ready (s) | per host (s) | stop (s) | new memory / host (MiB) | RSS / host (MiB) | pingall dropped |';
+  const rows = results.map((r) => `| ${r.kind} | ${r.hosts} | ${r.readySeconds.toFixed(2)} | ${r.perHostSeconds.toFixed(3)} | ` +
+    `${r.stopSeconds.toFixed(2)} | ${(r.newMemoryPerHostKiB / 1024).toFixed(1)} | ${(r.rssPerHostKiB / 1024).toFixed(1)} | ${r.pingDroppedPercent}% |`);
+  return [head, head.replace(/[^|]+/g, (c) => '-'.repeat(c.length)), ...rows].join('\n');
+}
 
 export function benchCommand(): Command {
-  return new Command('bench').description('benchmarks');
+  const bench = new Command('bench').description('benchmarks: figures as JSON plus a Markdown table');
+  bench.command('startup')
+    .description('time to pingall-ready and memory per host, namespace hosts vs KVM hosts (topology single,N)')
+    .option('--hosts <list>', 'host counts, comma separated', '2,10')
+    .option('--json', 'print the results as JSON')
+    .option('--out <dir>', 'also write startup.json and startup.md there')
+    .action(async (opts: { hosts: string; json?: boolean; out?: string }) => {
+      requireRoot();
+      const result = await callPython<string>('mnkvm.bench', [JSON.stringify({ kinds: ['namespace', 'kvm'], sizes: sizes(opts.hosts) })]);
+      if (typeof result !== 'string') throw new MnkvmError(`the benchmark's Python process died (exit ${result.pythonExited})`);
+      const report = { benchmark: 'startup', environment: fingerprint(defaultAccel()), results: JSON.parse(result) as StartupResult[] };
+      const md = `# mnkvm bench startup\n\nAccelerator: ${report.environment.accel}` +
+        `${report.environment.accel === 'tcg' ? ' (TCG emulation: timings are emulated)' : ''}\n\n${table(report.results)}\n`;
+      if (opts.out) {
+        mkdirSync(opts.out, { recursive: true });
+        writeFileSync(join(opts.out, 'startup.json'), JSON.stringify(report, null, 2) + '\n');
+        writeFileSync(join(opts.out, 'startup.md'), md);
+      }
+      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : md);
+    });
+  return bench;
 }

@@ -59,7 +59,7 @@ export class Engine {
         this.record, (l) => this.warn(l));
       this.vms.set(name, vm);
       return JSON.stringify({
-        console: vm.consolePath, accel: vm.accel,
+        console: vm.consolePath, accel: vm.accel, pid: vm.proc.pid,
         ssh: { key: vm.spec.image.sshKey, target: `root@${MGMT.guest}` },
       });
     });

@@ -1,0 +1,76 @@
+"""The start-up benchmark's measurements, taken where the network lives.
+
+For each kind of host (namespace: Mininet's Host; kvm: KVMHost) and size N:
+time from start to pingall-ready (every host answers cmd() and the network
+is started), memory (RSS of each host's processes, and new memory taken from
+the machine: the fall of MemAvailable), pingAll's loss, and shutdown time."""
+
+import json
+from time import time
+
+from mininet.log import setLogLevel
+from mininet.node import Host
+from mininet.nodelib import LinuxBridge
+from mininet.topo import SingleSwitchTopo
+
+from mnkvm.kvmhost import KVMHost
+from mnkvm.net import MnkvmNet
+
+KINDS = { 'namespace': Host, 'kvm': KVMHost }
+
+
+def memAvailableKiB():
+    "MemAvailable from /proc/meminfo."
+    with open( '/proc/meminfo' ) as f:
+        for line in f:
+            if line.startswith( 'MemAvailable:' ):
+                return int( line.split()[ 1 ] )
+    return 0
+
+
+def rssKiB( pid ):
+    "VmRSS of a process, 0 if it is gone."
+    try:
+        with open( '/proc/%d/status' % pid ) as f:
+            for line in f:
+                if line.startswith( 'VmRSS:' ):
+                    return int( line.split()[ 1 ] )
+    except OSError:
+        pass
+    return 0
+
+
+def hostPids( host ):
+    "The processes that make up a host: its shell, and its VM if any."
+    return [ host.pid ] + ( [ host.vmPid ] if isinstance( host, KVMHost )
+                            else [] )
+
+
+def startup( kind, n ):
+    "One measurement of `single,n` with hosts of kind; returns a dict."
+    before = memAvailableKiB()
+    start = time()
+    net = MnkvmNet( topo=SingleSwitchTopo( n ), host=KINDS[ kind ],
+                    switch=LinuxBridge, controller=None )
+    net.start()
+    for host in net.hosts:
+        host.cmd( 'true' )
+    ready = time() - start
+    newMem = before - memAvailableKiB()
+    rss = [ sum( rssKiB( p ) for p in hostPids( h ) ) for h in net.hosts ]
+    dropped = net.pingAll()
+    start = time()
+    net.stop()
+    return dict( kind=kind, hosts=n, readySeconds=ready,
+                 perHostSeconds=ready / n, stopSeconds=time() - start,
+                 newMemoryKiB=newMem, newMemoryPerHostKiB=newMem / n,
+                 rssPerHostKiB=sum( rss ) / n, pingDroppedPercent=dropped )
+
+
+def main( specJson ):
+    "Run the measurements of spec {kinds, sizes}; returns them as JSON."
+    spec = json.loads( specJson )
+    setLogLevel( 'warning' )
+    results = [ startup( kind, n ) for n in spec[ 'sizes' ]
+                for kind in spec[ 'kinds' ] ]
+    return json.dumps( results )

@@ -1,0 +1,60 @@
+// Nothing is left behind: after normal exit, an error, Ctrl-C, SIGTERM,
+// and SIGKILL followed by `mnkvm -c`.
+import { expect } from 'chai';
+import { leftovers, Mnkvm, mnkvm } from './helpers.js';
+
+describe('clean-up', function () {
+  afterEach(() => expect(leftovers()).to.deep.equal([]));
+
+  it('removes everything after an error during the build (a guest that never boots)', async () => {
+    const r = await mnkvm(['--topo', 'single,2', '--host', 'kvm,bootTimeout=1', '--test', 'pingall']);
+    expect(r.code).to.equal(1);
+    expect(r.err).to.match(/mnkvm: h\d: guest did not reach its shell within 1 s; last console lines:/);
+    expect(r.err).to.match(/\*\*\* mnkvm: removed 2 VMs/);
+  });
+
+  it('removes everything on Ctrl-C during the build', async () => {
+    const run = new Mnkvm(['--topo', 'linear,3', '--host', 'kvm', '--test', 'pingall']);
+    await run.waitFor(/\*\*\* Adding links:/);
+    run.signal('SIGINT');
+    const r = await run.done;
+    expect(r.code).to.equal(130);
+    expect(r.out + r.err).to.match(/Interrupted/);
+  });
+
+  it('stops the network on Ctrl-C at an idle CLI prompt', async () => {
+    const run = new Mnkvm(['--topo', 'single,2', '--host', 'kvm']);
+    await run.waitFor(/mininet> $/, { stdoutOnly: true });
+    run.send('h1 sleep 60\n');
+    await new Promise((r) => setTimeout(r, 1500));
+    run.signal('SIGINT');            // interrupts the command, as in mn
+    await run.waitFor(/Interrupt/);
+    run.out = '';
+    await run.waitFor(/mininet> $/, { stdoutOnly: true });
+    run.signal('SIGINT');            // at the idle prompt: leave the CLI
+    const r = await run.done;
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out + r.err).to.match(/\*\*\* Stopping 2 hosts/);
+  });
+
+  it('removes everything on SIGTERM', async () => {
+    const run = new Mnkvm(['--topo', 'single,2', '--host', 'kvm']);
+    await run.waitFor(/mininet> $/, { stdoutOnly: true });
+    run.signal('SIGTERM', false);
+    const r = await run.done;
+    expect(r.code).to.equal(143);
+    expect(r.err).to.match(/\*\*\* mnkvm: removed 2 VMs, .*1 bridge/);
+  });
+
+  it('mnkvm -c removes what a SIGKILLed run left', async () => {
+    const run = new Mnkvm(['--topo', 'single,2', '--host', 'kvm']);
+    await run.waitFor(/mininet> $/, { stdoutOnly: true });
+    run.signal('SIGKILL');
+    await run.done;
+    expect(leftovers().join('\n')).to.match(/process \d+ mnkvm:h1/);
+    const c = await mnkvm(['-c']);
+    expect(c.code).to.equal(0);
+    expect(c.out).to.match(/removed|: 2 VMs/);
+    expect(c.out).to.match(/2 VMs, 3 shells, (2|3) interfaces?, 1 bridge|2 VMs/);
+  });
+});

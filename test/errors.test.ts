@@ -1,0 +1,59 @@
+// Every input a user can get wrong: one clear line, a non-zero exit, nothing leaked.
+import { expect } from 'chai';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { leftovers, mnkvm, TEST_ENV } from './helpers.js';
+
+function oneLine(text: string): string {
+  const lines = text.split('\n').filter((l) => l.trim() && !l.startsWith('*** mnkvm: guests run under TCG'));
+  expect(lines, text).to.have.length(1);
+  return lines[0];
+}
+
+describe('bad input', function () {
+  afterEach(() => expect(leftovers()).to.deep.equal([]));
+
+  it('guest image missing: names the command that builds it', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'mnkvm-empty-'));
+    const r = await mnkvm(['--topo', 'single,2', '--host', 'kvm'], { env: { ...TEST_ENV, MNKVM_CACHE: cache } });
+    expect(r.code).to.equal(1);
+    expect(oneLine(r.err)).to.match(/^mnkvm: guest image 'default' is missing .*build it with `mnkvm image build`$/);
+  });
+
+  it('unknown --host kvm option', async () => {
+    const r = await mnkvm(['--host', 'kvm,memory=256']);
+    expect(r.code).to.equal(1);
+    expect(oneLine(r.err)).to.match(/^mnkvm: unknown --host kvm option 'memory': use mem, cpus, image, accel, bootTimeout/);
+  });
+
+  it('bad --host kvm value', async () => {
+    const r = await mnkvm(['--host', 'kvm,mem=lots']);
+    expect(r.code).to.equal(1);
+    expect(oneLine(r.err)).to.match(/^mnkvm: --host kvm,mem=lots: mem must be a positive whole number$/);
+  });
+
+  it('unknown --host type', async () => {
+    const r = await mnkvm(['--host', 'vm', '--test', 'none']);
+    expect(r.code).to.equal(1);
+    expect(oneLine(r.err)).to.match(/^mnkvm: Exception: error: vm is unknown - please specify one of/);
+  });
+
+  it('unknown --topo', async () => {
+    const r = await mnkvm(['--topo', 'ring,3', '--host', 'kvm', '--test', 'none']);
+    expect(r.code).to.equal(1);
+    expect(oneLine(r.err)).to.match(/^mnkvm: Exception: Invalid topo name ring/);
+  });
+
+  it('not root', async () => {
+    const r = await mnkvm(['--topo', 'single,2', '--host', 'kvm'], { uid: 65534 });
+    expect(r.code).to.equal(1);
+    expect(oneLine(r.err)).to.match(/^mnkvm: mnkvm must run as root .*try `sudo mnkvm/);
+  });
+
+  it('QEMU missing', async () => {
+    const r = await mnkvm(['--topo', 'single,2', '--host', 'kvm'], { env: { ...TEST_ENV, MNKVM_QEMU: 'qemu-system-nowhere' } });
+    expect(r.code).to.equal(1);
+    expect(oneLine(r.err)).to.match(/^mnkvm: qemu-system-nowhere not found: install it with \.\/setup\.sh/);
+  });
+});

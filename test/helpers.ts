@@ -1,0 +1,87 @@
+// Test helpers: run the real mnkvm command (as a user would), bounded in
+// time, in its own process group so that tests can signal it like a terminal.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../src/engine/paths.js';
+
+export const CLI = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
+export const SCRIPTS = join(PROJECT_ROOT, 'test', 'scripts');
+
+/** Guests run under TCG in tests unless MNKVM_ACCEL says otherwise: same results on every machine. */
+export const TEST_ENV = { ...process.env, MNKVM_ACCEL: process.env.MNKVM_ACCEL ?? 'tcg' };
+
+export interface Result { code: number | null; signal: NodeJS.Signals | null; out: string; err: string }
+
+export class Mnkvm {
+  readonly child: ChildProcess;
+  out = '';
+  err = '';
+  readonly done: Promise<Result>;
+  private timer: NodeJS.Timeout;
+
+  constructor(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number } = {}) {
+    this.child = spawn(process.execPath, [CLI, ...args], {
+      detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? TEST_ENV, uid: opts.uid, gid: opts.uid,
+    });
+    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => { this.out += d; });
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.err += d; });
+    const timeoutMs = opts.timeoutMs ?? 240_000;
+    this.timer = setTimeout(() => this.signal('SIGKILL'), timeoutMs);
+    this.done = new Promise((resolve) => this.child.once('close', (code, signal) => {
+      clearTimeout(this.timer);
+      resolve({ code, signal, out: this.out, err: this.err });
+    }));
+  }
+
+  /** Signal the whole process group, as a terminal's Ctrl-C does. */
+  signal(sig: NodeJS.Signals, group = true): void {
+    try {
+      process.kill(group ? -this.child.pid! : this.child.pid!, sig);
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Wait until stdout+stderr (or stdout alone) match re (bounded). */
+  async waitFor(re: RegExp, { timeoutMs = 180_000, stdoutOnly = false } = {}): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!re.test(stdoutOnly ? this.out : this.out + this.err)) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${re}; output so far:\n${this.out}\n${this.err}`);
+      if (this.child.exitCode !== null) throw new Error(`mnkvm exited waiting for ${re}:\n${this.out}\n${this.err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  send(text: string): void {
+    this.child.stdin!.write(text);
+  }
+}
+
+export function mnkvm(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number } = {}): Promise<Result> {
+  const run = new Mnkvm(args, opts);
+  run.child.stdin!.end();
+  return run.done;
+}
+
+/** Everything a run may leave behind; [] when the machine is clean. */
+export function leftovers(): string[] {
+  const found: string[] = [];
+  const runDir = process.env.MNKVM_RUN_DIR ?? '/run/mnkvm';
+  if (existsSync(runDir)) found.push(...readdirSync(runDir).filter((d) => d.startsWith('run-')).map((d) => `record ${d}`));
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+      // A zombie holds nothing but its pid (this machine's init may not reap orphans).
+      if (/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) continue;
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (comm.startsWith('mnkvm:') || /bash .*-is mininet:/.test(cmdline)) found.push(`process ${pid} ${comm} ${cmdline.trim()}`);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  for (const intf of readdirSync('/sys/class/net')) {
+    if (/^(h|s)\d+(-eth\d+)?$/.test(intf)) found.push(`interface ${intf}`);
+  }
+  return found;
+}

@@ -1,10 +1,10 @@
 // Nothing is left behind: after normal exit, an error, Ctrl-C, SIGTERM,
 // and SIGKILL followed by `mnkvm -c`.
 import { expect } from 'chai';
-import { leftovers, Mnkvm, mnkvm } from './helpers.js';
+import { expectClean, leftovers, Mnkvm, mnkvm } from './helpers.js';
 
 describe('clean-up', function () {
-  afterEach(() => expect(leftovers()).to.deep.equal([]));
+  afterEach(expectClean);
 
   it('removes everything after an error during the build (a guest that never boots)', async () => {
     const r = await mnkvm(['--topo', 'single,2', '--host', 'kvm,bootTimeout=1', '--test', 'pingall']);

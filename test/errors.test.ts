@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { leftovers, mnkvm, TEST_ENV } from './helpers.js';
+import { expectClean, leftovers, mnkvm, TEST_ENV } from './helpers.js';
 
 function oneLine(text: string): string {
   const lines = text.split('\n').filter((l) => l.trim() && !l.startsWith('*** mnkvm: guests run under TCG'));
@@ -12,7 +12,7 @@ function oneLine(text: string): string {
 }
 
 describe('bad input', function () {
-  afterEach(() => expect(leftovers()).to.deep.equal([]));
+  afterEach(expectClean);
 
   it('guest image missing: names the command that builds it', async () => {
     const cache = mkdtempSync(join(tmpdir(), 'mnkvm-empty-'));

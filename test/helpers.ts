@@ -64,6 +64,21 @@ export function mnkvm(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs
   return run.done;
 }
 
+/**
+ * Assert that nothing is left (the kernel frees a dead namespace's veths a
+ * moment later, so look again for up to 3 s); on failure, clean up with
+ * `mnkvm -c` so that the next test starts clean.
+ */
+export async function expectClean(): Promise<void> {
+  let left = leftovers();
+  for (let i = 0; i < 30 && left.length; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    left = leftovers();
+  }
+  if (left.length) await mnkvm(['-c']);
+  if (left.length) throw new Error(`left behind:\n${left.join('\n')}`);
+}
+
 /** Everything a run may leave behind; [] when the machine is clean. */
 export function leftovers(): string[] {
   const found: string[] = [];

@@ -1,7 +1,7 @@
 // KVMHost's Mininet API, exercised by Mininet scripts run with `mnkvm run`.
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { leftovers, mnkvm, SCRIPTS } from './helpers.js';
+import { expectClean, leftovers, mnkvm, SCRIPTS } from './helpers.js';
 
 async function script(name: string, ...args: string[]): Promise<string> {
   const r = await mnkvm(['run', join(SCRIPTS, name), ...args]);
@@ -16,7 +16,7 @@ function line(out: string, tag: string): string {
 }
 
 describe('KVMHost', function () {
-  afterEach(() => expect(leftovers()).to.deep.equal([]));
+  afterEach(expectClean);
 
   it('keeps cmd(), sendCmd()/waitOutput(), background jobs, popen() and pexec() faithful', async () => {
     const r = JSON.parse(line(await script('cmd_fidelity.py'), 'RESULT')) as Record<string, unknown>;

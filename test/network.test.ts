@@ -1,9 +1,9 @@
 // KVM hosts end to end through the mnkvm command: mn's options, tests and CLI.
 import { expect } from 'chai';
-import { leftovers, Mnkvm, mnkvm } from './helpers.js';
+import { expectClean, leftovers, Mnkvm, mnkvm } from './helpers.js';
 
 describe('mnkvm networks with KVM hosts', function () {
-  afterEach(() => expect(leftovers()).to.deep.equal([]));
+  afterEach(expectClean);
 
   it('runs single,2 with KVM hosts and pingall drops nothing', async () => {
     const r = await mnkvm(['--topo', 'single,2', '--host', 'kvm', '--test', 'pingall']);

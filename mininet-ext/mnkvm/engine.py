@@ -5,6 +5,7 @@ bridge; KVMHost and MnkvmNet call it for VM lifecycle and for the run's
 resource record. Calls block until the engine's promise settles."""
 
 import re
+import signal
 
 _engine = None
 
@@ -20,10 +21,14 @@ def attach( engine ):
 
 
 def call( method, *args ):
-    "Call engine.method(*args); a MnkvmError from TypeScript stays one."
+    """Call engine.method(*args); a MnkvmError from TypeScript stays one.
+       Ctrl-C and SIGTERM wait until the call returns: a call cut short
+       would leave its answer in the bridge for whoever reads next."""
     if _engine is None:
         raise MnkvmError( 'mnkvm is not running: start this script with '
                           '`mnkvm run SCRIPT.py`' )
+    mask = signal.pthread_sigmask( signal.SIG_BLOCK,
+                                   { signal.SIGINT, signal.SIGTERM } )
     try:
         return getattr( _engine, method )( *args )
     except Exception as e:  # pythonia raises its JavaScriptError
@@ -31,3 +36,5 @@ def call( method, *args ):
         if found:
             raise MnkvmError( found.group( 1 ) ) from None
         raise
+    finally:
+        signal.pthread_sigmask( signal.SIG_SETMASK, mask )

@@ -24,6 +24,8 @@ export class PythonBridge {
     // pythonia is CommonJS: its module.exports is the default export.
     const pythonia = (await import('pythonia')).default as unknown as Pythonia;
     const proc = pythonia.com.proc;
+    // An engine call can finish after Python died (Ctrl-C mid-call): its answer has nowhere to go.
+    proc.on('error', () => undefined);
     const exited = new Promise<number>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
     const bridge = new PythonBridge(pythonia, exited);
     if (proc.pid !== undefined) engine.recordProcess('python', proc.pid);

@@ -26,6 +26,8 @@ export async function callPython<T>(module: string, args: unknown[]): Promise<T 
     const entry = await bridge.module(module);
     return await bridge.call((t) => entry.main$(...args, t) as Promise<T>);
   } finally {
+    // Let engine calls under way answer Python before the bridge closes.
+    await engine.settle();
     await bridge?.close();
     const removed = describe(await engine.shutdown());
     if (removed) log(`*** mnkvm: removed ${removed}`);

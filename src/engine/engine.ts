@@ -117,10 +117,15 @@ export class Engine {
 
   // ---- called from TypeScript ----
 
-  /** Wait (bounded) for operations still under way, then remove whatever the run left. */
-  async shutdown(): Promise<SweepReport> {
+  /** Wait (at most 20 s) for operations still under way, e.g. after Python was interrupted mid-call. */
+  async settle(): Promise<void> {
     const pending = [...this.inflight];
     await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, 20_000))]);
+  }
+
+  /** Settle, then remove whatever the run left. */
+  async shutdown(): Promise<SweepReport> {
+    await this.settle();
     this.vms.clear();
     return this.record.sweep();
   }

@@ -27,10 +27,9 @@ describe('clean-up', function () {
     await run.waitFor(/mininet> $/, { stdoutOnly: true });
     run.send('h1 sleep 60\n');
     await new Promise((r) => setTimeout(r, 1500));
-    run.signal('SIGINT');            // interrupts the command, as in mn
-    await run.waitFor(/Interrupt/);
     run.out = '';
-    await run.waitFor(/mininet> $/, { stdoutOnly: true });
+    run.signal('SIGINT');            // interrupts the command (sleep 60), as in mn
+    await run.waitFor(/mininet> $/, { stdoutOnly: true, timeoutMs: 30_000 });
     run.signal('SIGINT');            // at the idle prompt: leave the CLI
     const r = await run.done;
     expect(r.code, r.err).to.equal(0);

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectClean, leftovers, mnkvm, TEST_ENV } from './helpers.js';
+import { expectClean, mnkvm, TEST_ENV } from './helpers.js';
 
 function oneLine(text: string): string {
   const lines = text.split('\n').filter((l) => l.trim() && !l.startsWith('*** mnkvm: guests run under TCG'));

@@ -14,6 +14,8 @@ export const TEST_ENV = { ...process.env, MNKVM_ACCEL: process.env.MNKVM_ACCEL ?
 export interface Result { code: number | null; signal: NodeJS.Signals | null; out: string; err: string }
 
 export class Mnkvm {
+  /** Runs not yet finished: a failed test's run is stopped before the next test. */
+  static readonly live = new Set<Mnkvm>();
   readonly child: ChildProcess;
   out = '';
   err = '';
@@ -28,7 +30,9 @@ export class Mnkvm {
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.err += d; });
     const timeoutMs = opts.timeoutMs ?? 240_000;
     this.timer = setTimeout(() => this.signal('SIGKILL'), timeoutMs);
+    Mnkvm.live.add(this);
     this.done = new Promise((resolve) => this.child.once('close', (code, signal) => {
+      Mnkvm.live.delete(this);
       clearTimeout(this.timer);
       resolve({ code, signal, out: this.out, err: this.err });
     }));
@@ -70,6 +74,12 @@ export function mnkvm(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs
  * `mnkvm -c` so that the next test starts clean.
  */
 export async function expectClean(): Promise<void> {
+  for (const run of Mnkvm.live) {
+    run.signal('SIGTERM', false);
+    const stopped = await Promise.race([run.done.then(() => true), new Promise((r) => setTimeout(() => r(false), 30_000))]);
+    if (!stopped) run.signal('SIGKILL');
+    await run.done;
+  }
   let left = leftovers();
   for (let i = 0; i < 30 && left.length; i++) {
     await new Promise((r) => setTimeout(r, 100));

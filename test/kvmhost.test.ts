@@ -1,7 +1,7 @@
 // KVMHost's Mininet API, exercised by Mininet scripts run with `mnkvm run`.
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { expectClean, leftovers, mnkvm, SCRIPTS } from './helpers.js';
+import { expectClean, mnkvm, SCRIPTS } from './helpers.js';
 
 async function script(name: string, ...args: string[]): Promise<string> {
   const r = await mnkvm(['run', join(SCRIPTS, name), ...args]);
@@ -37,6 +37,10 @@ describe('KVMHost', function () {
     expect(r.ping).to.match(/1 packets transmitted, 1 received, 0% packet loss/);
     expect(r.popen).to.deep.equal(['out\n', 'err\n', 3]);
     expect(r.pexec).to.deep.equal(['a b\n', '', 0]);
+    expect(r.mac).to.equal('00:00:00:00:0a:01');
+    expect(r.macInGuest).to.equal('00:00:00:00:0a:01\r\n');
+    expect(r.route).to.match(/^default dev h1-eth0/);
+    expect(r.intfUp).to.equal(true);
   });
 
   it('mixes namespace hosts and KVM hosts in one topology', async () => {

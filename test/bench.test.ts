@@ -1,0 +1,23 @@
+// The start-up benchmark runs and reports what it promises (figures are not judged here).
+import { expect } from 'chai';
+import { expectClean, mnkvm } from './helpers.js';
+import type { StartupResult } from '../src/bench/command.js';
+
+describe('mnkvm bench startup', function () {
+  afterEach(expectClean);
+
+  it('measures namespace and KVM hosts in one run, as JSON with its environment', async () => {
+    const r = await mnkvm(['bench', 'startup', '--hosts', '2', '--json']);
+    expect(r.code, r.err).to.equal(0);
+    const report = JSON.parse(r.out) as { environment: Record<string, unknown>; results: StartupResult[] };
+    expect(report.environment).to.include.keys('kernel', 'cpuModel', 'accel', 'qemu', 'mininet', 'gitCommit', 'command');
+    expect(report.results.map((x) => `${x.kind}/${x.hosts}`)).to.deep.equal(['namespace/2', 'kvm/2']);
+    for (const x of report.results) {
+      expect(x.pingDroppedPercent).to.equal(0);
+      expect(x.readySeconds).to.be.above(0);
+      expect(x.rssPerHostKiB).to.be.above(0);
+    }
+    const [ns, kvm] = report.results;
+    expect(kvm.rssPerHostKiB).to.be.above(ns.rssPerHostKiB);   // a VM holds its guest's memory
+  });
+});

@@ -40,7 +40,7 @@ def ovsKernelDatapath():
     return os.path.isdir( '/sys/module/openvswitch' )
 
 
-def loadMn():
+def mnModule():
     "Load /usr/bin/mn as a module with mnkvm's registrations."
     loader = importlib.machinery.SourceFileLoader( 'mnkvm_mn', MN )
     spec = importlib.util.spec_from_loader( 'mnkvm_mn', loader )
@@ -52,6 +52,22 @@ def loadMn():
     mn.cleanup = _noCleanup
     if not ovsKernelDatapath():
         mn.SWITCHDEF = 'lxbr'
+    return mn
+
+
+def customClasses( specs ):
+    """mn-style class specs { 'host': 'kvm,mem=256', 'switch': 'lxbr', ... }
+       -> { 'host': class, ... }, parsed as mn parses its options."""
+    mn = mnModule()
+    registry = dict( host=mn.HOSTS, switch=mn.SWITCHES,
+                     controller=mn.CONTROLLERS, link=mn.LINKS )
+    return { key: mn.customClass( registry[ key ], spec )
+             for key, spec in specs.items() if spec }
+
+
+def loadMn():
+    "mn's MininetRunner, with mnkvm's registrations."
+    mn = mnModule()
 
     class Runner( mn.MininetRunner ):
         "mn's runner, honouring a --custom file's links."

@@ -16,7 +16,21 @@ from mnkvm.kvmhost import KVMHost
 
 
 class MnkvmNet( Mininet ):
-    "Mininet, with every resource recorded (see module docstring)."
+    """Mininet, with every resource recorded (see module docstring), and
+       `mnkvm run`'s --host/--switch/--controller classes wherever the
+       script leaves Mininet's default (no host=, switch=, controller=)."""
+
+    # Set by `mnkvm run`: { 'host': cls, 'switch': cls, 'controller': cls }
+    defaults = {}
+
+    def __init__( self, *args, **params ):
+        # Mininet( topo, switch, host, controller, ... ): positions 0..3
+        for position, key in enumerate( ( 'topo', 'switch', 'host',
+                                          'controller' ) ):
+            if ( key in self.defaults and key not in params and
+                 len( args ) <= position ):
+                params[ key ] = self.defaults[ key ]
+        Mininet.__init__( self, *args, **params )
 
     def addHost( self, name, cls=None, **params ):
         host = Mininet.addHost( self, name, cls=cls, **params )

@@ -2,8 +2,11 @@
 
 The script runs as __main__ with its own sys.argv, after mininet.net.Mininet
 is replaced by MnkvmNet (same class, plus resource records), so that every
-network it builds can be removed by mnkvm whatever happens."""
+network it builds can be removed by mnkvm whatever happens. --host, --switch
+and --controller (mn's syntax, e.g. kvm,mem=256) become MnkvmNet's defaults:
+they apply where the script gives Mininet no class of its own."""
 
+import json
 import os
 import runpy
 import signal
@@ -13,12 +16,14 @@ import traceback
 import mininet.net
 
 from mnkvm.engine import MnkvmError
-from mnkvm.mn import Terminated, _terminated
+from mnkvm.mn import Terminated, _terminated, customClasses
 from mnkvm.net import MnkvmNet
 
 
-def main( path, argv ):
-    "Run the script at path with argv; returns its exit code."
+def main( path, argv, classesJson='{}' ):
+    """Run the script at path with argv; returns its exit code.
+       classesJson: mn-style specs of the default host, switch, controller"""
+    MnkvmNet.defaults = customClasses( json.loads( classesJson ) )
     sys.argv = [ path ] + list( argv )
     sys.path.insert( 0, os.path.dirname( os.path.abspath( path ) ) )
     signal.signal( signal.SIGTERM, _terminated )

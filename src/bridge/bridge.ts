@@ -3,6 +3,7 @@
 // (in Python) can call the engine (in TypeScript) and vice versa.
 import type { ChildProcess } from 'node:child_process';
 import type { Engine } from '../engine/engine.js';
+import { MnkvmError } from '../engine/errors.js';
 import { MININET_EXT } from '../engine/paths.js';
 
 /** A Python object seen through pythonia: every attribute is awaitable and callable. */
@@ -15,21 +16,24 @@ interface Pythonia {
 }
 
 export class PythonBridge {
+  private static current: PythonBridge | undefined;
   private constructor(private readonly pythonia: Pythonia, private readonly exited: Promise<number>) {}
 
   /** Start Python (Debian's, which sees the mininet package) and attach the engine. */
   static async open(engine: Engine): Promise<PythonBridge> {
-    // pythonia spawns $PYTHON_BIN when it is first imported.
+    if (PythonBridge.current) throw new MnkvmError('one mnkvm network at a time per process: stop the other one first');
+    // pythonia spawns $PYTHON_BIN when first imported, and again on first use after an exit().
     process.env.PYTHON_BIN ??= '/usr/bin/python3';
     // pythonia is CommonJS: its module.exports is the default export.
     const pythonia = (await import('pythonia')).default as unknown as Pythonia;
+    const sys = await pythonia.python('sys');
     const proc = pythonia.com.proc;
     // An engine call can finish after Python died (Ctrl-C mid-call): its answer has nowhere to go.
     proc.on('error', () => undefined);
     const exited = new Promise<number>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
     const bridge = new PythonBridge(pythonia, exited);
+    PythonBridge.current = bridge;
     if (proc.pid !== undefined) engine.recordProcess('python', proc.pid);
-    const sys = await bridge.module('sys');
     await sys.path.insert(0, MININET_EXT);
     const mnkvmEngine = await bridge.module('mnkvm.engine');
     await mnkvmEngine.attach(engine);
@@ -60,6 +64,7 @@ export class PythonBridge {
 
   /** End the Python session and wait (at most 2 s) for the process to exit. */
   async close(): Promise<void> {
+    if (PythonBridge.current === this) PythonBridge.current = undefined;
     try {
       this.pythonia.python.exit();
     } catch {

@@ -20,7 +20,7 @@ const HELP = `mnkvm: Mininet with KVM virtual machines as hosts
 
 Usage: mnkvm [mn options]       build and run a network like mn; --host kvm makes hosts VMs
        mnkvm -c                 remove VMs, namespaces and bridges that earlier runs left
-       mnkvm run SCRIPT.py [-- ARGS]  run a Mininet script (from mnkvm import KVMHost)
+       mnkvm run SCRIPT.py [--host kvm] [-- ARGS]  run a Mininet script, its default hosts as VMs
        mnkvm image build        build the default guest image (Debian kernel + busybox initramfs)
        mnkvm bench startup      benchmark start-up time and memory (mnkvm bench --help)
 
@@ -42,10 +42,14 @@ function subcommands(): Command {
   program.command('run').description('run a Mininet Python script with KVM hosts available')
     .argument('<script>', 'the script (Python, as for python3)')
     .argument('[args...]', 'its arguments (after --)')
-    .action(async (script: string, args: string[]) => {
+    .option('--host <spec>', "default host class where the script names none (mn's syntax: kvm,mem=256)")
+    .option('--switch <spec>', 'default switch class where the script names none (e.g. lxbr)')
+    .option('--controller <spec>', 'default controller where the script names none (e.g. none)')
+    .action(async (script: string, args: string[], opts: { host?: string; switch?: string; controller?: string }) => {
       requireRoot();
       if (!existsSync(script)) throw new MnkvmError(`script ${script} not found`);
-      process.exitCode = await runInPython('mnkvm.script', [resolve(script), args]);
+      if (opts.host?.split(',')[0] === 'kvm') checkKvmHost(opts.host);
+      process.exitCode = await runInPython('mnkvm.script', [resolve(script), args, JSON.stringify(opts)]);
     });
   return program;
 }

@@ -1,36 +1,56 @@
-// A mnkvm session: the engine, the bridged Python, and, whatever happens
-// (an error, Ctrl-C, SIGTERM, Python dying), a sweep of the run's resource
-// record at the end.
-import { PythonBridge } from '../bridge/bridge.js';
+// A mnkvm session: the engine, the bridged Python, and, however the session
+// ends (normally, an error, Ctrl-C, SIGTERM, Python dying), a sweep of the
+// run's resource record.
+import { PythonBridge, type PyObject } from '../bridge/bridge.js';
 import { Engine } from '../engine/engine.js';
 import { describe } from '../engine/records.js';
 
-const log = (line: string) => process.stderr.write(line + '\n');
+export class Session {
+  private constructor(readonly engine: Engine, readonly bridge: PythonBridge) {}
+
+  static async open(): Promise<Session> {
+    const engine = new Engine();
+    try {
+      return new Session(engine, await PythonBridge.open(engine));
+    } catch (e) {
+      await engine.shutdown();
+      throw e;
+    }
+  }
+
+  module(name: string): Promise<PyObject> {
+    return this.bridge.module(name);
+  }
+
+  /** Close the bridge and remove whatever the run left; returns what was removed ('' for nothing). */
+  async close(): Promise<string> {
+    // Let engine calls under way answer Python before the bridge closes.
+    await this.engine.settle();
+    await this.bridge.close();
+    return describe(await this.engine.shutdown());
+  }
+}
 
 /**
  * Call `module.main(...args)` in Python with no time limit and return what
  * it returns; if Python dies meanwhile, return its exit code.
  */
 export async function callPython<T>(module: string, args: unknown[]): Promise<T | { pythonExited: number }> {
-  const engine = new Engine();
-  let bridge: PythonBridge | undefined;
+  let session: Session | undefined;
   // Ctrl-C reaches Python too (same process group): Mininet decides what it
   // means there; this process only has to live on to clean up.
   const onInt = () => undefined;
-  const onTerm = () => bridge?.terminate();
+  const onTerm = () => session?.bridge.terminate();
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
   process.on('SIGHUP', onTerm);
   try {
-    bridge = await PythonBridge.open(engine);
-    const entry = await bridge.module(module);
-    return await bridge.call((t) => entry.main$(...args, t) as Promise<T>);
+    session = await Session.open();
+    const entry = await session.module(module);
+    return await session.bridge.call((t) => entry.main$(...args, t) as Promise<T>);
   } finally {
-    // Let engine calls under way answer Python before the bridge closes.
-    await engine.settle();
-    await bridge?.close();
-    const removed = describe(await engine.shutdown());
-    if (removed) log(`*** mnkvm: removed ${removed}`);
+    const removed = await session?.close();
+    if (removed) process.stderr.write(`*** mnkvm: removed ${removed}\n`);
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
     process.off('SIGHUP', onTerm);

@@ -95,9 +95,11 @@ export class QemuVm {
       { detached: true, stdio: ['ignore', log, log] });
     closeSync(log);
     child.unref();
+    let exit = 'QEMU exited at start';
+    child.once('exit', (code, signal) => { exit = `QEMU exited at start (${signal ?? `exit code ${code}`})`; });
     const failure = () => {
       const text = existsSync(logPath) ? readFileSync(logPath, 'utf8').trim().split('\n').filter(Boolean) : [];
-      return new LaunchError(text.at(-1) ?? 'QEMU exited at start');
+      return new LaunchError(text.at(-1) ?? exit);
     };
     if (child.pid === undefined) throw new MnkvmError(`${QEMU} could not be started: run ./setup.sh`);
     let proc: ProcessId;

@@ -8,28 +8,43 @@ Mininet's cleanup(), which kills every process that matches `mininet:`."""
 from mininet.cli import CLI
 from mininet.log import output
 from mininet.net import Mininet
-from mininet.node import Node, OVSSwitch
+from mininet.node import Controller, DefaultController, Node, OVSSwitch
 from mininet.nodelib import LinuxBridge
 
 from mnkvm import engine
 from mnkvm.kvmhost import KVMHost
 
 
+# Mininet's stock switch and controllers: a script that names them asks for
+# "the usual", which `mnkvm run --switch/--controller` replaces (the stock
+# ones need Open vSwitch's kernel module and a `controller` binary).
+STOCK = dict( switch=( OVSSwitch, ), controller=( DefaultController,
+                                                   Controller ) )
+
+
 class MnkvmNet( Mininet ):
     """Mininet, with every resource recorded (see module docstring), and
        `mnkvm run`'s --host/--switch/--controller classes wherever the
-       script leaves Mininet's default (no host=, switch=, controller=)."""
+       script leaves Mininet's default (no host=, switch=, controller=) or,
+       for switch and controller, names Mininet's stock class."""
 
     # Set by `mnkvm run`: { 'host': cls, 'switch': cls, 'controller': cls }
     defaults = {}
 
     def __init__( self, *args, **params ):
+        args = list( args )
         # Mininet( topo, switch, host, controller, ... ): positions 0..3
         for position, key in enumerate( ( 'topo', 'switch', 'host',
                                           'controller' ) ):
-            if ( key in self.defaults and key not in params and
-                 len( args ) <= position ):
-                params[ key ] = self.defaults[ key ]
+            if key not in self.defaults:
+                continue
+            given = ( args[ position ] if position < len( args )
+                      else params.get( key ) )
+            if given is None or given in STOCK.get( key, () ):
+                if position < len( args ):
+                    args[ position ] = self.defaults[ key ]
+                else:
+                    params[ key ] = self.defaults[ key ]
         Mininet.__init__( self, *args, **params )
 
     def addHost( self, name, cls=None, **params ):

@@ -46,14 +46,6 @@ export function kvmAvailable(): boolean {
   }
 }
 
-let macCounter = 0x100;
-/** Data NICs get unique, locally administered MACs (52:54:01:xx:xx:xx). */
-function nextMac(): string {
-  const n = macCounter++;
-  return ['52', '54', '01', (n >> 16) & 0xff, (n >> 8) & 0xff, n & 0xff]
-    .map((b) => (typeof b === 'string' ? b : b.toString(16).padStart(2, '0'))).join(':');
-}
-
 class LaunchError extends Error {}
 
 export class QemuVm {
@@ -109,19 +101,15 @@ export class QemuVm {
       throw failure();
     }
     record.add({ kind: 'vm', name: spec.name, proc });
+    // QEMU binds its QMP socket before it listens: connect until it answers.
     const qmpPath = join(spec.dir, 'qmp.sock');
     const deadline = Date.now() + 15_000;
-    while (!existsSync(qmpPath)) {
+    let qmp: QmpClient | undefined;
+    while (!qmp) {
       if (!isAlive(proc)) throw failure();
-      if (Date.now() > deadline) throw new MnkvmError(`${spec.name}: QEMU did not open its QMP socket within 15 s`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    let qmp: QmpClient;
-    try {
-      qmp = await QmpClient.open(qmpPath);
-    } catch {
-      await waitGone(proc, 1000);
-      throw failure();
+      if (Date.now() > deadline) throw new MnkvmError(`${spec.name}: QEMU did not answer on its QMP socket within 15 s`);
+      qmp = existsSync(qmpPath) ? await QmpClient.open(qmpPath).catch(() => undefined) : undefined;
+      if (!qmp) await new Promise((r) => setTimeout(r, 10));
     }
     // The namespace side of the management link; IPv6 off so that no
     // namespace-side interface ever sends traffic of its own.
@@ -136,7 +124,11 @@ export class QemuVm {
     await this.qmp.execute('cont');
   }
 
-  /** Hot-plug a virtio NIC and wire it to the namespace interface intf; returns the guest NIC's MAC. */
+  /**
+   * Hot-plug a virtio NIC and wire it to the namespace interface intf; returns
+   * the NIC's MAC, which is intf's own: Mininet chose it (Mininet.addLink
+   * gives every veth a MAC) and reports it, so the guest must carry it.
+   */
   async attachNic(intf: string): Promise<string> {
     const used = new Set(this.nics.values());
     let port = 1;
@@ -144,7 +136,10 @@ export class QemuVm {
     if (port > MAX_NICS) {
       throw new MnkvmError(`${this.spec.name}: no free PCIe slot for ${intf}: a KVM host has at most ${MAX_NICS} links`);
     }
-    const mac = nextMac();
+    // (sysfs would show the root namespace: ask ip inside the namespace)
+    const link = await runOk('nsenter', ['-t', String(this.spec.nsPid), '-n', 'ip', '-o', 'link', 'show', 'dev', intf]);
+    const mac = /link\/ether ([0-9a-f:]{17})/.exec(link)?.[1];
+    if (!mac) throw new MnkvmError(`${this.spec.name}: ${intf} has no MAC address in its namespace`);
     const tap = `tap${port}`;
     await this.qmp.execute('netdev_add', {
       type: 'tap', id: `net-${intf}`, ifname: tap, script: 'no', downscript: 'no',

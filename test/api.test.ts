@@ -1,0 +1,61 @@
+// The typed TypeScript API, used in-process as a program would, and its example.
+import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Mininet, MininetError, MnkvmError, Topo } from '../src/api/index.js';
+import { PROJECT_ROOT } from '../src/engine/paths.js';
+import { expectClean, mnkvm, SCRIPTS, TEST_ENV } from './helpers.js';
+
+describe('TypeScript API', function () {
+  before(() => { process.env.MNKVM_ACCEL = TEST_ENV.MNKVM_ACCEL; });
+  afterEach(expectClean);
+
+  it('starts a network, runs commands, reports typed errors, and cleans up with await using', async () => {
+    const topo = new Topo();
+    topo.addLink(topo.addHost('h1'), topo.addSwitch('s1'));
+    topo.addLink(topo.addHost('h2', { kind: 'proc' }), 's1');
+    {
+      await using net = await Mininet.start({ topo, host: 'kvm' });
+      const h1 = await net.get('h1');
+      expect(await h1.cmd('echo', 'hello')).to.equal('hello\r\n');
+      expect(await h1.cmd('hostname')).to.equal('h1\r\n');
+      expect(await net.ping()).to.equal(0);
+      const p = await h1.popen(['sh', '-c', 'echo one; echo two >&2; exit 4']);
+      const lines: string[] = [];
+      for await (const l of p.lines()) lines.push(l);
+      expect(lines.sort()).to.deep.equal(['one\n', 'two\n']);
+      expect(await p.wait()).to.equal(4);
+      await net.get('nope').then(() => expect.fail('no error'), (e: unknown) => {
+        expect(e).to.be.instanceOf(MnkvmError);
+        expect((e as Error).message).to.equal('no node named nope in this network');
+      });
+      await net.addLink('h1', 'nope').then(() => expect.fail('no error'), (e: unknown) => {
+        expect(e).to.be.instanceOf(MininetError);
+        expect((e as MininetError).pythonType).to.equal('KeyError');
+      });
+      expect(await net.addLink('h1', 's1')).to.deep.equal(['h1-eth1', 's1-eth3']);
+      await net.delLink('h1', 's1');
+    }
+  });
+
+  it('runs the TypeScript example', () => {
+    const r = spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'examples', 'typed-api.js')],
+      { encoding: 'utf8', env: TEST_ENV, timeout: 240_000 });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/h1 kernel: \d+\.\d+\.\d+-\d+-cloud-amd64/);
+    expect(r.stdout).to.match(/h1 ping \| 2 packets transmitted, 2 received/);
+    expect(r.stdout).to.match(/ping exit code: 0/);
+    expect(r.stdout).to.match(/new link: h3-eth0 <-> s1-eth3/);
+  });
+});
+
+describe('mnkvm run --host kvm', function () {
+  afterEach(expectClean);
+
+  it("makes the script's default hosts KVM hosts and keeps explicit classes", async () => {
+    const r = await mnkvm(['run', join(SCRIPTS, 'defaults.py'), '--host', 'kvm', '--switch', 'lxbr', '--controller', 'none']);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out).to.match(/^KINDS h1=KVMHost h2=KVMHost h9=Host s1=LinuxBridge$/m);
+    expect(r.out).to.match(/^DROPPED 0\.0$/m);
+  });
+});

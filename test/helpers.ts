@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/engine/paths.js';
+import { RunRecord } from '../src/engine/records.js';
 
 export const CLI = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
 export const SCRIPTS = join(PROJECT_ROOT, 'test', 'scripts');
@@ -85,7 +86,10 @@ export async function expectClean(): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
     left = leftovers();
   }
-  if (left.length) await mnkvm(['-c']);
+  if (left.length) {
+    await mnkvm(['-c']);
+    for (const record of RunRecord.mine()) await record.sweep();
+  }
   if (left.length) throw new Error(`left behind:\n${left.join('\n')}`);
 }
 

@@ -22,8 +22,8 @@ describe("mn's options", function () {
   it('--mac, --arp, --ipbase, --pre and --post', async () => {
     const out = await ok(['--topo', 'single,2', '--mac', '--arp', '--ipbase', '192.168.50.0/24',
       '--pre', join(SCRIPTS, 'pre.cli'), '--post', join(SCRIPTS, 'post.cli'), '--test', 'pingall']);
-    expect(out).to.match(/PRE 2/);
-    expect(out).to.match(/POST 192\.168\.50\.1/);
+    expect(out).to.match(/\('PRE', 2\)/);
+    expect(out).to.match(/\('POST', '192\.168\.50\.1'\)/);
     expect(out).to.match(/Results: 0% dropped/);
   });
 

@@ -73,3 +73,12 @@ def popenLines( host, argvJson ):
     for line in iter( proc.stdout.readline, b'' ):
         yield line.decode( errors='replace' )
     yield 'exit:%d' % proc.wait()
+
+
+def timeCmd( host, n ):
+    "Seconds per host.cmd('true'), measured here in Python (for bench bridge)."
+    from time import perf_counter
+    start = perf_counter()
+    for _ in range( n ):
+        host.cmd( 'true' )
+    return ( perf_counter() - start ) / n

@@ -18,8 +18,8 @@ export function fromPython(e: unknown): Error {
   const text = e instanceof Error ? e.message + '\n' + (e.stack ?? '') : String(e);
   const own = /MnkvmError: (.*)/.exec(text);
   if (own) return new MnkvmError(own[1]);
-  // The Python traceback's last line is "Type: message".
-  const last = [...text.matchAll(/^(?:\s*)([A-Za-z_][\w.]*(?:Error|Exception)): (.*)$/gm)].at(-1);
+  // pythonia ends its report with the Python exception: "*** JS *** KeyError: 'nope'".
+  const last = [...text.matchAll(/(?:^\s*|\*\*\* )([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): (.*)$/gm)].at(-1);
   if (last) return new MininetError(last[2], last[1], text, { cause: e });
   return e instanceof Error ? e : new Error(text);
 }

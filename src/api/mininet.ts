@@ -118,6 +118,11 @@ export class Mininet implements AsyncDisposable {
     await py(this.net.delLinkBetween$(await this.node(a), await this.node(b), NO_LIMIT) as Promise<void>);
   }
 
+  /** Seconds per host.cmd('true') timed inside Python: the baseline of `mnkvm bench bridge`. */
+  timeCmd(name: string, calls: number): Promise<number> {
+    return this.node(name).then((h) => py(this.api.timeCmd$(h, calls, NO_LIMIT) as Promise<number>));
+  }
+
   /** Stop the network and remove everything it created. */
   async stop(): Promise<void> {
     if (this.stopped) return;

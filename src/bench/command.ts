@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { requireRoot } from '../cli/checks.js';
 import { callPython } from '../cli/session.js';
 import { MnkvmError } from '../engine/errors.js';
+import { benchBridge, bridgeTable } from './bridge.js';
 import { defaultAccel, fingerprint } from './fingerprint.js';
 
 export interface StartupResult {
@@ -39,12 +40,30 @@ export function benchCommand(): Command {
       const report = { benchmark: 'startup', environment: fingerprint(defaultAccel()), results: JSON.parse(result) as StartupResult[] };
       const md = `# mnkvm bench startup\n\nAccelerator: ${report.environment.accel}` +
         `${report.environment.accel === 'tcg' ? ' (TCG emulation: timings are emulated)' : ''}\n\n${table(report.results)}\n`;
-      if (opts.out) {
-        mkdirSync(opts.out, { recursive: true });
-        writeFileSync(join(opts.out, 'startup.json'), JSON.stringify(report, null, 2) + '\n');
-        writeFileSync(join(opts.out, 'startup.md'), md);
-      }
+      write(opts.out, 'startup', report, md);
+      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : md);
+    });
+  bench.command('bridge')
+    .description("per-call cost of host.cmd('true') through the TypeScript API vs inside Python")
+    .option('--calls <n>', 'calls per host', '500')
+    .option('--json', 'print the results as JSON')
+    .option('--out <dir>', 'also write bridge.json and bridge.md there')
+    .action(async (opts: { calls: string; json?: boolean; out?: string }) => {
+      requireRoot();
+      const calls = Number(opts.calls);
+      if (!Number.isInteger(calls) || calls < 1) throw new MnkvmError(`--calls ${opts.calls}: give a positive whole number`);
+      const report = { benchmark: 'bridge', environment: fingerprint(defaultAccel()), results: await benchBridge(calls) };
+      const md = `# mnkvm bench bridge\n\nAccelerator: ${report.environment.accel}\n\n${bridgeTable(report.results)}\n`;
+      write(opts.out, 'bridge', report, md);
       process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : md);
     });
   return bench;
+}
+
+/** Write NAME.json and NAME.md into dir, if one was given. */
+function write(dir: string | undefined, name: string, report: object, md: string): void {
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.json`), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(dir, `${name}.md`), md);
 }

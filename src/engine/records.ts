@@ -37,11 +37,17 @@ export class RunRecord {
 
   /** Records of runs whose owning process is gone. */
   static orphans(): RunRecord[] {
+    return RunRecord.all().filter((r) => !r.ownerAlive());
+  }
+
+  /** Records of runs owned by this process (e.g. an API network a test left running). */
+  static mine(): RunRecord[] {
+    return RunRecord.all().filter((r) => r.dir.startsWith(join(RUN_ROOT, `run-${process.pid}-`)));
+  }
+
+  private static all(): RunRecord[] {
     if (!existsSync(RUN_ROOT)) return [];
-    return readdirSync(RUN_ROOT)
-      .filter((d) => d.startsWith('run-'))
-      .map((d) => new RunRecord(join(RUN_ROOT, d)))
-      .filter((r) => !r.ownerAlive());
+    return readdirSync(RUN_ROOT).filter((d) => d.startsWith('run-')).map((d) => new RunRecord(join(RUN_ROOT, d)));
   }
 
   ownerAlive(): boolean {

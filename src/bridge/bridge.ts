@@ -57,9 +57,14 @@ export class PythonBridge {
     return Promise.race([fn({ $timeout: Infinity }), died]);
   }
 
-  /** Tell Python to leave what it is doing (it raises Terminated). */
-  terminate(): void {
-    this.pythonia.com.proc.kill('SIGTERM');
+  /**
+   * Tell Python to leave what it is doing (it raises Terminated); if it has
+   * not left within graceMs, kill it: the caller's sweep removes the rest.
+   */
+  terminate(graceMs = 10_000): void {
+    const proc = this.pythonia.com.proc;
+    proc.kill('SIGTERM');
+    setTimeout(() => proc.kill('SIGKILL'), graceMs).unref();
   }
 
   /** End the Python session and wait (at most 2 s) for the process to exit. */

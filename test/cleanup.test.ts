@@ -18,7 +18,7 @@ describe('clean-up', function () {
     await run.waitFor(/\*\*\* Adding links:/);
     run.signal('SIGINT');
     const r = await run.done;
-    expect(r.code).to.equal(130);
+    expect(r.code, r.out + r.err).to.equal(130);
     expect(r.out + r.err).to.match(/Interrupted/);
   });
 

@@ -22,7 +22,6 @@ describe("Mininet's examples under mnkvm run --host kvm", function () {
       const r = await mnkvm(['run', `${EXAMPLES}/${script}`, '--host', 'kvm', '--switch', 'lxbr', '--controller', 'none']);
       const all = r.out + r.err;
       expect(r.code, all).to.equal(0);
-      expect(all).to.match(/\*\*\* Adding hosts:|Starting test|Creating network/);
       expect(all).to.not.match(/could not be|Traceback/);
       for (const re of expected) expect(all).to.match(re);
     });

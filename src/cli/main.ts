@@ -11,6 +11,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { MnkvmError } from '../engine/errors.js';
 import { GUEST_BUILD } from '../engine/paths.js';
+import { RunRecord } from '../engine/records.js';
 import { benchCommand } from '../bench/command.js';
 import { clean } from './clean.js';
 import { checkKvmHost, hostOption, requireRoot } from './checks.js';
@@ -73,6 +74,12 @@ async function main(argv: string[]): Promise<number> {
   }
   return runInPython('mnkvm.mn', [argv]);
 }
+
+// Last line of defence: whatever crashes this process, what its runs created is removed.
+process.on('uncaughtException', (e: Error) => {
+  process.stderr.write(`mnkvm: internal error: ${e.stack ?? e.message}\n`);
+  Promise.all(RunRecord.mine().map((r) => r.sweep())).finally(() => process.exit(1));
+});
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

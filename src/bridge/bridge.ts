@@ -34,9 +34,14 @@ export class PythonBridge {
     const bridge = new PythonBridge(pythonia, exited);
     PythonBridge.current = bridge;
     if (proc.pid !== undefined) engine.recordProcess('python', proc.pid);
-    await sys.path.insert(0, MININET_EXT);
-    const mnkvmEngine = await bridge.module('mnkvm.engine');
-    await mnkvmEngine.attach(engine);
+    try {
+      await sys.path.insert(0, MININET_EXT);
+      const mnkvmEngine = await bridge.module('mnkvm.engine');
+      await mnkvmEngine.attach(engine);
+    } catch (e) {
+      await bridge.close();
+      throw e;
+    }
     return bridge;
   }
 

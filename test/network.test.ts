@@ -1,6 +1,6 @@
 // KVM hosts end to end through the mnkvm command: mn's options, tests and CLI.
 import { expect } from 'chai';
-import { expectClean, leftovers, Mnkvm, mnkvm } from './helpers.js';
+import { expectClean, Mnkvm, mnkvm } from './helpers.js';
 
 describe('mnkvm networks with KVM hosts', function () {
   afterEach(expectClean);

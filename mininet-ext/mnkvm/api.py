@@ -3,6 +3,7 @@ so that TypeScript never has to build Python keyword arguments."""
 
 import json
 from subprocess import STDOUT
+from time import perf_counter
 
 from mininet.topo import Topo
 
@@ -77,7 +78,6 @@ def popenLines( host, argvJson ):
 
 def timeCmd( host, n ):
     "Seconds per host.cmd('true'), measured here in Python (for bench bridge)."
-    from time import perf_counter
     start = perf_counter()
     for _ in range( n ):
         host.cmd( 'true' )

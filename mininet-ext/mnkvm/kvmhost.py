@@ -28,6 +28,12 @@ ACCELS = ( 'auto', 'kvm', 'tcg' )
 JOBNOTICE = re.compile( r'(^|\n)\[\d+\] \d+(\r\n?)?$' )
 
 
+class Namespace( Node ):
+    """The namespace behind a KVMHost, where its veths, taps and QEMU live.
+       (A class of its own: Node.checkSetup() marks the class it sets up,
+       and a bare Node would mark every class, OVSSwitch's setup included.)"""
+
+
 class KVMHost( Host ):
     "A host that is a virtual machine (see module docstring)."
 
@@ -53,7 +59,7 @@ class KVMHost( Host ):
 
     def startShell( self, mnopts=None ):
         "Start our namespace and, behind it, the VM, without waiting for it."
-        self.ns = Node( self.name, inNamespace=True )
+        self.ns = Namespace( self.name, inNamespace=True )
         self.pid, self.shell = self.ns.pid, self.ns.shell
         try:
             engine.call( 'recordShell', self.name, self.pid )

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { PROJECT_ROOT } from '../engine/paths.js';
-import { kvmAvailable, QEMU } from '../engine/qemu.js';
+import { autoAccel, kvmAvailable, QEMU } from '../engine/qemu.js';
 
 function firstLine(cmd: string, args: string[]): string {
   try {
@@ -36,8 +36,8 @@ export function fingerprint(accel: 'kvm' | 'tcg'): Fingerprint {
   };
 }
 
-/** The accelerator KVM hosts will get by default here. */
+/** The accelerator KVM hosts get by default here. */
 export function defaultAccel(): 'kvm' | 'tcg' {
-  const env = process.env.MNKVM_ACCEL;
-  return env === 'tcg' || (env !== 'kvm' && !kvmAvailable()) ? 'tcg' : 'kvm';
+  const choice = autoAccel();
+  return choice === 'tcg' || (choice === 'auto' && !kvmAvailable()) ? 'tcg' : 'kvm';
 }

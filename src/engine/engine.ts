@@ -6,26 +6,17 @@ import { join } from 'node:path';
 import { MnkvmError } from './errors.js';
 import { loadImage, type GuestImage } from './image.js';
 import { processId } from './proc.js';
-import { MGMT, QemuVm, type AccelChoice } from './qemu.js';
+import { autoAccel, MGMT, QemuVm, type AccelChoice } from './qemu.js';
 import { RunRecord, type SweepReport } from './records.js';
 
 export interface KvmHostOptions { mem: number; cpus: number; image: string; accel: AccelChoice }
-
-/** accel=auto means MNKVM_ACCEL when set (auto, kvm or tcg), else KVM when it works. */
-function defaultAccel(): AccelChoice {
-  const env = process.env.MNKVM_ACCEL ?? 'auto';
-  if (env !== 'auto' && env !== 'kvm' && env !== 'tcg') {
-    throw new MnkvmError(`MNKVM_ACCEL=${env}: use auto, kvm or tcg`);
-  }
-  return env;
-}
 
 export class Engine {
   readonly record: RunRecord;
   private readonly vms = new Map<string, QemuVm>();
   private readonly images = new Map<string, GuestImage>();
   private readonly inflight = new Set<Promise<unknown>>();
-  private warned = new Set<string>();
+  private readonly warned = new Set<string>();
 
   constructor(record = RunRecord.create(), private readonly warnSink = (l: string) => process.stderr.write(l + '\n')) {
     this.record = record;
@@ -46,12 +37,12 @@ export class Engine {
 
   // ---- called from Python (mininet-ext/mnkvm) ----
 
-  /** Start the VM of host `name` paused inside the namespace of nsPid; returns its console socket path. */
+  /** Start the VM of host `name` paused inside the namespace of nsPid; returns JSON: console socket, SSH, pid. */
   startVm(name: string, nsPid: number, optionsJson: string): Promise<string> {
     return this.track(async () => {
       if (this.vms.has(name)) throw new MnkvmError(`a KVM host named ${name} already exists`);
       const opts = JSON.parse(optionsJson) as KvmHostOptions;
-      if (opts.accel === 'auto') opts.accel = defaultAccel();
+      if (opts.accel === 'auto') opts.accel = autoAccel();
       if (opts.accel === 'tcg' || !existsSync('/dev/kvm')) {
         this.warn('*** mnkvm: guests run under TCG emulation (no /dev/kvm or accel=tcg): timings are emulated');
       }

@@ -33,6 +33,15 @@ export const MAX_NICS = 8;
 /** The management link (SSH for popen) is private to each namespace, so every VM uses the same addresses. */
 export const MGMT = { mac: '52:54:00:00:00:01', host: '169.254.0.1', guest: '169.254.0.2', prefix: 30 };
 
+/** What accel=auto means: MNKVM_ACCEL when set (auto, kvm or tcg), else auto. */
+export function autoAccel(): AccelChoice {
+  const env = process.env.MNKVM_ACCEL ?? 'auto';
+  if (env !== 'auto' && env !== 'kvm' && env !== 'tcg') {
+    throw new MnkvmError(`MNKVM_ACCEL=${env}: use auto, kvm or tcg`);
+  }
+  return env;
+}
+
 let kvmFailure: string | null = null;
 
 /** KVM is used when /dev/kvm can be opened and has not failed to start a guest in this process. */

@@ -9,7 +9,7 @@ say() { printf '*** setup: %s\n' "$*"; }
 packages=(
   mininet bridge-utils iproute2 iputils-ping net-tools ethtool iperf iperf3 inetutils-telnet
   qemu-system-x86 linux-image-cloud-amd64 busybox-static dropbear-bin openssh-client sockperf
-  cpio lz4 xz-utils zstd util-linux procps
+  cpio lz4 xz-utils zstd util-linux procps openvswitch-switch
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -24,6 +24,21 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || { echo "mnkvm needs Node.js 20 or newer (found $(node --version))" >&2; exit 1; }
+
+# Open vSwitch for --switch ovs/ovsbr,datapath=user (its kernel module is optional).
+if ! ovs-vsctl -t 1 show >/dev/null 2>&1; then
+  say "starting Open vSwitch"
+  if [ -d /run/systemd/system ]; then
+    systemctl start openvswitch-switch
+  else
+    mkdir -p /var/run/openvswitch /var/log/openvswitch
+    [ -f /etc/openvswitch/conf.db ] || ovsdb-tool create /etc/openvswitch/conf.db /usr/share/openvswitch/vswitch.ovsschema
+    ovsdb-server /etc/openvswitch/conf.db --remote=punix:/var/run/openvswitch/db.sock \
+      --pidfile --detach --log-file
+    ovs-vsctl --no-wait init
+    ovs-vswitchd --pidfile --detach --log-file
+  fi
+fi
 
 say "npm dependencies"
 npm ci --no-audit --no-fund --loglevel=error

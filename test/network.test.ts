@@ -1,5 +1,6 @@
 // KVM hosts end to end through the mnkvm command: mn's options, tests and CLI.
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { expectClean, Mnkvm, mnkvm } from './helpers.js';
 
 describe('mnkvm networks with KVM hosts', function () {
@@ -15,6 +16,13 @@ describe('mnkvm networks with KVM hosts', function () {
     const r = await mnkvm(['--topo', 'linear,3', '--host', 'kvm,mem=160,cpus=2', '--test', 'pingall']);
     expect(r.code, r.err).to.equal(0);
     expect(r.out + r.err).to.match(/Results: 0% dropped \(6\/6 received\)/);
+  });
+
+  it('runs KVM hosts on Open vSwitch in its userspace datapath', async () => {
+    const r = await mnkvm(['--topo', 'linear,2', '--host', 'kvm', '--switch', 'ovsbr,datapath=user', '--controller', 'none', '--test', 'pingall']);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out + r.err).to.match(/Results: 0% dropped \(2\/2 received\)/);
+    expect(spawnSync('ovs-vsctl', ['list-br'], { encoding: 'utf8' }).stdout).to.equal('');
   });
 
   it('runs pingpair and iperf tests on KVM hosts', async () => {

@@ -1,25 +1,32 @@
 // Acceptance: Mininet's own example scripts (Debian's mininet package), unchanged,
-// under `mnkvm run --host kvm` with the Linux bridge and no controller.
+// under `mnkvm run --host kvm` with the Linux bridge (or Open vSwitch in its
+// userspace datapath) and no controller.
 import { expect } from 'chai';
 import { expectClean, mnkvm } from './helpers.js';
 
 const EXAMPLES = '/usr/lib/python3/dist-packages/mininet/examples';
 
-const cases: [string, RegExp[]][] = [
+const LXBR = ['--switch', 'lxbr'];
+// Examples that talk to Open vSwitch themselves, on its userspace datapath.
+const OVS = ['--switch', 'ovs,datapath=user,failMode=standalone'];
+
+const cases: [string, RegExp[], string[]?][] = [
   ['popen.py', [/<h\d>: 64 bytes from 10\.0\.0\.\d+: icmp_seq=1/]],
   ['popenpoll.py', [/Monitoring output for 10 seconds/, /<h\d>: 64 bytes from 10\.0\.0\.1: icmp_seq=1/]],
   ['emptynet.py', [/\*\*\* Running CLI/, /\*\*\* Done/]],
   ['intfoptions.py', [/Results: 0% dropped/, /Results: \['[\d.]+ Mbits\/sec', '[\d.]+ Mbits\/sec'\]/, /rtt min\/avg\/max/]],
   ['linearbandwidth.py', [/^4\s+[\d.]+ [MG]bits\/sec/m]],
   ['multiping.py', [/Host h1 \(10\.0\.0\.1\) will be pinging ips/, /h1: 10\.0\.0\.1 -> 10\.0\.0\.2 1 packets transmitted, 1 received/]],
+  ['multitest.py', [/Results: 0% dropped \(12\/12 received\)/, /h1-eth0: flags=/], OVS],
+  ['numberedports.py', [/Validating that s1-eth9 is actually on port 9 \.\.\. Validated\./], OVS],
 ];
 
 describe("Mininet's examples under mnkvm run --host kvm", function () {
   afterEach(expectClean);
 
-  for (const [script, expected] of cases) {
-    it(script, async () => {
-      const r = await mnkvm(['run', `${EXAMPLES}/${script}`, '--host', 'kvm', '--switch', 'lxbr', '--controller', 'none']);
+  for (const [script, expected, switchArgs = LXBR] of cases) {
+    it(`${script} (${switchArgs[1]})`, async () => {
+      const r = await mnkvm(['run', `${EXAMPLES}/${script}`, '--host', 'kvm', ...switchArgs, '--controller', 'none']);
       const all = r.out + r.err;
       expect(r.code, all).to.equal(0);
       expect(all).to.not.match(/could not be|Traceback/);

@@ -12,6 +12,7 @@ registries are extended here, in one place:
 - mn's cleanup() (kills by name) is never called: mnkvm cleans up by record.
 """
 
+import functools
 import importlib.machinery
 import importlib.util
 import os
@@ -41,8 +42,9 @@ def ovsKernelDatapath():
     return os.path.isdir( '/sys/module/openvswitch' )
 
 
+@functools.lru_cache( maxsize=None )
 def mnModule():
-    "Load /usr/bin/mn as a module with mnkvm's registrations."
+    "Load /usr/bin/mn (once) as a module with mnkvm's registrations."
     loader = importlib.machinery.SourceFileLoader( 'mnkvm_mn', MN )
     spec = importlib.util.spec_from_loader( 'mnkvm_mn', loader )
     mn = importlib.util.module_from_spec( spec )

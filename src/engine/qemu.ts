@@ -186,7 +186,7 @@ export class QemuVm {
 
   /** The last lines the guest and QEMU printed, for error messages. */
   diagnostics(lines = 10): string[] {
-    const read = (f: string) => (existsSync(f) ? readFileSync(join(f), 'utf8') : '');
+    const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
     const text = read(join(this.spec.dir, 'serial.log')) + read(join(this.spec.dir, 'qemu.log'));
     return text.replace(/\r/g, '').split('\n').filter((l) => l.trim()).slice(-lines);
   }

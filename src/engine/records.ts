@@ -71,16 +71,14 @@ export class RunRecord {
   async sweep(): Promise<SweepReport> {
     const report: SweepReport = { vms: 0, shells: 0, processes: 0, intfs: 0, bridges: 0 };
     const all = this.resources();
-    const procs = all.filter((r) => r.kind === 'vm' || r.kind === 'shell' || r.kind === 'process');
+    const procs = all.filter((r): r is Extract<Resource, { proc: ProcessId }> => 'proc' in r);
     for (const r of procs) {
-      if (r.kind === 'vm' || r.kind === 'shell' || r.kind === 'process') {
-        // QEMU and node shells lead their own process groups: take their children too.
-        if (killIfSame(r.proc, 'SIGKILL', r.kind !== 'process')) {
-          report[r.kind === 'vm' ? 'vms' : r.kind === 'shell' ? 'shells' : 'processes']++;
-        }
+      // QEMU and node shells lead their own process groups: take their children too.
+      if (killIfSame(r.proc, 'SIGKILL', r.kind !== 'process')) {
+        report[r.kind === 'vm' ? 'vms' : r.kind === 'shell' ? 'shells' : 'processes']++;
       }
     }
-    for (const r of procs) if ('proc' in r) await waitGone(r.proc, 3000);
+    for (const r of procs) await waitGone(r.proc, 3000);
     const links = new Set((await run('ip', ['-o', 'link', 'show'])).stdout
       .split('\n').map((l) => l.split(': ')[1]?.split('@')[0]).filter(Boolean));
     const dels: string[] = [];

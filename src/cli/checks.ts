@@ -25,9 +25,10 @@ export function hostOption(argv: string[]): string | undefined {
   return value;
 }
 
-/** Check `--host kvm[,key=value...]` and what KVM hosts need (QEMU, the guest image). */
-export function checkKvmHost(spec: string): void {
-  const [, ...params] = spec.split(',');
+/** For `--host kvm[,key=value...]` (other hosts pass): check it and what KVM hosts need (QEMU, the guest image). */
+export function checkKvmHost(spec: string | undefined): void {
+  const [kind, ...params] = spec?.split(',') ?? [];
+  if (kind !== 'kvm') return;
   let image = 'default';
   for (const param of params) {
     const [key, value] = param.split('=', 2);

@@ -23,7 +23,8 @@ Usage: mnkvm [mn options]       build and run a network like mn; --host kvm make
        mnkvm -c                 remove VMs, namespaces and bridges that earlier runs left
        mnkvm run SCRIPT.py [--host kvm] [-- ARGS]  run a Mininet script, its default hosts as VMs
        mnkvm image build        build the default guest image (Debian kernel + busybox initramfs)
-       mnkvm bench startup      benchmark start-up time and memory (mnkvm bench --help)
+       mnkvm bench startup      benchmark start-up time and memory per host (mnkvm bench --help)
+       mnkvm bench bridge       benchmark what the TypeScript API adds to a call
 
 KVM host options: --host kvm[,mem=MiB][,cpus=N][,accel=auto|kvm|tcg][,image=NAME][,bootTimeout=S]
 
@@ -49,7 +50,7 @@ function subcommands(): Command {
     .action(async (script: string, args: string[], opts: { host?: string; switch?: string; controller?: string }) => {
       requireRoot();
       if (!existsSync(script)) throw new MnkvmError(`script ${script} not found`);
-      if (opts.host?.split(',')[0] === 'kvm') checkKvmHost(opts.host);
+      checkKvmHost(opts.host);
       process.exitCode = await runInPython('mnkvm.script', [resolve(script), args, JSON.stringify(opts)]);
     });
   return program;
@@ -69,8 +70,7 @@ async function main(argv: string[]): Promise<number> {
     if (argv.includes('-h') || argv.includes('--help')) process.stdout.write(HELP);
   } else {
     requireRoot();
-    const host = hostOption(argv);
-    if (host?.split(',')[0] === 'kvm') checkKvmHost(host);
+    checkKvmHost(hostOption(argv));
   }
   return runInPython('mnkvm.mn', [argv]);
 }

@@ -16,25 +16,15 @@ import functools
 import importlib.machinery
 import importlib.util
 import os
-import signal
 import sys
-import traceback
 
-from mininet.log import debug, error, info
+from mininet.log import error
 
-from mnkvm.engine import MnkvmError
+from mnkvm.entry import exitCode
 from mnkvm.kvmhost import KVMHost
 from mnkvm.net import MnkvmCLI, MnkvmNet
 
 MN = '/usr/bin/mn'
-
-
-class Terminated( BaseException ):
-    "SIGTERM: leave the build or the CLI at once; mnkvm removes the network."
-
-
-def _terminated( _signum, _frame ):
-    raise Terminated()
 
 
 def ovsKernelDatapath():
@@ -92,26 +82,4 @@ def _noCleanup():
 def main( argv ):
     "Run mn with argv; returns the exit code. The caller removes leftovers."
     sys.argv = [ 'mnkvm' ] + list( argv )
-    signal.signal( signal.SIGTERM, _terminated )
-    try:
-        runner = loadMn()
-        runner()
-        return 0
-    except SystemExit as e:
-        return e.code if isinstance( e.code, int ) else ( 0 if e.code is None
-                                                          else 1 )
-    except KeyboardInterrupt:
-        info( '\n*** Interrupted\n' )
-        return 130
-    except Terminated:
-        info( '\n*** Terminated\n' )
-        return 143
-    except MnkvmError as e:
-        error( 'mnkvm: %s\n' % e )
-        return 1
-    except Exception as e:  # pylint: disable=broad-except
-        error( 'mnkvm: %s: %s\n' % ( type( e ).__name__, e ) )
-        debug( traceback.format_exc() )
-        return 1
-    finally:
-        signal.signal( signal.SIGTERM, signal.SIG_DFL )
+    return exitCode( lambda: loadMn()(), mininetLog=True )

@@ -1,7 +1,8 @@
 """MnkvmNet: Mininet that records what it creates.
 
 Every node shell and bridge is recorded with the engine as soon as it
-exists (root-namespace interfaces are recorded by recordedMakeIntfPair), so that mnkvm can remove a network after an
+exists (root-namespace interfaces are recorded by recordedMakeIntfPair),
+so that mnkvm can remove a network after an
 error, a signal or a SIGKILL (`mnkvm -c`) by pid and by name, without
 Mininet's cleanup(), which kills every process that matches `mininet:`."""
 

@@ -9,14 +9,12 @@ they apply where the script gives Mininet no class of its own."""
 import json
 import os
 import runpy
-import signal
 import sys
-import traceback
 
 import mininet.net
 
-from mnkvm.engine import MnkvmError
-from mnkvm.mn import Terminated, _terminated, customClasses
+from mnkvm.entry import exitCode
+from mnkvm.mn import customClasses
 from mnkvm.net import MnkvmNet
 
 
@@ -26,28 +24,5 @@ def main( path, argv, classesJson='{}' ):
     MnkvmNet.defaults = customClasses( json.loads( classesJson ) )
     sys.argv = [ path ] + list( argv )
     sys.path.insert( 0, os.path.dirname( os.path.abspath( path ) ) )
-    signal.signal( signal.SIGTERM, _terminated )
     mininet.net.Mininet = MnkvmNet
-    try:
-        runpy.run_path( path, run_name='__main__' )
-        return 0
-    except SystemExit as e:
-        if e.code is None or isinstance( e.code, int ):
-            return e.code or 0
-        sys.stderr.write( '%s\n' % e.code )
-        return 1
-    except KeyboardInterrupt:
-        sys.stderr.write( '\n*** Interrupted\n' )
-        return 130
-    except Terminated:
-        sys.stderr.write( '\n*** Terminated\n' )
-        return 143
-    except MnkvmError as e:
-        sys.stderr.write( 'mnkvm: %s\n' % e )
-        return 1
-    except Exception:  # pylint: disable=broad-except
-        traceback.print_exc()
-        return 1
-    finally:
-        signal.signal( signal.SIGTERM, signal.SIG_DFL )
-        sys.stdout.flush()
+    return exitCode( lambda: runpy.run_path( path, run_name='__main__' ) )

@@ -40,8 +40,7 @@ export function benchCommand(): Command {
       const report = { benchmark: 'startup', environment: fingerprint(defaultAccel()), results: JSON.parse(result) as StartupResult[] };
       const md = `# mnkvm bench startup\n\nAccelerator: ${report.environment.accel}` +
         `${report.environment.accel === 'tcg' ? ' (TCG emulation: timings are emulated)' : ''}\n\n${table(report.results)}\n`;
-      write(opts.out, 'startup', report, md);
-      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : md);
+      emit(opts, 'startup', report, md);
     });
   bench.command('bridge')
     .description("per-call cost of host.cmd('true') through the TypeScript API vs inside Python")
@@ -54,16 +53,18 @@ export function benchCommand(): Command {
       if (!Number.isInteger(calls) || calls < 1) throw new MnkvmError(`--calls ${opts.calls}: give a positive whole number`);
       const report = { benchmark: 'bridge', environment: fingerprint(defaultAccel()), results: await benchBridge(calls) };
       const md = `# mnkvm bench bridge\n\nAccelerator: ${report.environment.accel}\n\n${bridgeTable(report.results)}\n`;
-      write(opts.out, 'bridge', report, md);
-      process.stdout.write(opts.json ? JSON.stringify(report, null, 2) + '\n' : md);
+      emit(opts, 'bridge', report, md);
     });
   return bench;
 }
 
-/** Write NAME.json and NAME.md into dir, if one was given. */
-function write(dir: string | undefined, name: string, report: object, md: string): void {
-  if (!dir) return;
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.json`), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(join(dir, `${name}.md`), md);
+/** Print a report (JSON or Markdown) and, with --out, write NAME.json and NAME.md there. */
+function emit(opts: { json?: boolean; out?: string }, name: string, report: object, md: string): void {
+  const json = JSON.stringify(report, null, 2) + '\n';
+  if (opts.out) {
+    mkdirSync(opts.out, { recursive: true });
+    writeFileSync(join(opts.out, `${name}.json`), json);
+    writeFileSync(join(opts.out, `${name}.md`), md);
+  }
+  process.stdout.write(opts.json ? json : md);
 }

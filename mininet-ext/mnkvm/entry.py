@@ -1,0 +1,56 @@
+"""How mnkvm runs an entry point in Python (mn, or a user's script): with
+SIGTERM as an exception that leaves the build or the CLI at once, and every
+ending turned into the exit code a shell expects. mnkvm removes what is
+left afterwards, from its record."""
+
+import signal
+import sys
+import traceback
+
+from mininet.log import debug, error, info
+
+from mnkvm.engine import MnkvmError
+
+
+class Terminated( BaseException ):
+    "SIGTERM: leave the build or the CLI at once; mnkvm removes the network."
+
+
+def _terminated( _signum, _frame ):
+    raise Terminated()
+
+
+def exitCode( body, mininetLog=False ):
+    """Run body(); return its exit code. mininetLog: report through
+       Mininet's log (mn's -v applies; an error is one line, its traceback
+       at debug level), else on stderr with tracebacks as python3 prints."""
+    say = info if mininetLog else sys.stderr.write
+    fail = error if mininetLog else sys.stderr.write
+    signal.signal( signal.SIGTERM, _terminated )
+    try:
+        body()
+        return 0
+    except SystemExit as e:
+        if e.code is None or isinstance( e.code, int ):
+            return e.code or 0
+        fail( '%s\n' % e.code )
+        return 1
+    except KeyboardInterrupt:
+        say( '\n*** Interrupted\n' )
+        return 130
+    except Terminated:
+        say( '\n*** Terminated\n' )
+        return 143
+    except MnkvmError as e:
+        fail( 'mnkvm: %s\n' % e )
+        return 1
+    except Exception as e:  # pylint: disable=broad-except
+        if mininetLog:
+            error( 'mnkvm: %s: %s\n' % ( type( e ).__name__, e ) )
+            debug( traceback.format_exc() )
+        else:
+            traceback.print_exc()
+        return 1
+    finally:
+        signal.signal( signal.SIGTERM, signal.SIG_DFL )
+        sys.stdout.flush()

@@ -23,11 +23,11 @@ moddir=/lib/modules/$kver
 # Tools in the guest, by the Debian package that ships them.
 bins=(/usr/bin/bash /usr/sbin/ip /usr/sbin/tc /usr/sbin/ethtool /usr/bin/iperf /usr/bin/iperf3
       /usr/bin/sockperf /usr/bin/ping /usr/sbin/ifconfig /usr/sbin/route /usr/sbin/arp
-      /usr/sbin/dropbear /usr/bin/mnexec /usr/bin/stty /usr/bin/telnet)
+      /usr/sbin/dropbear /usr/bin/mnexec /usr/bin/stty /usr/bin/telnet /usr/bin/sshfs)
 pkgs=(busybox-static bash iproute2 ethtool iperf iperf3 sockperf iputils-ping net-tools
-      dropbear-bin mininet coreutils inetutils-telnet "linux-image-$kver")
+      dropbear-bin mininet coreutils inetutils-telnet sshfs "linux-image-$kver")
 modules=(virtio_pci virtio_console virtio_net virtio-rng sch_htb sch_tbf sch_netem
-         sch_ingress cls_u32 act_mirred)
+         sch_ingress cls_u32 act_mirred fuse)
 
 for b in "${bins[@]}" /bin/busybox; do
   [ -x "$b" ] || die "$b is missing: run ./setup.sh (it installs the guest's Debian packages)"

@@ -52,10 +52,10 @@ describe('TypeScript API', function () {
 describe('mnkvm run --host kvm', function () {
   afterEach(expectClean);
 
-  it("makes the script's default hosts KVM hosts and keeps explicit classes", async () => {
+  it("makes hosts of Mininet's Host class KVM hosts and keeps other classes", async () => {
     const r = await mnkvm(['run', join(SCRIPTS, 'defaults.py'), '--host', 'kvm', '--switch', 'lxbr', '--controller', 'none']);
     expect(r.code, r.err).to.equal(0);
-    expect(r.out).to.match(/^KINDS h1=KVMHost h2=KVMHost h9=Host s1=LinuxBridge$/m);
+    expect(r.out).to.match(/^KINDS h1=KVMHost h2=KVMHost h8=KVMHost h9=MyHost s1=LinuxBridge$/m);
     expect(r.out).to.match(/^DROPPED 0\.0$/m);
   });
 });

@@ -63,6 +63,15 @@ export class Mnkvm {
   }
 }
 
+/** Wait (at most timeoutMs) until check() holds. */
+export async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(what);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export function mnkvm(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number } = {}): Promise<Result> {
   const run = new Mnkvm(args, opts);
   run.child.stdin!.end();

@@ -1,10 +1,22 @@
 // mn's options, through mnkvm (namespace hosts where the option is about Mininet, not VMs: fast).
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expectClean, mnkvm, SCRIPTS } from './helpers.js';
+import { runOk } from '../src/engine/proc.js';
+import { expectClean, mnkvm, SCRIPTS, TEST_ENV, waitUntil } from './helpers.js';
 
-async function ok(args: string[]): Promise<string> {
-  const r = await mnkvm(args);
+/** An X server of the test's own (Xvfb on a free display number), stopped by its pid. */
+async function startXvfb(): Promise<{ name: string; stop: () => void }> {
+  let n = 90;
+  while (existsSync(`/tmp/.X11-unix/X${n}`) || existsSync(`/tmp/.X${n}-lock`)) n++;
+  const xvfb = spawn('Xvfb', [`:${n}`, '-nolisten', 'tcp'], { stdio: 'ignore' });
+  await waitUntil(() => existsSync(`/tmp/.X11-unix/X${n}`), 10_000, 'Xvfb did not start');
+  return { name: `:${n}`, stop: () => xvfb.kill('SIGTERM') };
+}
+
+async function ok(args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  const r = await mnkvm(args, opts);
   expect(r.code, r.out + r.err).to.equal(0);
   return r.out + r.err;
 }
@@ -48,6 +60,49 @@ describe("mn's options", function () {
     await ok(['--topo', 'single,1', '--twait', '5', '--test', 'none']);
     expect(await ok(['--topo', 'single,2', '-v', 'output', '--test', 'pingall'])).to.not.match(/\*\*\* Creating network/);
     expect(await ok(['--topo', 'single,2', '-v', 'debug', '--test', 'none'])).to.match(/\*\*\* errRun:|_popen/);
+  });
+
+  it('--pin pins each KVM host to a core of its own', async () => {
+    const out = await ok(['--topo', 'single,2', '--host', 'kvm', '--pin', '--test', 'none', '--post', join(SCRIPTS, 'pin.cli')]);
+    expect(out).to.match(/\('PIN', \[\[0\], \[1\]\]\)/);
+  });
+
+  it('--innamespace: switches in namespaces of their own, no controller needed', async () => {
+    const out = await ok(['--topo', 'single,2', '--host', 'kvm', '--innamespace', '--test', 'pingall',
+      '--post', join(SCRIPTS, 'innamespace.cli')]);
+    expect(out).to.match(/Results: 0% dropped \(2\/2 received\)/);
+    expect(out).to.match(/\('SWITCH IN NAMESPACE', True, True\)/);
+  });
+
+  it('--nat: hosts route through the NAT node; its iptables rules and ip_forward are undone', async () => {
+    const before = [await runOk('iptables', ['-S']), await runOk('iptables', ['-t', 'nat', '-S']),
+      readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8')];
+    const hadInterfacesFile = existsSync('/etc/network/interfaces');
+    const out = await ok(['--topo', 'single,2', '--host', 'kvm', '--nat', '--test', 'none', '--post', join(SCRIPTS, 'nat.cli')]);
+    expect(out).to.match(/default via 10\.0\.0\.3 dev h1-eth0/);
+    expect(out).to.match(/\('NAT PING', 1\)/);
+    expect([await runOk('iptables', ['-S']), await runOk('iptables', ['-t', 'nat', '-S']),
+      readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8')]).to.deep.equal(before);
+    expect(existsSync('/etc/network/interfaces')).to.equal(hadInterfacesFile);
+  });
+
+  it('-x: a terminal per node; a KVM host\'s is logged into the guest (on an Xvfb display)', async () => {
+    const display = await startXvfb();
+    try {
+      const out = await ok(['--topo', 'single,1', '--host', 'kvm', '-x', '--test', 'none', '--post', join(SCRIPTS, 'xterm.cli')],
+        { env: { ...TEST_ENV, DISPLAY: display.name } });
+      expect(out).to.match(/Running terms on :\d+/);
+      // two terminals (s1, h1); in the guest, dropbear's daemon and h1's terminal session
+      expect(out).to.match(/\('TERMS', 2, 2\)/);
+    } finally {
+      display.stop();
+    }
+  });
+
+  it('--cluster with --host kvm: one line saying why not', async () => {
+    const r = await mnkvm(['--topo', 'single,2', '--host', 'kvm', '--cluster', 'localhost']);
+    expect(r.code).to.equal(1);
+    expect(r.err.trim()).to.equal("mnkvm: --cluster runs Mininet's cluster edition, whose hosts are its own RemoteHost: drop --host kvm or --cluster");
   });
 
   it('--version', async () => {

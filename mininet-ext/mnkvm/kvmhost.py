@@ -10,14 +10,18 @@ waitOutput() are Mininet's own, running over the guest's virtio console
 management link private to the namespace."""
 
 import json
+import os
 import re
 import select
 import socket
 from time import time
 
 import mininet.link
+import mininet.net
+import mininet.term
 from mininet.log import debug
 from mininet.node import Host, Node
+from mininet.term import makeTerm
 from mininet.util import makeIntfPair, moveIntf
 
 from mnkvm import engine
@@ -37,16 +41,19 @@ class Namespace( Node ):
 class KVMHost( Host ):
     "A host that is a virtual machine (see module docstring)."
 
-    def __init__( self, name, mem=128, cpus=1, image='default',
-                  accel='auto', bootTimeout=120, **params ):
+    def __init__( self, name, mem=256, cpus=1, image='default',
+                  accel='auto', bootTimeout=120, share='/tmp', **params ):
         """mem: guest memory (MiB)
            cpus: virtual CPUs
            image: guest image name or folder (see `mnkvm image`)
            accel: auto (KVM when /dev/kvm works, else TCG), kvm or tcg
-           bootTimeout: seconds to wait for the guest's shell"""
-        self.vmOptions = dict( mem=_number( name, 'mem', mem, 96 ),
+           bootTimeout: seconds to wait for the guest's shell
+           share: a folder of this machine the guest mounts at the same
+             path (as namespace hosts see the machine's files), or none"""
+        self.vmOptions = dict( mem=_number( name, 'mem', mem, 160 ),
                                cpus=_number( name, 'cpus', cpus, 1 ),
-                               image=str( image ), accel=str( accel ) )
+                               image=str( image ), accel=str( accel ),
+                               share=_folder( name, share ) )
         if accel not in ACCELS:
             raise MnkvmError( '%s: accel=%s is not one of %s' %
                               ( name, accel, '|'.join( ACCELS ) ) )
@@ -112,6 +119,26 @@ class KVMHost( Host ):
 
     # Mininet's hooks
 
+    def config( self, cores=None, **params ):
+        """Host.config; cores: pin the VM to these cores of the machine
+           (a number or a list), as CPULimitedHost does for its shell."""
+        result = Host.config( self, **params )
+        if cores is not None:
+            self.setCPUs( cores )
+        return result
+
+    def setCPUs( self, cores ):
+        "Pin every thread of the VM's QEMU process to cores."
+        cores = set( cores if isinstance( cores, ( list, tuple ) )
+                     else [ cores ] )
+        try:
+            for tid in os.listdir( '/proc/%d/task' % self.vmPid ):
+                os.sched_setaffinity( int( tid ), { int( c ) for c in cores } )
+        except ( ValueError, OSError ) as e:
+            raise MnkvmError( '%s: cannot pin to cores %s (%s): use cores '
+                              'between 0 and %d' % ( self.name, sorted( cores ),
+                                                     e, os.cpu_count() - 1 ) )
+
     def read( self, size=1024 ):
         """Node.read; but a background job's '[1] 1234' notice is read
            together with the pid marker after it, as monitor() expects
@@ -131,12 +158,17 @@ class KVMHost( Host ):
         "Return a local Popen of a process that runs in the guest (over SSH)."
         self.waitBooted()
         # ssh joins its arguments into one command line: quote each (bash's @Q)
-        ssh = ( 'exec mnexec -da "$0" ssh -F /dev/null -T -q -i %s '
-                '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null '
-                '-o BatchMode=yes -o ConnectTimeout=10 %s "${*@Q}"' %
-                ( self.ssh[ 'key' ], self.ssh[ 'target' ] ) )
+        ssh = 'exec mnexec -da "$0" %s "${*@Q}"' % self.sshCommand( '-T' )
         kwargs.setdefault( 'mncmd', [ 'bash', '-c', ssh, str( self.pid ) ] )
         return Host.popen( self, *args, **kwargs )
+
+    def sshCommand( self, *options ):
+        "The ssh command line (to run in our namespace) that logs into the VM."
+        return ( 'ssh -F /dev/null -q -i %s -o StrictHostKeyChecking=no '
+                 '-o UserKnownHostsFile=/dev/null -o BatchMode=yes '
+                 '-o ConnectTimeout=10 %s %s' % ( self.ssh[ 'key' ],
+                                                  ' '.join( options ),
+                                                  self.ssh[ 'target' ] ) )
 
     def addIntf( self, intf, port=None, moveIntfFn=moveIntf ):
         "Add intf in our namespace, then give the guest a NIC wired to it."
@@ -180,6 +212,19 @@ def _number( name, key, value, least ):
     return number
 
 
+def _folder( name, share ):
+    "The share option: an existing absolute folder, or None for none."
+    if share in ( None, '', 'none' ):
+        return None
+    share = str( share )
+    if ( not os.path.isabs( share ) or not os.path.isdir( share ) or
+         any( c.isspace() for c in share ) ):
+        raise MnkvmError( '%s: share=%s must be an existing folder given by '
+                          'its absolute path, without spaces, or none' %
+                          ( name, share ) )
+    return os.path.normpath( share )
+
+
 def recordedMakeIntfPair( intf1, intf2, addr1=None, addr2=None, node1=None,
                           node2=None, deleteIntfs=True, runCmd=None ):
     """Mininet's makeIntfPair, with two changes: the ends that will live in
@@ -195,6 +240,26 @@ def recordedMakeIntfPair( intf1, intf2, addr1=None, addr2=None, node1=None,
                          deleteIntfs=deleteIntfs, runCmd=runCmd )
 
 
-# The one place mnkvm redirects Mininet at run time: Link.makeIntfPair
-# calls the name makeIntfPair in mininet.link.
+def guestMakeTerm( node, title='Node', term='xterm', display=None,
+                   cmd='bash' ):
+    """Mininet's makeTerm; a KVMHost's terminal runs on this machine, in the
+       host's namespace, logged into the guest (the guest has no X)."""
+    if isinstance( node, KVMHost ):
+        node.waitBooted()
+        return makeTerm( node.ns, title, term, display,
+                         cmd='%s %s' % ( node.sshCommand( '-t' ), cmd ) )
+    return makeTerm( node, title, term, display, cmd )
+
+
+def noScreenCleanup():
+    """Mininet's cleanUpScreens runs `pkill -9 -f mnexec.*socat`, which kills
+       other users' processes too: mnkvm's terminals are stopped by pid."""
+
+
+# The places mnkvm redirects Mininet at run time, each a name Mininet's code
+# looks up in its own module: Link.makeIntfPair calls mininet.link's
+# makeIntfPair; makeTerms (net -x, the CLI's xterm) calls mininet.term's
+# makeTerm; Mininet.startTerms/stopXterms call mininet.net's cleanUpScreens.
 mininet.link.makeIntfPair = recordedMakeIntfPair
+mininet.term.makeTerm = guestMakeTerm
+mininet.net.cleanUpScreens = noScreenCleanup

@@ -3,7 +3,8 @@
 mn is loaded as a module (it guards its main code with __name__), and its
 registries are extended here, in one place:
 - HOSTS['kvm'] = KVMHost, so `--host kvm,mem=256,cpus=2` works;
-- Mininet -> MnkvmNet and CLI -> MnkvmCLI (resource records, Ctrl-C);
+- Mininet -> MnkvmNet, MininetWithControlNet (--innamespace) ->
+  MnkvmControlNet and CLI -> MnkvmCLI (resource records, Ctrl-C);
 - the default switch is the Linux bridge where Open vSwitch's kernel
   datapath is missing (it needs no controller and works on every kernel);
 - a --custom file's `links` dict, which mn drops (a missing comma in
@@ -22,7 +23,7 @@ from mininet.log import error
 
 from mnkvm.entry import exitCode
 from mnkvm.kvmhost import KVMHost
-from mnkvm.net import MnkvmCLI, MnkvmNet
+from mnkvm.net import MnkvmCLI, MnkvmControlNet, MnkvmNet
 
 MN = '/usr/bin/mn'
 
@@ -41,6 +42,7 @@ def mnModule():
     loader.exec_module( mn )
     mn.HOSTS[ 'kvm' ] = KVMHost
     mn.Mininet = MnkvmNet
+    mn.MininetWithControlNet = MnkvmControlNet
     mn.CLI = MnkvmCLI
     mn.cleanup = _noCleanup
     if not ovsKernelDatapath():

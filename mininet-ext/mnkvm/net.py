@@ -6,11 +6,13 @@ so that mnkvm can remove a network after an
 error, a signal or a SIGKILL (`mnkvm -c`) by pid and by name, without
 Mininet's cleanup(), which kills every process that matches `mininet:`."""
 
+import os
+
 from mininet.cli import CLI
 from mininet.log import output
-from mininet.net import Mininet
-from mininet.node import Controller, DefaultController, Node, OVSSwitch
-from mininet.nodelib import LinuxBridge
+from mininet.net import Mininet, MininetWithControlNet
+from mininet.node import Controller, DefaultController, Host, Node, OVSSwitch
+from mininet.nodelib import NAT, LinuxBridge
 
 from mnkvm import engine
 from mnkvm.kvmhost import KVMHost
@@ -25,16 +27,17 @@ STOCK = dict( switch=( OVSSwitch, ), controller=( DefaultController,
 
 class MnkvmNet( Mininet ):
     """Mininet, with every resource recorded (see module docstring), and
-       `mnkvm run`'s --host/--switch/--controller classes wherever the
-       script leaves Mininet's default (no host=, switch=, controller=) or,
-       for switch and controller, names Mininet's stock class."""
+       `mnkvm run`'s --switch/--controller classes wherever the script
+       leaves Mininet's default (no switch=, controller=) or names
+       Mininet's stock class."""
 
-    # Set by `mnkvm run`: { 'host': cls, 'switch': cls, 'controller': cls }
+    # Set by `mnkvm run`: { 'switch': cls, 'controller': cls }
     defaults = {}
 
     def __init__( self, *args, **params ):
         args = list( args )
         # Mininet( topo, switch, host, controller, ... ): positions 0..3
+        # (the host class is replaced where it is made: see useHostClass)
         for position, key in enumerate( ( 'topo', 'switch', 'host',
                                           'controller' ) ):
             if key not in self.defaults:
@@ -46,20 +49,22 @@ class MnkvmNet( Mininet ):
                     args[ position ] = self.defaults[ key ]
                 else:
                     params[ key ] = self.defaults[ key ]
-        Mininet.__init__( self, *args, **params )
+        super().__init__( *args, **params )
 
     def addHost( self, name, cls=None, **params ):
-        host = Mininet.addHost( self, name, cls=cls, **params )
+        if cls is NAT:
+            cls = MnkvmNAT
+        host = super().addHost( name, cls=cls, **params )
         self.record( host )
         return host
 
     def addSwitch( self, name, cls=None, **params ):
-        switch = Mininet.addSwitch( self, name, cls=cls, **params )
+        switch = super().addSwitch( name, cls=cls, **params )
         self.record( switch )
         return switch
 
     def addController( self, name='c0', controller=None, **params ):
-        controller = Mininet.addController( self, name, controller, **params )
+        controller = super().addController( name, controller, **params )
         self.record( controller )
         return controller
 
@@ -69,10 +74,44 @@ class MnkvmNet( Mininet ):
         if not isinstance( node, Node ) or isinstance( node, KVMHost ):
             return
         engine.call( 'recordShell', node.name, node.pid )
+        if node.inNamespace:
+            return   # its bridge goes with its namespace
         if isinstance( node, LinuxBridge ):
             engine.call( 'recordBridge', node.name )
         elif isinstance( node, OVSSwitch ):
             engine.call( 'recordOvsBridge', node.name )
+
+
+class MnkvmControlNet( MnkvmNet, MininetWithControlNet ):
+    """mn --innamespace: switches and controllers in namespaces of their
+       own, recorded. Without a controller (Linux bridges need none) there
+       is no control network to build."""
+
+    def configureControlNetwork( self ):
+        if self.controllers:
+            MininetWithControlNet.configureControlNetwork( self )
+
+
+class MnkvmNAT( NAT ):
+    """mn --nat: Mininet's NAT, except that it adds the "iface ... manual"
+       line that keeps network managers off its interface only to an
+       /etc/network/interfaces that exists (a file made for it would
+       outlive the run)."""
+
+    def setManualConfig( self, intf ):
+        if os.path.exists( '/etc/network/interfaces' ):
+            NAT.setManualConfig( self, intf )
+
+
+def useHostClass( cls ):
+    """`mnkvm run --host`: wherever a script makes a host of Mininet's
+       default class Host, implied or named (Mininet() without host=,
+       addHost() without cls=, host=Host, cls=Host, Host( 'h1' ) by hand),
+       make a cls instead. Subclasses of Host (CPULimitedHost, the script's
+       own) are untouched."""
+    def new( klass, *_args, **_params ):
+        return object.__new__( cls if klass is Host else klass )
+    Host.__new__ = staticmethod( new )
 
 
 class MnkvmCLI( CLI ):

@@ -5,7 +5,7 @@ import { onPath } from '../engine/proc.js';
 import { QEMU } from '../engine/qemu.js';
 
 /** Options of `--host kvm,...` (KVMHost's keyword arguments). */
-export const KVM_OPTIONS = ['mem', 'cpus', 'image', 'accel', 'bootTimeout'] as const;
+export const KVM_OPTIONS = ['mem', 'cpus', 'image', 'accel', 'bootTimeout', 'share', 'cores'] as const;
 /** Host options Mininet itself takes (Host.config and Node). */
 const HOST_OPTIONS = ['ip', 'mac', 'defaultRoute', 'lo', 'privateDirs', 'inNamespace'];
 
@@ -15,14 +15,21 @@ export function requireRoot(): void {
   }
 }
 
-/** The value of `--host` in mn-style argv, if any. */
-export function hostOption(argv: string[]): string | undefined {
+/** The value of option `--name` in mn-style argv, if any. */
+export function optionValue(argv: string[], name: string): string | undefined {
   let value: string | undefined;
   argv.forEach((arg, i) => {
-    if (arg === '--host') value = argv[i + 1];
-    else if (arg.startsWith('--host=')) value = arg.slice('--host='.length);
+    if (arg === name) value = argv[i + 1];
+    else if (arg.startsWith(`${name}=`)) value = arg.slice(name.length + 1);
   });
   return value;
+}
+
+/** mn's --cluster replaces every host by its own RemoteHost: say so rather than drop --host kvm. */
+export function checkCluster(argv: string[]): void {
+  if (optionValue(argv, '--cluster') !== undefined && optionValue(argv, '--host')?.split(',')[0] === 'kvm') {
+    throw new MnkvmError("--cluster runs Mininet's cluster edition, whose hosts are its own RemoteHost: drop --host kvm or --cluster");
+  }
 }
 
 /** For `--host kvm[,key=value...]` (other hosts pass): check it and what KVM hosts need (QEMU, the guest image). */

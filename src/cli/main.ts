@@ -14,7 +14,7 @@ import { GUEST_BUILD } from '../engine/paths.js';
 import { RunRecord } from '../engine/records.js';
 import { benchCommand } from '../bench/command.js';
 import { clean } from './clean.js';
-import { checkKvmHost, hostOption, requireRoot } from './checks.js';
+import { checkCluster, checkKvmHost, optionValue, requireRoot } from './checks.js';
 import { runInPython } from './session.js';
 
 const HELP = `mnkvm: Mininet with KVM virtual machines as hosts
@@ -26,7 +26,7 @@ Usage: mnkvm [mn options]       build and run a network like mn; --host kvm make
        mnkvm bench startup      benchmark start-up time and memory per host (mnkvm bench --help)
        mnkvm bench bridge       benchmark what the TypeScript API adds to a call
 
-KVM host options: --host kvm[,mem=MiB][,cpus=N][,accel=auto|kvm|tcg][,image=NAME][,bootTimeout=S]
+KVM host options: --host kvm[,mem=MiB][,cpus=N][,accel=auto|kvm|tcg][,image=NAME][,bootTimeout=S][,share=DIR|none][,cores=N]
 
 mn's options:
 `;
@@ -70,7 +70,8 @@ async function main(argv: string[]): Promise<number> {
     if (argv.includes('-h') || argv.includes('--help')) process.stdout.write(HELP);
   } else {
     requireRoot();
-    checkKvmHost(hostOption(argv));
+    checkCluster(argv);
+    checkKvmHost(optionValue(argv, '--host'));
   }
   return runInPython('mnkvm.mn', [argv]);
 }

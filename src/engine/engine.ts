@@ -9,7 +9,7 @@ import { processId } from './proc.js';
 import { autoAccel, MGMT, QemuVm, type AccelChoice } from './qemu.js';
 import { RunRecord, type SweepReport } from './records.js';
 
-export interface KvmHostOptions { mem: number; cpus: number; image: string; accel: AccelChoice }
+export interface KvmHostOptions { mem: number; cpus: number; image: string; accel: AccelChoice; share: string | null }
 
 export class Engine {
   readonly record: RunRecord;

@@ -19,6 +19,7 @@ export interface VmOptions {
   mem: number;          // MiB
   cpus: number;
   accel: AccelChoice;
+  share: string | null; // a folder of the machine the guest mounts at the same path
 }
 
 export interface VmSpec extends VmOptions {
@@ -32,6 +33,8 @@ export interface VmSpec extends VmOptions {
 export const MAX_NICS = 8;
 /** The management link (SSH for popen) is private to each namespace, so every VM uses the same addresses. */
 export const MGMT = { mac: '52:54:00:00:00:01', host: '169.254.0.1', guest: '169.254.0.2', prefix: 30 };
+/** OpenSSH's SFTP server: it serves the shared folder to the guest's sshfs over a virtio port. */
+export const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
 
 /** What accel=auto means: MNKVM_ACCEL when set (auto, kvm or tcg), else auto. */
 export function autoAccel(): AccelChoice {
@@ -62,6 +65,7 @@ export class QemuVm {
   private readonly nics = new Map<string, number>();   // intf name -> root port
   private constructor(
     readonly spec: VmSpec, readonly accel: Accel, readonly proc: ProcessId, private readonly qmp: QmpClient,
+    private readonly fileServer: ProcessId | null,
   ) {
     this.consolePath = join(spec.dir, 'console.sock');
   }
@@ -88,6 +92,7 @@ export class QemuVm {
   private static async launch(spec: VmSpec, accel: Accel, record: RunRecord): Promise<QemuVm> {
     rmSync(spec.dir, { recursive: true, force: true });
     mkdirSync(spec.dir, { recursive: true });
+    const fileServer = spec.share ? await startFileServer(spec, record) : null;
     const logPath = join(spec.dir, 'qemu.log');
     const log = openSync(logPath, 'w');
     // nsenter execs QEMU (no fork for a network namespace), so child.pid is QEMU's pid.
@@ -125,7 +130,7 @@ export class QemuVm {
     await runOk('nsenter', ['-t', String(spec.nsPid), '-n', 'sh', '-c',
       'sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 && ' +
       `ip addr add ${MGMT.host}/${MGMT.prefix} dev mnkvm0 && ip link set mnkvm0 up`]);
-    return new QemuVm(spec, accel, proc, qmp);
+    return new QemuVm(spec, accel, proc, qmp, fileServer);
   }
 
   /** Let the guest run (it was started paused so that no console output is lost). */
@@ -181,6 +186,7 @@ export class QemuVm {
       killIfSame(this.proc, 'SIGKILL', true);
       await waitGone(this.proc, 2000);
     }
+    if (this.fileServer) killIfSame(this.fileServer, 'SIGKILL', false);
     rmSync(this.spec.dir, { recursive: true, force: true });
   }
 
@@ -196,13 +202,39 @@ export class QemuVm {
   }
 }
 
+/**
+ * The SFTP server of the guest's shared folder, on the FIFO pair of QEMU's
+ * pipe chardev (QEMU reads share.in, writes share.out). Both ends are
+ * opened read-write so that neither open blocks nor sees an early EOF.
+ */
+async function startFileServer(spec: VmSpec, record: RunRecord): Promise<ProcessId> {
+  if (!existsSync(SFTP_SERVER)) throw new MnkvmError(`${SFTP_SERVER} is missing (for share=): run ./setup.sh, or use share=none`);
+  const fifo = join(spec.dir, 'share');
+  await runOk('mkfifo', [`${fifo}.in`, `${fifo}.out`]);
+  const fromGuest = openSync(`${fifo}.out`, 'r+');
+  const toGuest = openSync(`${fifo}.in`, 'r+');
+  const server = spawn(SFTP_SERVER, ['-l', 'QUIET'], { detached: true, stdio: [fromGuest, toGuest, 'ignore'] });
+  closeSync(fromGuest);
+  closeSync(toGuest);
+  server.unref();
+  if (server.pid === undefined) throw new MnkvmError(`${spec.name}: ${SFTP_SERVER} could not be started`);
+  const proc = processId(server.pid);
+  record.add({ kind: 'process', name: `${spec.name}-sftp`, proc });
+  return proc;
+}
+
 /** The QEMU command line of a KVM host. */
 export function qemuArgs(spec: VmSpec, accel: Accel): string[] {
   const { dir, image } = spec;
   const append = [
     'console=ttyS0', 'quiet', 'panic=-1', 'mitigations=off', 'random.trust_cpu=on',
     `mnkvm.name=${spec.name}`, `mnkvm.mgmt=${MGMT.guest}/${MGMT.prefix}`,
+    ...(spec.share ? [`mnkvm.share=${spec.share}`] : []),
   ];
+  const share = spec.share ? [
+    '-chardev', `pipe,id=share,path=${join(dir, 'share')}`,
+    '-device', 'virtserialport,chardev=share,name=mnkvm.share,bus=vser0.0',
+  ] : [];
   const rootPorts = Array.from({ length: MAX_NICS }, (_, i) =>
     ['-device', `pcie-root-port,id=rp${i + 1},bus=pcie.0,chassis=${i + 1},addr=${(0x10 + i).toString(16)}.0`]).flat();
   return [
@@ -216,6 +248,7 @@ export function qemuArgs(spec: VmSpec, accel: Accel): string[] {
     '-device', 'virtio-serial-pci,id=vser0',
     '-chardev', `socket,id=con0,path=${join(dir, 'console.sock')},server=on,wait=off`,
     '-device', 'virtconsole,chardev=con0,bus=vser0.0',
+    ...share,
     '-netdev', 'tap,id=mgmt,ifname=mnkvm0,script=no,downscript=no',
     '-device', `virtio-net-pci,netdev=mgmt,mac=${MGMT.mac}`,
     '-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0',

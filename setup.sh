@@ -10,7 +10,7 @@ packages=(
   mininet bridge-utils iproute2 iputils-ping net-tools ethtool iperf iperf3 inetutils-telnet
   qemu-system-x86 linux-image-cloud-amd64 busybox-static dropbear-bin openssh-client sockperf
   cpio lz4 xz-utils zstd util-linux procps openvswitch-switch sshfs openssh-sftp-server
-  iptables xvfb xterm x11-xserver-utils
+  iptables xvfb xterm x11-xserver-utils gcc libc6-dev
 )
 missing=()
 for p in "${packages[@]}"; do

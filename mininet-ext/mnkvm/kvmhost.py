@@ -28,6 +28,7 @@ from mnkvm import engine
 from mnkvm.engine import MnkvmError
 
 ACCELS = ( 'auto', 'kvm', 'tcg' )
+BOOTS = ( 'clone', 'cold' )
 # A background job's notice, possibly cut short: '[1] 1234\r\n'
 JOBNOTICE = re.compile( r'(^|\n)\[\d+\] \d+(\r\n?)?$' )
 
@@ -42,23 +43,30 @@ class KVMHost( Host ):
     "A host that is a virtual machine (see module docstring)."
 
     def __init__( self, name, mem=256, cpus=1, image='default',
-                  accel='auto', bootTimeout=120, share='/tmp', **params ):
+                  accel='auto', bootTimeout=120, share='/tmp', boot='clone',
+                  **params ):
         """mem: guest memory (MiB)
            cpus: virtual CPUs
            image: guest image name or folder (see `mnkvm image`)
            accel: auto (KVM when /dev/kvm works, else TCG), kvm or tcg
            bootTimeout: seconds to wait for the guest's shell
            share: a folder of this machine the guest mounts at the same
-             path (as namespace hosts see the machine's files), or none"""
+             path (as namespace hosts see the machine's files), or none
+           boot: clone (restore a snapshot of a booted guest; a cold boot
+             where snapshots cannot work) or cold"""
+        self.bootTimeout = _number( name, 'bootTimeout', bootTimeout, 1 )
         self.vmOptions = dict( mem=_number( name, 'mem', mem, 160 ),
                                cpus=_number( name, 'cpus', cpus, 1 ),
                                image=str( image ), accel=str( accel ),
-                               share=_folder( name, share ) )
-        if accel not in ACCELS:
-            raise MnkvmError( '%s: accel=%s is not one of %s' %
-                              ( name, accel, '|'.join( ACCELS ) ) )
-        self.bootTimeout = _number( name, 'bootTimeout', bootTimeout, 1 )
+                               share=_folder( name, share ), boot=str( boot ),
+                               bootTimeout=self.bootTimeout )
+        for key, value, choices in ( ( 'accel', accel, ACCELS ),
+                                     ( 'boot', boot, BOOTS ) ):
+            if value not in choices:
+                raise MnkvmError( '%s: %s=%s is not one of %s' %
+                                  ( name, key, value, '|'.join( choices ) ) )
         self.ns, self.console, self.booted = None, None, False
+        self.restored = False
         self.ssh, self.vmPid = None, None
         Host.__init__( self, name, **params )
 
@@ -79,6 +87,8 @@ class KVMHost( Host ):
             self.terminate()
             raise
         self.ssh, self.vmPid = vm[ 'ssh' ], vm[ 'pid' ]
+        # A clone's shell printed its first prompt in the template already
+        self.restored = vm[ 'restored' ]
         # From here on Mininet's shell protocol runs over the guest console
         self.stdin = self.stdout = self.console
         self.pollOut = select.poll()
@@ -89,11 +99,12 @@ class KVMHost( Host ):
         self.readbuf, self.waiting = '', False
 
     def waitBooted( self ):
-        "Wait (at most bootTimeout s) for the guest shell's first prompt."
+        """Wait (at most bootTimeout s) for the guest shell's first prompt
+           (a clone's shell is up already), then set the guest up."""
         if self.booted:
             return
         deadline = time() + self.bootTimeout
-        data = ''
+        data = chr( 127 ) if self.restored else ''
         while not data.endswith( chr( 127 ) ):
             left = deadline - time()
             if left <= 0 or not self.readable( left ):
@@ -105,6 +116,16 @@ class KVMHost( Host ):
             data += chunk
         debug( '%s: guest shell ready\n' % self.name )
         self.booted = True
+        self.setIdentity()
+
+    def setIdentity( self ):
+        """Give the guest its identity: name, clock, fresh randomness and
+           the shared folder (clones of one template start identical)."""
+        err = self.cmd( 'mnkvm-setup', self.name, int( time() + 0.5 ),
+                        os.urandom( 32 ).hex(),
+                        self.vmOptions[ 'share' ] or 'none' )
+        if err.strip():
+            raise MnkvmError( '%s: %s' % ( self.name, err.strip() ) )
 
     def readable( self, timeout ):
         """Is console output waiting (within timeout s)? (Mininet's pollOut

@@ -5,7 +5,7 @@ import { onPath } from '../engine/proc.js';
 import { QEMU } from '../engine/qemu.js';
 
 /** Options of `--host kvm,...` (KVMHost's keyword arguments). */
-export const KVM_OPTIONS = ['mem', 'cpus', 'image', 'accel', 'bootTimeout', 'share', 'cores'] as const;
+export const KVM_OPTIONS = ['mem', 'cpus', 'image', 'accel', 'bootTimeout', 'share', 'cores', 'boot'] as const;
 /** Host options Mininet itself takes (Host.config and Node). */
 const HOST_OPTIONS = ['ip', 'mac', 'defaultRoute', 'lo', 'privateDirs', 'inNamespace'];
 
@@ -48,6 +48,9 @@ export function checkKvmHost(spec: string | undefined): void {
     }
     if (key === 'accel' && !['auto', 'kvm', 'tcg'].includes(value)) {
       throw new MnkvmError(`--host kvm,accel=${value}: accel must be auto, kvm or tcg`);
+    }
+    if (key === 'boot' && !['clone', 'cold'].includes(value)) {
+      throw new MnkvmError(`--host kvm,boot=${value}: boot must be clone or cold`);
     }
     if (key === 'image') image = value;
   }

@@ -26,7 +26,7 @@ Usage: mnkvm [mn options]       build and run a network like mn; --host kvm make
        mnkvm bench startup      benchmark start-up time and memory per host (mnkvm bench --help)
        mnkvm bench bridge       benchmark what the TypeScript API adds to a call
 
-KVM host options: --host kvm[,mem=MiB][,cpus=N][,accel=auto|kvm|tcg][,image=NAME][,bootTimeout=S][,share=DIR|none][,cores=N]
+KVM host options: --host kvm[,mem=MiB][,cpus=N][,accel=auto|kvm|tcg][,image=NAME][,bootTimeout=S][,share=DIR|none][,cores=N][,boot=clone|cold]
 
 mn's options:
 `;

@@ -6,10 +6,19 @@ import { join } from 'node:path';
 import { MnkvmError } from './errors.js';
 import { loadImage, type GuestImage } from './image.js';
 import { processId } from './proc.js';
-import { autoAccel, MGMT, QemuVm, type AccelChoice } from './qemu.js';
+import { availableParallelism } from 'node:os';
+import { autoAccel, kvmAvailable, MGMT, QemuVm, type Accel, type AccelChoice, type VmSpec } from './qemu.js';
+import { ensureTemplate, type Template } from './template.js';
 import { RunRecord, type SweepReport } from './records.js';
 
-export interface KvmHostOptions { mem: number; cpus: number; image: string; accel: AccelChoice; share: string | null }
+export interface KvmHostOptions {
+  mem: number; cpus: number; image: string; accel: AccelChoice; share: string | null;
+  boot: 'clone' | 'cold';   // clone: restore from a snapshot template (cold boot where that cannot work)
+  bootTimeout: number;      // seconds
+}
+
+/** At most this many guests start at once (restore or boot): one per core. */
+const STARTS_AT_ONCE = Math.max(1, availableParallelism());
 
 export class Engine {
   readonly record: RunRecord;
@@ -17,6 +26,8 @@ export class Engine {
   private readonly images = new Map<string, GuestImage>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly warned = new Set<string>();
+  private readonly templates = new Map<string, Promise<Template | null>>();
+  private readonly starting = new Slots(STARTS_AT_ONCE);
 
   constructor(record = RunRecord.create(), private readonly warnSink = (l: string) => process.stderr.write(l + '\n')) {
     this.record = record;
@@ -46,18 +57,57 @@ export class Engine {
       if (opts.accel === 'tcg' || !existsSync('/dev/kvm')) {
         this.warn('*** mnkvm: guests run under TCG emulation (no /dev/kvm or accel=tcg): timings are emulated');
       }
-      const vm = await QemuVm.start({ ...opts, name, nsPid, dir: join(this.record.dir, 'vm', name), image: this.image(opts.image) },
-        this.record, (l) => this.warn(l));
+      const image = this.image(opts.image);
+      const { boot, ...vmOptions } = opts;
+      const spec = { ...vmOptions, name, nsPid, dir: join(this.record.dir, 'vm', name), image };
+      await this.starting.acquire();
+      let vm: QemuVm;
+      try {
+        const template = boot === 'clone' ? await this.template(spec) : null;
+        vm = template
+          ? await QemuVm.start({ ...spec, accel: template.accel, boot: template.boot }, this.record, (l) => this.warn(l))
+          : await QemuVm.start({ ...spec, boot: { kind: 'cold' } }, this.record, (l) => this.warn(l));
+      } catch (e) {
+        this.starting.release();
+        throw e;
+      }
       this.vms.set(name, vm);
       return JSON.stringify({
-        console: vm.consolePath, accel: vm.accel, pid: vm.proc.pid,
+        console: vm.consolePath, accel: vm.accel, pid: vm.proc.pid, restored: vm.spec.boot.kind === 'clone',
         ssh: { key: vm.spec.image.sshKey, target: `root@${MGMT.guest}` },
       });
     });
   }
 
+  /**
+   * Let the VM run. Its start slot is given back once it is up: a clone at
+   * once, a cold boot when its init says so on the serial console.
+   */
   resumeVm(name: string): Promise<void> {
-    return this.track(() => this.vm(name).resume());
+    return this.track(async () => {
+      const vm = this.vm(name);
+      await vm.resume();
+      if (vm.spec.boot.kind === 'clone') {
+        this.starting.release();
+      } else {
+        void this.track(() => vm.waitReady(vm.spec.bootTimeout * 1000).finally(() => this.starting.release()));
+      }
+    });
+  }
+
+  /** The snapshot template for spec, made once per run and key; null (with one warning) where snapshots cannot work. */
+  private async template(spec: Omit<VmSpec, 'boot'>): Promise<Template | null> {
+    const accel: Accel = spec.accel === 'tcg' || !kvmAvailable() ? 'tcg' : 'kvm';
+    const id = JSON.stringify([spec.image.dir, spec.mem, spec.cpus, accel, spec.share !== null]);
+    let template = this.templates.get(id);
+    if (!template) {
+      template = ensureTemplate(spec.image, spec, accel, this.record, (l) => this.warn(l), spec.bootTimeout).catch((e: Error) => {
+        this.warn(`*** mnkvm: snapshot clones unavailable (${e.message.split('\n')[0]}): KVM hosts boot cold`);
+        return null;
+      });
+      this.templates.set(id, template);
+    }
+    return template;
   }
 
   /** Hot-plug a NIC for interface intf of host name; returns the guest NIC's MAC. */
@@ -69,13 +119,12 @@ export class Engine {
     return this.track(() => this.vm(name).detachNic(intf));
   }
 
-  stopVm(name: string): Promise<void> {
-    return this.track(async () => {
-      const vm = this.vms.get(name);
-      if (!vm) return;
-      this.vms.delete(name);
-      await vm.stop();
-    });
+  /** Stop the VM of host name, without waiting for it: hosts stop in parallel, shutdown() waits for them all. */
+  stopVm(name: string): void {
+    const vm = this.vms.get(name);
+    if (!vm) return;
+    this.vms.delete(name);
+    void this.track(() => vm.stop());
   }
 
   /** Why a guest is not answering: its last console lines, and whether QEMU is still running. */
@@ -133,5 +182,25 @@ export class Engine {
     const done = () => this.inflight.delete(p);
     p.then(done, done);
     return p;
+  }
+}
+
+/** A counting semaphore: at most `size` holders at once, the others wait in order. */
+class Slots {
+  private readonly waiting: (() => void)[] = [];
+  constructor(private free: number) {}
+
+  async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
   }
 }

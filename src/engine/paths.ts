@@ -5,6 +5,8 @@ import { join } from 'node:path';
 export const RUN_ROOT = process.env.MNKVM_RUN_DIR ?? '/run/mnkvm';
 export const CACHE_ROOT = process.env.MNKVM_CACHE ?? '/var/cache/mnkvm';
 export const IMAGES_DIR = join(CACHE_ROOT, 'images');
+/** Snapshot templates: guest RAM files want memory (tmpfs), and are remade after a reboot. */
+export const TEMPLATES_DIR = process.env.MNKVM_TEMPLATES ?? '/dev/shm/mnkvm/templates';
 
 /** The project's root folder (this file is dist/src/engine/paths.js once compiled). */
 export const PROJECT_ROOT = new URL('../../../', import.meta.url).pathname;

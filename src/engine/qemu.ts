@@ -20,13 +20,26 @@ export interface VmOptions {
   cpus: number;
   accel: AccelChoice;
   share: string | null; // a folder of the machine the guest mounts at the same path
+  bootTimeout: number;  // seconds
 }
+
+/**
+ * How a VM starts: a cold boot; a boot that becomes a template (its RAM in a
+ * new file, shared, so that a migration with x-ignore-shared saves only the
+ * device state); or a clone restored from a template (the template's RAM
+ * file mapped copy-on-write, the device state migrated in).
+ */
+export type Boot =
+  | { kind: 'cold' }
+  | { kind: 'template'; ram: string }
+  | { kind: 'clone'; ram: string; state: string };
 
 export interface VmSpec extends VmOptions {
   name: string;
-  nsPid: number;        // the pid whose network namespace the VM lives in
+  nsPid: number | null; // the pid whose network namespace the VM lives in (null: a new one of its own)
   dir: string;          // runtime folder: sockets, logs
   image: GuestImage;
+  boot: Boot;
 }
 
 /** Root ports for hot-plugged NICs: this many links per KVM host. */
@@ -97,7 +110,8 @@ export class QemuVm {
     const log = openSync(logPath, 'w');
     // nsenter execs QEMU (no fork for a network namespace), so child.pid is QEMU's pid.
     // detached: its own process group, out of reach of the terminal's Ctrl-C.
-    const child = spawn('nsenter', ['-t', String(spec.nsPid), '-n', '--', QEMU, ...qemuArgs(spec, accel)],
+    const netns = spec.nsPid === null ? ['unshare', '-n', '--'] : ['nsenter', '-t', String(spec.nsPid), '-n', '--'];
+    const child = spawn(netns[0], [...netns.slice(1), QEMU, ...qemuArgs(spec, accel)],
       { detached: true, stdio: ['ignore', log, log] });
     closeSync(log);
     child.unref();
@@ -127,10 +141,47 @@ export class QemuVm {
     }
     // The namespace side of the management link; IPv6 off so that no
     // namespace-side interface ever sends traffic of its own.
-    await runOk('nsenter', ['-t', String(spec.nsPid), '-n', 'sh', '-c',
-      'sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 && ' +
-      `ip addr add ${MGMT.host}/${MGMT.prefix} dev mnkvm0 && ip link set mnkvm0 up`]);
-    return new QemuVm(spec, accel, proc, qmp, fileServer);
+    if (spec.nsPid !== null) {
+      await runOk('nsenter', ['-t', String(spec.nsPid), '-n', 'sh', '-c',
+        'sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 && ' +
+        `ip addr add ${MGMT.host}/${MGMT.prefix} dev mnkvm0 && ip link set mnkvm0 up`]);
+    }
+    const vm = new QemuVm(spec, accel, proc, qmp, fileServer);
+    if (spec.boot.kind === 'clone') await vm.migrate('migrate-incoming', `exec:cat ${spec.boot.state}`);
+    return vm;
+  }
+
+  /**
+   * Run a migration with the x-ignore-shared capability (RAM in a shared
+   * file is not copied) and wait for it: `migrate` saves this VM's device
+   * state to uri; `migrate-incoming` loads it into this (paused) clone.
+   */
+  async migrate(command: 'migrate' | 'migrate-incoming', uri: string): Promise<void> {
+    await this.qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+    await this.qmp.execute(command, { uri });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { status, 'error-desc': error } = (await this.qmp.execute('query-migrate')) as { status?: string; 'error-desc'?: string };
+      if (status === 'completed') return;
+      if (status === 'failed' || status === 'cancelled') throw new Error(`${command} ${status}${error ? `: ${error}` : ''}`);
+      if (Date.now() > deadline) throw new Error(`${command} did not complete within 60 s`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Wait (at most timeoutMs) until the guest's init says it is ready on the serial console, or QEMU exits. */
+  async waitReady(timeoutMs: number): Promise<void> {
+    const serial = join(this.spec.dir, 'serial.log');
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && this.alive()) {
+      if (existsSync(serial) && readFileSync(serial, 'utf8').includes('mnkvm-guest: ready')) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Pause the guest (before its state is saved). */
+  async pause(): Promise<void> {
+    await this.qmp.execute('stop');
   }
 
   /** Let the guest run (it was started paused so that no console output is lost). */
@@ -150,8 +201,10 @@ export class QemuVm {
     if (port > MAX_NICS) {
       throw new MnkvmError(`${this.spec.name}: no free PCIe slot for ${intf}: a KVM host has at most ${MAX_NICS} links`);
     }
+    const nsPid = this.spec.nsPid;
+    if (nsPid === null) throw new MnkvmError(`${this.spec.name}: a VM without a host namespace has no links`);
     // (sysfs would show the root namespace: ask ip inside the namespace)
-    const link = await runOk('nsenter', ['-t', String(this.spec.nsPid), '-n', 'ip', '-o', 'link', 'show', 'dev', intf]);
+    const link = await runOk('nsenter', ['-t', String(nsPid), '-n', 'ip', '-o', 'link', 'show', 'dev', intf]);
     const mac = /link\/ether ([0-9a-f:]{17})/.exec(link)?.[1];
     if (!mac) throw new MnkvmError(`${this.spec.name}: ${intf} has no MAC address in its namespace`);
     const tap = `tap${port}`;
@@ -165,8 +218,8 @@ export class QemuVm {
       `qdisc add dev ${from} ingress`,
       `filter add dev ${from} parent ffff: protocol all u32 match u32 0 0 action mirred egress redirect dev ${to}`,
     ];
-    await nsBatch(this.spec.nsPid, 'ip', [`link set ${tap} up`, `link set ${intf} up`]);
-    await nsBatch(this.spec.nsPid, 'tc', [...wire(intf, tap), ...wire(tap, intf)]);
+    await nsBatch(nsPid, 'ip', [`link set ${tap} up`, `link set ${intf} up`]);
+    await nsBatch(nsPid, 'tc', [...wire(intf, tap), ...wire(tap, intf)]);
     return mac;
   }
 
@@ -223,13 +276,20 @@ async function startFileServer(spec: VmSpec, record: RunRecord): Promise<Process
   return proc;
 }
 
+/** Guest RAM: anonymous for a cold boot, else the template's file (shared while it is made, copy-on-write in clones). */
+function memoryArgs({ mem, boot }: VmSpec): string[] {
+  if (boot.kind === 'cold') return ['-m', String(mem)];
+  const backend = `memory-backend-file,id=ram0,size=${mem}M,mem-path=${boot.ram},share=${boot.kind === 'template' ? 'on' : 'off'}`;
+  return ['-m', String(mem), '-object', backend, '-machine', 'memory-backend=ram0',
+    ...(boot.kind === 'clone' ? ['-incoming', 'defer'] : [])];
+}
+
 /** The QEMU command line of a KVM host. */
 export function qemuArgs(spec: VmSpec, accel: Accel): string[] {
   const { dir, image } = spec;
   const append = [
     'console=ttyS0', 'quiet', 'panic=-1', 'mitigations=off', 'random.trust_cpu=on',
-    `mnkvm.name=${spec.name}`, `mnkvm.mgmt=${MGMT.guest}/${MGMT.prefix}`,
-    ...(spec.share ? [`mnkvm.share=${spec.share}`] : []),
+    `mnkvm.mgmt=${MGMT.guest}/${MGMT.prefix}`,
   ];
   const share = spec.share ? [
     '-chardev', `pipe,id=share,path=${join(dir, 'share')}`,
@@ -242,7 +302,8 @@ export function qemuArgs(spec: VmSpec, accel: Accel): string[] {
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-S',
     // TCG's translation cache defaults to 1 GiB; 64 MiB is plenty for a small guest.
     '-machine', 'q35', '-accel', accel === 'kvm' ? 'kvm' : 'tcg,tb-size=64', '-cpu', accel === 'kvm' ? 'host' : 'max',
-    '-m', String(spec.mem), '-smp', String(spec.cpus),
+    ...memoryArgs(spec),
+    '-smp', String(spec.cpus),
     '-kernel', image.kernel, '-initrd', image.initramfs, '-append', append.join(' '),
     '-serial', `file:${join(dir, 'serial.log')}`,
     '-device', 'virtio-serial-pci,id=vser0',

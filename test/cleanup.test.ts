@@ -7,7 +7,7 @@ describe('clean-up', function () {
   afterEach(expectClean);
 
   it('removes everything after an error during the build (a guest that never boots)', async () => {
-    const r = await mnkvm(['--topo', 'single,2', '--host', 'kvm,bootTimeout=1', '--test', 'pingall']);
+    const r = await mnkvm(['--topo', 'single,2', '--host', 'kvm,bootTimeout=1,boot=cold', '--test', 'pingall']);
     expect(r.code).to.equal(1);
     expect(r.err).to.match(/mnkvm: h\d: guest did not reach its shell within 1 s; last console lines:/);
     expect(r.err).to.match(/\*\*\* mnkvm: removed 2 VMs/);

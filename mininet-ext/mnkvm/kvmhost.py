@@ -100,11 +100,14 @@ class KVMHost( Host ):
 
     def waitBooted( self ):
         """Wait (at most bootTimeout s) for the guest shell's first prompt
-           (a clone's shell is up already), then set the guest up."""
+           (a clone's shell printed it in the template: ask for another),
+           then give the guest its identity."""
         if self.booted:
             return
         deadline = time() + self.bootTimeout
-        data = chr( 127 ) if self.restored else ''
+        if self.restored:
+            self.write( '\n' )
+        data = ''
         while not data.endswith( chr( 127 ) ):
             left = deadline - time()
             if left <= 0 or not self.readable( left ):

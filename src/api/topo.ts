@@ -7,6 +7,9 @@ export interface HostOptions {
   cpus?: number;
   accel?: 'auto' | 'kvm' | 'tcg';
   image?: string;
+  boot?: 'clone' | 'cold';
+  share?: string;        // a folder of the machine the guest mounts, or 'none'
+  cores?: number | number[];
   ip?: string;
   mac?: string;
   defaultRoute?: string;

@@ -6,15 +6,20 @@ import type { StartupResult } from '../src/bench/command.js';
 describe('mnkvm bench startup', function () {
   afterEach(expectClean);
 
-  it('measures namespace and KVM hosts in one run, as JSON with its environment', async () => {
-    const r = await mnkvm(['bench', 'startup', '--hosts', '2', '--json']);
+  it('measures namespace and KVM hosts in one run, repeated, as JSON with medians and its environment', async () => {
+    const r = await mnkvm(['bench', 'startup', '--hosts', '2', '--repeat', '2', '--json']);
     expect(r.code, r.err).to.equal(0);
-    const report = JSON.parse(r.out) as { environment: Record<string, unknown>; results: StartupResult[] };
+    const report = JSON.parse(r.out) as { environment: Record<string, unknown>; results: StartupResult[]; runs: StartupResult[] };
+    expect(report.runs.map((x) => `${x.kind}/${x.hosts}/${x.repetition}`)).to.deep.equal(
+      ['namespace/2/1', 'kvm/2/1', 'namespace/2/2', 'kvm/2/2']);
+    const kvmRuns = report.runs.filter((x) => x.kind === 'kvm').map((x) => x.readySeconds).sort();
+    expect(report.results[1].readySeconds).to.equal((kvmRuns[0] + kvmRuns[1]) / 2);
     expect(report.environment).to.include.keys('kernel', 'cpuModel', 'accel', 'qemu', 'mininet', 'gitCommit', 'command');
     expect(report.results.map((x) => `${x.kind}/${x.hosts}`)).to.deep.equal(['namespace/2', 'kvm/2']);
     for (const x of report.results) {
       expect(x.pingDroppedPercent).to.equal(0);
       expect(x.readySeconds).to.be.above(0);
+      expect(x.firstCmdSeconds).to.be.above(0);
       expect(x.rssPerHostKiB).to.be.above(0);
     }
     const [ns, kvm] = report.results;

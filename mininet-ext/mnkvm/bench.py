@@ -13,6 +13,7 @@ from mininet.node import Host
 from mininet.nodelib import LinuxBridge
 from mininet.topo import SingleSwitchTopo
 
+from mnkvm import engine
 from mnkvm.kvmhost import KVMHost
 from mnkvm.net import MnkvmNet
 
@@ -46,8 +47,10 @@ def hostPids( host ):
                             else [] )
 
 
-def startup( kind, n ):
-    "One measurement of `single,n` with hosts of kind; returns a dict."
+def startup( kind, n, repetition ):
+    """One measurement of `single,n` with hosts of kind; returns a dict.
+       firstCmdSeconds: one more host added to the running network, from
+       addHost to its first cmd('true') answered."""
     before = memAvailableKiB()
     start = time()
     net = MnkvmNet( topo=SingleSwitchTopo( n ), host=KINDS[ kind ],
@@ -60,17 +63,27 @@ def startup( kind, n ):
     rss = [ sum( rssKiB( p ) for p in hostPids( h ) ) for h in net.hosts ]
     dropped = net.pingAll()
     start = time()
+    net.addHost( 'hx' ).cmd( 'true' )
+    firstCmd = time() - start
+    start = time()
     net.stop()
-    return dict( kind=kind, hosts=n, readySeconds=ready,
-                 perHostSeconds=ready / n, stopSeconds=time() - start,
+    engine.call( 'settle' )   # VMs stop in the background: wait for all
+    return dict( kind=kind, hosts=n, repetition=repetition,
+                 readySeconds=ready, perHostSeconds=ready / n,
+                 firstCmdSeconds=firstCmd, stopSeconds=time() - start,
                  newMemoryKiB=newMem, newMemoryPerHostKiB=newMem / n,
                  rssPerHostKiB=sum( rss ) / n, pingDroppedPercent=dropped )
 
 
 def main( specJson ):
-    "Run the measurements of spec {kinds, sizes}; returns them as JSON."
+    """Run the measurements of spec {kinds, sizes, repeat}; returns them as
+       JSON. A KVM host is started first, unmeasured, so that the snapshot
+       template exists before the first measurement."""
     spec = json.loads( specJson )
     setLogLevel( 'warning' )
-    results = [ startup( kind, n ) for n in spec[ 'sizes' ]
-                for kind in spec[ 'kinds' ] ]
-    return json.dumps( results )
+    if 'kvm' in spec[ 'kinds' ]:
+        startup( 'kvm', 1, 0 )
+    return json.dumps( [ startup( kind, n, r + 1 )
+                         for r in range( spec[ 'repeat' ] )
+                         for n in spec[ 'sizes' ]
+                         for kind in spec[ 'kinds' ] ] )

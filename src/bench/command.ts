@@ -9,8 +9,29 @@ import { benchBridge, bridgeTable } from './bridge.js';
 import { defaultAccel, fingerprint } from './fingerprint.js';
 
 export interface StartupResult {
-  kind: 'namespace' | 'kvm'; hosts: number; readySeconds: number; perHostSeconds: number; stopSeconds: number;
-  newMemoryKiB: number; newMemoryPerHostKiB: number; rssPerHostKiB: number; pingDroppedPercent: number;
+  kind: 'namespace' | 'kvm'; hosts: number; repetition: number; readySeconds: number; perHostSeconds: number;
+  firstCmdSeconds: number; stopSeconds: number; newMemoryKiB: number; newMemoryPerHostKiB: number;
+  rssPerHostKiB: number; pingDroppedPercent: number;
+}
+
+const MEASURES = ['readySeconds', 'perHostSeconds', 'firstCmdSeconds', 'stopSeconds', 'newMemoryKiB',
+  'newMemoryPerHostKiB', 'rssPerHostKiB', 'pingDroppedPercent'] as const;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Per (kind, hosts): the median of each measure over the repetitions. */
+export function medians(runs: StartupResult[]): StartupResult[] {
+  const groups = new Map<string, StartupResult[]>();
+  for (const r of runs) groups.set(`${r.hosts} ${r.kind}`, [...(groups.get(`${r.hosts} ${r.kind}`) ?? []), r]);
+  return [...groups.values()].map((group) => {
+    const m: StartupResult = { ...group[0], repetition: 0 };
+    for (const key of MEASURES) m[key] = median(group.map((r) => r[key]));
+    return m;
+  });
 }
 
 function sizes(value: string): number[] {
@@ -20,9 +41,9 @@ function sizes(value: string): number[] {
 }
 
 export function table(results: StartupResult[]): string {
-  const head = '| kind | hosts | ready (s) | per host (s) | stop (s) | new memory / host (MiB) | RSS / host (MiB) | pingall dropped |';
+  const head = '| kind | hosts | ready (s) | per host (s) | one more host: cmd answered (s) | stop (s) | new memory / host (MiB) | RSS / host (MiB) | pingall dropped |';
   const rows = results.map((r) => `| ${r.kind} | ${r.hosts} | ${r.readySeconds.toFixed(2)} | ${r.perHostSeconds.toFixed(3)} | ` +
-    `${r.stopSeconds.toFixed(2)} | ${(r.newMemoryPerHostKiB / 1024).toFixed(1)} | ${(r.rssPerHostKiB / 1024).toFixed(1)} | ${r.pingDroppedPercent}% |`);
+    `${r.firstCmdSeconds.toFixed(3)} | ${r.stopSeconds.toFixed(2)} | ${(r.newMemoryPerHostKiB / 1024).toFixed(1)} | ${(r.rssPerHostKiB / 1024).toFixed(1)} | ${r.pingDroppedPercent}% |`);
   return [head, head.replace(/[^|]+/g, (c) => '-'.repeat(c.length)), ...rows].join('\n');
 }
 
@@ -30,16 +51,22 @@ export function benchCommand(): Command {
   const bench = new Command('bench').description('benchmarks: figures as JSON plus a Markdown table');
   bench.command('startup')
     .description('time to pingall-ready and memory per host, namespace hosts vs KVM hosts (topology single,N)')
-    .option('--hosts <list>', 'host counts, comma separated', '2,10')
+    .option('--hosts <list>', 'host counts, comma separated', '1,10,25,50')
+    .option('--repeat <n>', 'repetitions; the table shows medians', '3')
     .option('--json', 'print the results as JSON')
     .option('--out <dir>', 'also write startup.json and startup.md there')
-    .action(async (opts: { hosts: string; json?: boolean; out?: string }) => {
+    .action(async (opts: { hosts: string; repeat: string; json?: boolean; out?: string }) => {
       requireRoot();
-      const result = await callPython<string>('mnkvm.bench', [JSON.stringify({ kinds: ['namespace', 'kvm'], sizes: sizes(opts.hosts) })]);
+      const repeat = Number(opts.repeat);
+      if (!Number.isInteger(repeat) || repeat < 1) throw new MnkvmError(`--repeat ${opts.repeat}: give a positive whole number`);
+      const spec = { kinds: ['namespace', 'kvm'], sizes: sizes(opts.hosts), repeat };
+      const result = await callPython<string>('mnkvm.bench', [JSON.stringify(spec)]);
       if (typeof result !== 'string') throw new MnkvmError(`the benchmark's Python process died (exit ${result.pythonExited})`);
-      const report = { benchmark: 'startup', environment: fingerprint(defaultAccel()), results: JSON.parse(result) as StartupResult[] };
+      const runs = JSON.parse(result) as StartupResult[];
+      const report = { benchmark: 'startup', environment: fingerprint(defaultAccel()), repeat, results: medians(runs), runs };
       const md = `# mnkvm bench startup\n\nAccelerator: ${report.environment.accel}` +
-        `${report.environment.accel === 'tcg' ? ' (TCG emulation: timings are emulated)' : ''}\n\n${table(report.results)}\n`;
+        `${report.environment.accel === 'tcg' ? ' (TCG emulation: timings are emulated)' : ''}; ` +
+        `medians of ${repeat} run${repeat === 1 ? '' : 's'}\n\n${table(report.results)}\n`;
       emit(opts, 'startup', report, md);
     });
   bench.command('bridge')

@@ -7,7 +7,7 @@ import { MnkvmError } from './errors.js';
 import { loadImage, type GuestImage } from './image.js';
 import { processId } from './proc.js';
 import { availableParallelism } from 'node:os';
-import { autoAccel, kvmAvailable, MGMT, QemuVm, type Accel, type AccelChoice, type VmSpec } from './qemu.js';
+import { autoAccel, kvmAvailable, kvmFailed, MGMT, QemuVm, type Accel, type AccelChoice, type VmSpec } from './qemu.js';
 import { ensureTemplate, type Template } from './template.js';
 import { RunRecord, type SweepReport } from './records.js';
 
@@ -101,7 +101,14 @@ export class Engine {
     const id = JSON.stringify([spec.image.dir, spec.mem, spec.cpus, accel, spec.share !== null]);
     let template = this.templates.get(id);
     if (!template) {
-      template = ensureTemplate(spec.image, spec, accel, this.record, (l) => this.warn(l), spec.bootTimeout).catch((e: Error) => {
+      const make = (a: Accel) => ensureTemplate(spec.image, spec, a, this.record, (l) => this.warn(l), spec.bootTimeout);
+      template = make(accel).catch((e: Error) => {
+        if (accel === 'tcg' || spec.accel === 'kvm') throw e;
+        // KVM that opens but cannot run a guest (e.g. broken nested KVM): as for a cold boot, fall back to TCG
+        kvmFailed(e.message.split('\n')[0]);
+        this.warn(`*** mnkvm: KVM failed to run the template guest (${e.message.split('\n')[0]}): falling back to TCG emulation`);
+        return make('tcg');
+      }).catch((e: Error) => {
         this.warn(`*** mnkvm: snapshot clones unavailable (${e.message.split('\n')[0]}): KVM hosts boot cold`);
         return null;
       });

@@ -71,6 +71,11 @@ export function kvmAvailable(): boolean {
   }
 }
 
+/** After KVM failed to run a guest: accel=auto means TCG for the rest of this process. */
+export function kvmFailed(reason: string): void {
+  kvmFailure = reason;
+}
+
 class LaunchError extends Error {}
 
 export class QemuVm {
@@ -106,6 +111,15 @@ export class QemuVm {
     rmSync(spec.dir, { recursive: true, force: true });
     mkdirSync(spec.dir, { recursive: true });
     const fileServer = spec.share ? await startFileServer(spec, record) : null;
+    try {
+      return await QemuVm.run(spec, accel, record, fileServer);
+    } catch (e) {
+      if (fileServer) killIfSame(fileServer, 'SIGKILL');
+      throw e;
+    }
+  }
+
+  private static async run(spec: VmSpec, accel: Accel, record: RunRecord, fileServer: ProcessId | null): Promise<QemuVm> {
     const logPath = join(spec.dir, 'qemu.log');
     const log = openSync(logPath, 'w');
     // nsenter execs QEMU (no fork for a network namespace), so child.pid is QEMU's pid.

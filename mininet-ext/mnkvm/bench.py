@@ -20,25 +20,26 @@ from mnkvm.net import MnkvmNet
 KINDS = { 'namespace': Host, 'kvm': KVMHost }
 
 
+def kibField( path, field ):
+    "A 'Field:  1234 kB' line of a /proc file, in KiB; 0 if missing."
+    try:
+        with open( path ) as f:
+            for line in f:
+                if line.startswith( field + ':' ):
+                    return int( line.split()[ 1 ] )
+    except OSError:
+        pass   # the process is gone
+    return 0
+
+
 def memAvailableKiB():
     "MemAvailable from /proc/meminfo."
-    with open( '/proc/meminfo' ) as f:
-        for line in f:
-            if line.startswith( 'MemAvailable:' ):
-                return int( line.split()[ 1 ] )
-    return 0
+    return kibField( '/proc/meminfo', 'MemAvailable' )
 
 
 def rssKiB( pid ):
     "VmRSS of a process, 0 if it is gone."
-    try:
-        with open( '/proc/%d/status' % pid ) as f:
-            for line in f:
-                if line.startswith( 'VmRSS:' ):
-                    return int( line.split()[ 1 ] )
-    except OSError:
-        pass
-    return 0
+    return kibField( '/proc/%d/status' % pid, 'VmRSS' )
 
 
 def hostPids( host ):

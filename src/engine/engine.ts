@@ -2,11 +2,11 @@
 // through the bridge, synchronously from Python's point of view) and the
 // run's resource record. Arguments and results are plain strings and numbers.
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MnkvmError } from './errors.js';
 import { loadImage, type GuestImage } from './image.js';
 import { processId } from './proc.js';
-import { availableParallelism } from 'node:os';
 import { autoAccel, kvmAvailable, kvmFailed, MGMT, QemuVm, type Accel, type AccelChoice, type VmSpec } from './qemu.js';
 import { ensureTemplate, type Template } from './template.js';
 import { RunRecord, type SweepReport } from './records.js';
@@ -101,7 +101,7 @@ export class Engine {
     const id = JSON.stringify([spec.image.dir, spec.mem, spec.cpus, accel, spec.share !== null]);
     let template = this.templates.get(id);
     if (!template) {
-      const make = (a: Accel) => ensureTemplate(spec.image, spec, a, this.record, (l) => this.warn(l), spec.bootTimeout);
+      const make = (a: Accel) => ensureTemplate(spec.image, spec, a, this.record, (l) => this.warn(l));
       template = make(accel).catch((e: Error) => {
         if (accel === 'tcg' || spec.accel === 'kvm') throw e;
         // KVM that opens but cannot run a guest (e.g. broken nested KVM): as for a cold boot, fall back to TCG

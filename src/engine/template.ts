@@ -38,7 +38,7 @@ async function templateKey(image: GuestImage, opts: VmOptions, accel: Accel): Pr
  * rename it into place: the first rename wins, the other run uses it.
  */
 export async function ensureTemplate(image: GuestImage, opts: VmOptions, accel: Accel, record: RunRecord,
-  warn: (line: string) => void, bootTimeoutS: number): Promise<Template> {
+  warn: (line: string) => void): Promise<Template> {
   const key = await templateKey(image, opts, accel);
   const dir = join(TEMPLATES_DIR, key);
   if (!existsSync(join(dir, 'manifest.json'))) {
@@ -47,7 +47,7 @@ export async function ensureTemplate(image: GuestImage, opts: VmOptions, accel: 
     rmSync(build, { recursive: true, force: true });
     mkdirSync(build);
     try {
-      const made = await saveGuest(build, image, opts, accel, record, warn, bootTimeoutS);
+      const made = await saveGuest(build, image, opts, accel, record, warn);
       const manifest: Manifest = { key, image: image.dir, imageKey: image.key, qemu: await currentQemu(), accel: made, built: new Date().toISOString() };
       writeFileSync(join(build, 'manifest.json'), JSON.stringify(manifest));
       try {
@@ -65,12 +65,12 @@ export async function ensureTemplate(image: GuestImage, opts: VmOptions, accel: 
 
 /** Boot a guest in a network namespace of its own, wait for its shell, save it into dir; returns the accelerator used. */
 async function saveGuest(dir: string, image: GuestImage, opts: VmOptions, accel: Accel, record: RunRecord,
-  warn: (line: string) => void, bootTimeoutS: number): Promise<Accel> {
+  warn: (line: string) => void): Promise<Accel> {
   const vm = await QemuVm.start({ ...opts, accel, name: 'template', nsPid: null, dir: join(dir, 'vm'), image,
     boot: { kind: 'template', ram: join(dir, 'ram') } }, record, warn);
   try {
     await vm.resume();
-    await waitForPrompt(vm.consolePath, bootTimeoutS * 1000);
+    await waitForPrompt(vm.consolePath, opts.bootTimeout * 1000);
     await vm.pause();
     await vm.migrate('migrate', `exec:cat > ${join(dir, 'state')}`);
     return vm.accel;
@@ -110,7 +110,7 @@ export async function removeStaleTemplates(): Promise<string[]> {
     } else {
       const manifestPath = join(dir, 'manifest.json');
       const manifest = existsSync(manifestPath) ? JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest : null;
-      stale = !manifest || !existsSync(join(manifest.image, 'manifest.json')) || !(await isCurrent(manifest));
+      stale = !manifest || !(await isCurrent(manifest));
     }
     if (stale) {
       rmSync(dir, { recursive: true, force: true });

@@ -34,7 +34,7 @@ for b in "${bins[@]}" /bin/busybox; do
 done
 versions=$(dpkg-query -W -f '${Package}=${Version}\n' "${pkgs[@]}" 2>/dev/null) \
   || die "a guest package is missing (${pkgs[*]}): run ./setup.sh"
-key=$( { cat "$0" "$here/init" "$here/mnkvm-nic" "$here/mnkvm-setup" "$here/mnkvm-reseed.c"; echo "$versions"; echo "${modules[*]}"; } | sha256sum | cut -c1-16)
+key=$( { cat "$0" "$here/init" "$here/mnkvm-agent.c"; echo "$versions"; echo "${modules[*]}"; } | sha256sum | cut -c1-16)
 out="$images/default-$key"
 mkdir -p "$images"
 exec 9>"$images/.lock"
@@ -94,9 +94,7 @@ ssh-keygen -q -t ed25519 -N '' -C mnkvm -f "$work/id_ed25519"
 cp "$work/id_ed25519.pub" "$root/root/.ssh/authorized_keys"
 dropbearkey -t ed25519 -f "$root/etc/dropbear/dropbear_ed25519_host_key" >/dev/null 2>&1
 install -m 0755 "$here/init" "$root/init"
-install -m 0755 "$here/mnkvm-nic" "$root/usr/sbin/mnkvm-nic"
-install -m 0755 "$here/mnkvm-setup" "$root/usr/sbin/mnkvm-setup"
-gcc -static -Os -s -o "$root/usr/sbin/mnkvm-reseed" "$here/mnkvm-reseed.c"
+gcc -static -Os -s -Wall -o "$root/usr/sbin/mnkvm-agent" "$here/mnkvm-agent.c"
 ldconfig -r "$root"
 
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$work/initramfs.cpio"

@@ -69,7 +69,9 @@ describe('KVMHost', function () {
 
   it('starts guests in parallel: creating hosts does not wait for any guest to boot', async () => {
     const out = await script('boot_parallel.py');
-    expect(line(out, 'STARTED')).to.equal('3 running, 0 booted');
+    expect(line(out, 'STARTED')).to.equal('0 booted');
+    // h2 started with h1 (one guest per core starts at once; CI has 2), h3 as soon as a core was free
+    expect(line(out, 'AFTER_H1')).to.match(/^h1 h2( h3)?$/);
     expect(line(out, 'BOOTED')).to.equal('h1 h2 h3');
   });
 });

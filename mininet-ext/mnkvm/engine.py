@@ -32,7 +32,8 @@ def call( method, *args ):
     try:
         return getattr( _engine, method )( *args )
     except Exception as e:  # pythonia raises its JavaScriptError
-        found = re.search( r'MnkvmError: (.*)', str( e ) )
+        # the message (it may have lines of its own), then the JS stack
+        found = re.search( r'MnkvmError: (.*?)\n\s+at ', str( e ), re.S )
         if found:
             raise MnkvmError( found.group( 1 ) ) from None
         raise

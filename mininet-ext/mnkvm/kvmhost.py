@@ -70,7 +70,8 @@ class KVMHost( Host ):
         self.ssh, self.vmPid = None, None
         Host.__init__( self, name, **params )
 
-    # Start-up: the namespace now, the guest's shell when first needed
+    # Start-up: the namespace now, the VM in the background (the engine
+    # starts guests in parallel), the guest's shell when first needed
 
     def startShell( self, mnopts=None ):
         "Start our namespace and, behind it, the VM, without waiting for it."
@@ -78,57 +79,60 @@ class KVMHost( Host ):
         self.pid, self.shell = self.ns.pid, self.ns.shell
         try:
             engine.call( 'recordShell', self.name, self.pid )
-            vm = json.loads( engine.call( 'startVm', self.name, self.pid,
-                                          json.dumps( self.vmOptions ) ) )
-            self.console = socket.socket( socket.AF_UNIX, socket.SOCK_STREAM )
-            self.console.connect( vm[ 'console' ] )
-            engine.call( 'resumeVm', self.name )
+            engine.call( 'startVm', self.name, self.pid,
+                         json.dumps( self.vmOptions ) )
         except BaseException:
             self.terminate()
             raise
+        self.execed, self.lastCmd, self.lastPid = False, None, None
+        self.readbuf, self.waiting = '', False
+
+    def waitBooted( self ):
+        """Wait for the VM (the engine gives the guest its identity and
+           names its NICs), then connect to the guest's shell."""
+        if self.booted:
+            return
+        vm = json.loads( engine.call( 'vmReady', self.name ) )
         self.ssh, self.vmPid = vm[ 'ssh' ], vm[ 'pid' ]
-        # A clone's shell printed its first prompt in the template already
         self.restored = vm[ 'restored' ]
+        self.console = socket.socket( socket.AF_UNIX, socket.SOCK_STREAM )
+        self.console.connect( vm[ 'console' ] )
         # From here on Mininet's shell protocol runs over the guest console
         self.stdin = self.stdout = self.console
         self.pollOut = select.poll()
         self.pollOut.register( self.stdout )
         self.outToNode[ self.stdout.fileno() ] = self
         self.inToNode[ self.stdin.fileno() ] = self
-        self.execed, self.lastCmd, self.lastPid = False, None, None
-        self.readbuf, self.waiting = '', False
-
-    def waitBooted( self ):
-        """Wait (at most bootTimeout s) for the guest shell's first prompt
-           (a clone's shell printed it in the template: ask for another),
-           then give the guest its identity."""
-        if self.booted:
-            return
-        deadline = time() + self.bootTimeout
-        if self.restored:
-            self.write( '\n' )
-        data = ''
-        while not data.endswith( chr( 127 ) ):
-            left = deadline - time()
-            if left <= 0 or not self.readable( left ):
-                raise MnkvmError( self.bootFailure(
-                    'did not reach its shell within %d s' % self.bootTimeout ) )
-            chunk = self.read( 1024 )
-            if not chunk:
-                raise MnkvmError( self.bootFailure( 'stopped while booting' ) )
-            data += chunk
+        self.syncShell()
         debug( '%s: guest shell ready\n' % self.name )
         self.booted = True
-        self.setIdentity()
 
-    def setIdentity( self ):
-        """Give the guest its identity: name, clock, fresh randomness and
-           the shared folder (clones of one template start identical)."""
-        err = self.cmd( 'mnkvm-setup', self.name, int( time() + 0.5 ),
-                        os.urandom( 32 ).hex(),
-                        self.vmOptions[ 'share' ] or 'none' )
-        if err.strip():
-            raise MnkvmError( '%s: %s' % ( self.name, err.strip() ) )
+    def syncShell( self ):
+        """Read the console up to a fresh prompt: the shell's first prompt
+           may have come before we connected, or not (a clone printed it in
+           its template). The shell echoes a number it computes, so neither
+           an old prompt nor an echo of the line can pass for the answer;
+           a line sent before the shell opened the console is lost, so it is
+           sent again each second (the last answer comes after all others)."""
+        deadline = time() + self.bootTimeout
+        data, sent = '', 0
+        while True:
+            sent += 1
+            self.write( 'echo mnkvm-sync-$(( %d + 1 ))\n' % sent )
+            answer = re.compile( r'mnkvm-sync-%d\r?\n\x7f$' % ( sent + 1 ) )
+            retry = min( time() + 1, deadline )
+            while not answer.search( data ) and time() < retry:
+                if not self.readable( retry - time() ):
+                    continue
+                chunk = self.read( 1024 )
+                if not chunk:
+                    raise MnkvmError( self.bootFailure( 'closed its console' ) )
+                data += chunk
+            if answer.search( data ):
+                return
+            if time() >= deadline:
+                raise MnkvmError( self.bootFailure(
+                    'did not reach its shell within %d s' % self.bootTimeout ) )
 
     def readable( self, timeout ):
         """Is console output waiting (within timeout s)? (Mininet's pollOut
@@ -153,6 +157,7 @@ class KVMHost( Host ):
 
     def setCPUs( self, cores ):
         "Pin every thread of the VM's QEMU process to cores."
+        self.waitBooted()
         cores = set( cores if isinstance( cores, ( list, tuple ) )
                      else [ cores ] )
         try:
@@ -197,10 +202,12 @@ class KVMHost( Host ):
     def addIntf( self, intf, port=None, moveIntfFn=moveIntf ):
         "Add intf in our namespace, then give the guest a NIC wired to it."
         Host.addIntf( self, intf, port=port, moveIntfFn=moveIntfFn )
-        mac = engine.call( 'attachNic', self.name, intf.name )
-        err = self.cmd( 'mnkvm-nic %s %s' % ( mac, intf.name ) )
-        if err.strip():
-            raise MnkvmError( '%s: %s' % ( self.name, err.strip() ) )
+        engine.call( 'attachNic', self.name, intf.name )
+        if self.booted:
+            # a link added to a running network: the NIC is there and named
+            # before the next cmd() configures it (while the network is built,
+            # the first cmd()'s waitBooted waits)
+            engine.call( 'vmReady', self.name )
 
     def delIntf( self, intf ):
         "Forget intf, unplug its NIC and delete its veth in our namespace."

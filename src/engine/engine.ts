@@ -1,6 +1,7 @@
 // The engine: VM lifecycle for the Python side (KVMHost calls these methods
 // through the bridge, synchronously from Python's point of view) and the
 // run's resource record. Arguments and results are plain strings and numbers.
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -17,12 +18,15 @@ export interface KvmHostOptions {
   bootTimeout: number;      // seconds
 }
 
+/** A KVM host's VM: starting (vm), then changes to it (NICs), in order (ops). */
+interface HostVm { vm: Promise<QemuVm>; ops: Promise<void>; running: QemuVm | null }
+
 /** At most this many guests start at once (restore or boot): one per core. */
 const STARTS_AT_ONCE = Math.max(1, availableParallelism());
 
 export class Engine {
   readonly record: RunRecord;
-  private readonly vms = new Map<string, QemuVm>();
+  private readonly hosts = new Map<string, HostVm>();
   private readonly images = new Map<string, GuestImage>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly warned = new Set<string>();
@@ -48,57 +52,72 @@ export class Engine {
 
   // ---- called from Python (mininet-ext/mnkvm) ----
 
-  /** Start the VM of host `name` paused inside the namespace of nsPid; returns JSON: console socket, SSH, pid. */
-  startVm(name: string, nsPid: number, optionsJson: string): Promise<string> {
-    return this.track(async () => {
-      if (this.vms.has(name)) throw new MnkvmError(`a KVM host named ${name} already exists`);
-      const opts = JSON.parse(optionsJson) as KvmHostOptions;
-      if (opts.accel === 'auto') opts.accel = autoAccel();
-      if (opts.accel === 'tcg' || !existsSync('/dev/kvm')) {
-        this.warn('*** mnkvm: guests run under TCG emulation (no /dev/kvm or accel=tcg): timings are emulated');
-      }
-      const image = this.image(opts.image);
-      const { boot, ...vmOptions } = opts;
-      const spec = { ...vmOptions, name, nsPid, dir: join(this.record.dir, 'vm', name), image };
-      await this.starting.acquire();
-      let vm: QemuVm;
-      try {
-        const template = boot === 'clone' ? await this.template(spec) : null;
-        vm = template
-          ? await QemuVm.start({ ...spec, accel: template.accel, boot: template.boot }, this.record, (l) => this.warn(l))
-          : await QemuVm.start({ ...spec, boot: { kind: 'cold' } }, this.record, (l) => this.warn(l));
-      } catch (e) {
-        this.starting.release();
-        throw e;
-      }
-      this.vms.set(name, vm);
-      return JSON.stringify({
-        console: vm.consolePath, accel: vm.accel, pid: vm.proc.pid, restored: vm.spec.boot.kind === 'clone',
-        ssh: { key: vm.spec.image.sshKey, target: `root@${MGMT.guest}` },
-      });
-    });
+  /**
+   * Start the VM of host `name` inside the namespace of nsPid, in the
+   * background: the network build goes on while guests start (at most one
+   * per core at once). vmReady() waits for it; a failure is reported there,
+   * by host name.
+   */
+  startVm(name: string, nsPid: number, optionsJson: string): void {
+    if (this.hosts.has(name)) throw new MnkvmError(`a KVM host named ${name} already exists`);
+    const opts = JSON.parse(optionsJson) as KvmHostOptions;
+    if (opts.accel === 'auto') opts.accel = autoAccel();
+    if (opts.accel === 'tcg' || !existsSync('/dev/kvm')) {
+      this.warn('*** mnkvm: guests run under TCG emulation (no /dev/kvm or accel=tcg): timings are emulated');
+    }
+    const { boot, ...vmOptions } = opts;
+    const spec = { ...vmOptions, name, nsPid, dir: join(this.record.dir, 'vm', name), image: this.image(opts.image) };
+    const vm = this.track(() => this.bringUp(spec, boot));
+    const host: HostVm = { vm, ops: vm.then(() => undefined), running: null };
+    host.ops.catch(() => undefined);   // a failure is vmReady's to report
+    void vm.then((v) => { host.running = v; }, () => undefined);
+    this.hosts.set(name, host);
   }
 
   /**
-   * Let the VM run. Its start slot is given back once it is up: a clone at
-   * once, a cold boot when its init says so on the serial console.
+   * Wait until host name's guest runs with its identity (hostname, clock,
+   * fresh randomness, shared folder) and its NICs attached so far are named;
+   * returns JSON: console socket, SSH, pid, whether it was restored.
    */
-  resumeVm(name: string): Promise<void> {
-    return this.track(async () => {
-      const vm = this.vm(name);
-      await vm.resume();
-      if (vm.spec.boot.kind === 'clone') {
-        this.starting.release();
-      } else {
-        void this.track(() => vm.waitReady(vm.spec.bootTimeout * 1000).finally(() => this.starting.release()));
-      }
+  async vmReady(name: string): Promise<string> {
+    const host = this.host(name);
+    const vm = await host.vm;
+    await host.ops;
+    return JSON.stringify({
+      console: vm.consolePath, accel: vm.accel, pid: vm.proc.pid, restored: vm.spec.boot.kind === 'clone',
+      ssh: { key: vm.spec.image.sshKey, target: `root@${MGMT.guest}` },
     });
+  }
+
+  /** Launch (a clone, or a cold boot), let it run, then give the guest its identity. */
+  private async bringUp(spec: Omit<VmSpec, 'boot'>, boot: KvmHostOptions['boot']): Promise<QemuVm> {
+    await this.starting.acquire();
+    try {
+      const template = boot === 'clone' ? await this.template(spec) : null;
+      const vm = await QemuVm.start(template ? { ...spec, accel: template.accel, boot: template.boot } : { ...spec, boot: { kind: 'cold' } },
+        this.record, (l) => this.warn(l));
+      try {
+        await vm.resume();
+        if (!template && !(await vm.waitReady(spec.bootTimeout * 1000))) {
+          throw new Error(vm.alive() ? `did not reach its shell within ${spec.bootTimeout} s` : 'stopped while booting');
+        }
+        await vm.agent(`identity ${spec.name} ${BigInt(Date.now()) * 1_000_000n} ${randomBytes(32).toString('hex')}`);
+        if (spec.share && !template) await vm.agent(`mount ${spec.share}`);   // a clone's is mounted in its template
+      } catch (e) {
+        const lines = [...vm.diagnostics(), ...(vm.alive() ? [] : ['(QEMU has exited)'])].join('\n') || '(none)';
+        await vm.stop();
+        throw new MnkvmError(`${spec.name}: guest ${(e as Error).message}; last console lines:\n${lines}`);
+      }
+      return vm;
+    } finally {
+      this.starting.release();
+    }
   }
 
   /** The snapshot template for spec, made once per run and key; null (with one warning) where snapshots cannot work. */
   private async template(spec: Omit<VmSpec, 'boot'>): Promise<Template | null> {
     const accel: Accel = spec.accel === 'tcg' || !kvmAvailable() ? 'tcg' : 'kvm';
-    const id = JSON.stringify([spec.image.dir, spec.mem, spec.cpus, accel, spec.share !== null]);
+    const id = JSON.stringify([spec.image.dir, spec.mem, spec.cpus, accel, spec.share]);
     let template = this.templates.get(id);
     if (!template) {
       const make = (a: Accel) => ensureTemplate(spec.image, spec, a, this.record, (l) => this.warn(l));
@@ -117,26 +136,30 @@ export class Engine {
     return template;
   }
 
-  /** Hot-plug a NIC for interface intf of host name; returns the guest NIC's MAC. */
-  attachNic(name: string, intf: string): Promise<string> {
-    return this.track(() => this.vm(name).attachNic(intf));
+  /** Hot-plug a NIC for interface intf of host name, named intf in the guest: in the background, after what the host has under way (vmReady waits). */
+  attachNic(name: string, intf: string): void {
+    this.then(name, async (vm) => {
+      const mac = await vm.attachNic(intf);
+      await vm.agent(`nic ${mac} ${intf}`).catch((e: Error) => { throw new MnkvmError(`${name}: ${e.message}`); });
+    });
   }
 
-  detachNic(name: string, intf: string): Promise<void> {
-    return this.track(() => this.vm(name).detachNic(intf));
+  detachNic(name: string, intf: string): void {
+    this.then(name, (vm) => vm.detachNic(intf));
   }
 
   /** Stop the VM of host name, without waiting for it: hosts stop in parallel, shutdown() waits for them all. */
   stopVm(name: string): void {
-    const vm = this.vms.get(name);
-    if (!vm) return;
-    this.vms.delete(name);
-    void this.track(() => vm.stop());
+    const host = this.hosts.get(name);
+    if (!host) return;
+    this.hosts.delete(name);
+    host.ops.catch(() => undefined);
+    void this.track(async () => (await host.vm.catch(() => null))?.stop());
   }
 
   /** Why a guest is not answering: its last console lines, and whether QEMU is still running. */
   vmDiagnostics(name: string): string {
-    const vm = this.vms.get(name);
+    const vm = this.hosts.get(name)?.running;
     if (!vm) return '';
     return [...vm.diagnostics(), ...(vm.alive() ? [] : ['(QEMU has exited)'])].join('\n');
   }
@@ -173,14 +196,20 @@ export class Engine {
   /** Settle, then remove whatever the run left. */
   async shutdown(): Promise<SweepReport> {
     await this.settle();
-    this.vms.clear();
+    this.hosts.clear();
     return this.record.sweep();
   }
 
-  private vm(name: string): QemuVm {
-    const vm = this.vms.get(name);
-    if (!vm) throw new MnkvmError(`no KVM host named ${name}`);
-    return vm;
+  private host(name: string): HostVm {
+    const host = this.hosts.get(name);
+    if (!host) throw new MnkvmError(`no KVM host named ${name}`);
+    return host;
+  }
+
+  /** Run op on host name's VM once what the host has under way is done. */
+  private then(name: string, op: (vm: QemuVm) => Promise<void>): void {
+    const host = this.host(name);
+    host.ops = this.track(() => host.ops.then(async () => op(await host.vm)));
   }
 
   private track<T>(op: () => Promise<T>): Promise<T> {

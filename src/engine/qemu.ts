@@ -3,8 +3,10 @@
 // pre-created PCIe root ports and wired to the namespace's veth with tc
 // mirred redirects both ways (the Kata Containers model).
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
+import { GuestAgent } from './agent.js';
 import { MnkvmError } from './errors.js';
 import type { GuestImage } from './image.js';
 import { isAlive, killIfSame, nsBatch, processId, runOk, waitGone, type ProcessId } from './proc.js';
@@ -81,6 +83,7 @@ class LaunchError extends Error {}
 export class QemuVm {
   readonly consolePath: string;
   private readonly nics = new Map<string, number>();   // intf name -> root port
+  private guestAgent: GuestAgent | null = null;
   private constructor(
     readonly spec: VmSpec, readonly accel: Accel, readonly proc: ProcessId, private readonly qmp: QmpClient,
     private readonly fileServer: ProcessId | null,
@@ -110,6 +113,8 @@ export class QemuVm {
   private static async launch(spec: VmSpec, accel: Accel, record: RunRecord): Promise<QemuVm> {
     rmSync(spec.dir, { recursive: true, force: true });
     mkdirSync(spec.dir, { recursive: true });
+    // The FIFO pairs of QEMU's pipe chardevs: the agent's port, and the shared folder's.
+    await runOk('mkfifo', ['ctl', ...(spec.share ? ['share'] : [])].flatMap((f) => [`${f}.in`, `${f}.out`]).map((f) => join(spec.dir, f)));
     const fileServer = spec.share ? await startFileServer(spec, record) : null;
     try {
       return await QemuVm.run(spec, accel, record, fileServer);
@@ -183,14 +188,21 @@ export class QemuVm {
     }
   }
 
-  /** Wait (at most timeoutMs) until the guest's init says it is ready on the serial console, or QEMU exits. */
-  async waitReady(timeoutMs: number): Promise<void> {
+  /** Wait (at most timeoutMs) until the guest's init says it is ready on the serial console; false if it did not, or QEMU exited. */
+  async waitReady(timeoutMs: number): Promise<boolean> {
     const serial = join(this.spec.dir, 'serial.log');
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && this.alive()) {
-      if (existsSync(serial) && readFileSync(serial, 'utf8').includes('mnkvm-guest: ready')) return;
+      if (existsSync(serial) && readFileSync(serial, 'utf8').includes('mnkvm-guest: ready')) return true;
       await new Promise((r) => setTimeout(r, 20));
     }
+    return false;
+  }
+
+  /** Ask the guest's mnkvm-agent (see agent.ts) for one thing: identity, nic or mount. */
+  agent(request: string): Promise<void> {
+    this.guestAgent ??= new GuestAgent(join(this.spec.dir, 'ctl'));
+    return this.guestAgent.request(request, this.spec.bootTimeout * 1000);
   }
 
   /** Pause the guest (before its state is saved). */
@@ -249,6 +261,7 @@ export class QemuVm {
   async stop(): Promise<void> {
     await Promise.race([this.qmp.execute('quit').catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
     this.qmp.close();
+    this.guestAgent?.close();
     if (!(await waitGone(this.proc, 2000))) {
       killIfSame(this.proc, 'SIGKILL', true);
       await waitGone(this.proc, 2000);
@@ -277,9 +290,12 @@ export class QemuVm {
 async function startFileServer(spec: VmSpec, record: RunRecord): Promise<ProcessId> {
   if (!existsSync(SFTP_SERVER)) throw new MnkvmError(`${SFTP_SERVER} is missing (for share=): run ./setup.sh, or use share=none`);
   const fifo = join(spec.dir, 'share');
-  await runOk('mkfifo', [`${fifo}.in`, `${fifo}.out`]);
   const fromGuest = openSync(`${fifo}.out`, 'r+');
   const toGuest = openSync(`${fifo}.in`, 'r+');
+  // A clone's sshfs mounted the folder in the template: its SFTP session is
+  // past the handshake, which this new server must also be. Say its INIT
+  // (SFTP version 3) here and take the VERSION answer off before QEMU runs.
+  if (spec.boot.kind === 'clone') writeSync(fromGuest, SFTP_INIT);
   const server = spawn(SFTP_SERVER, ['-l', 'QUIET'], { detached: true, stdio: [fromGuest, toGuest, 'ignore'] });
   closeSync(fromGuest);
   closeSync(toGuest);
@@ -287,7 +303,33 @@ async function startFileServer(spec: VmSpec, record: RunRecord): Promise<Process
   if (server.pid === undefined) throw new MnkvmError(`${spec.name}: ${SFTP_SERVER} could not be started`);
   const proc = processId(server.pid);
   record.add({ kind: 'process', name: `${spec.name}-sftp`, proc });
+  if (spec.boot.kind === 'clone') {
+    await readPacket(`${fifo}.in`, 5000).catch((e: Error) => {
+      killIfSame(proc, 'SIGKILL');
+      throw new MnkvmError(`${spec.name}: ${SFTP_SERVER} did not answer (${e.message})`);
+    });
+  }
   return proc;
+}
+
+/** SSH_FXP_INIT, version 3: length 5, type 1, version 3. */
+const SFTP_INIT = Buffer.from([0, 0, 0, 5, 1, 0, 0, 0, 3]);
+
+/** Read one length-prefixed SFTP packet from a FIFO. */
+function readPacket(path: string, timeoutMs: number): Promise<Buffer> {
+  const socket = new Socket({ fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
+  let data = Buffer.alloc(0);
+  return new Promise<Buffer>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000} s`)), timeoutMs);
+    socket.on('data', (chunk: Buffer) => {
+      data = Buffer.concat([data, chunk]);
+      if (data.length >= 4 && data.length >= 4 + data.readUInt32BE(0)) {
+        clearTimeout(timer);
+        resolve(data);
+      }
+    });
+    socket.once('error', (e) => { clearTimeout(timer); reject(e); });
+  }).finally(() => socket.destroy());
 }
 
 /** Guest RAM: anonymous for a cold boot, else the template's file (shared while it is made, copy-on-write in clones). */
@@ -323,6 +365,8 @@ export function qemuArgs(spec: VmSpec, accel: Accel): string[] {
     '-device', 'virtio-serial-pci,id=vser0',
     '-chardev', `socket,id=con0,path=${join(dir, 'console.sock')},server=on,wait=off`,
     '-device', 'virtconsole,chardev=con0,bus=vser0.0',
+    '-chardev', `pipe,id=ctl,path=${join(dir, 'ctl')}`,
+    '-device', 'virtserialport,chardev=ctl,name=mnkvm.ctl,bus=vser0.0',
     ...share,
     '-netdev', 'tap,id=mgmt,ifname=mnkvm0,script=no,downscript=no',
     '-device', `virtio-net-pci,netdev=mgmt,mac=${MGMT.mac}`,

@@ -14,7 +14,7 @@ import { QEMU, QemuVm, type Accel, type Boot, type VmOptions } from './qemu.js';
 import type { RunRecord } from './records.js';
 
 /** Bump when what a template holds changes in a way its key does not show (e.g. guest/init's protocol). */
-const FORMAT = 1;
+const FORMAT = 2;
 
 interface Manifest { key: string; image: string; imageKey: string; qemu: string; accel: Accel; built: string }
 
@@ -28,7 +28,7 @@ function currentQemu(): Promise<string> {
 
 /** The template key: everything the saved guest depends on. */
 async function templateKey(image: GuestImage, opts: VmOptions, accel: Accel): Promise<string> {
-  const inputs = { FORMAT, image: image.key, mem: opts.mem, cpus: opts.cpus, accel, share: opts.share !== null, qemu: await currentQemu() };
+  const inputs = { FORMAT, image: image.key, mem: opts.mem, cpus: opts.cpus, accel, share: opts.share, qemu: await currentQemu() };
   return createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
 }
 
@@ -71,6 +71,8 @@ async function saveGuest(dir: string, image: GuestImage, opts: VmOptions, accel:
   try {
     await vm.resume();
     await waitForPrompt(vm.consolePath, opts.bootTimeout * 1000);
+    // Clones keep the template's mount; their file server is started past the SFTP handshake (qemu.ts).
+    if (opts.share) await vm.agent(`mount ${opts.share}`);
     await vm.pause();
     await vm.migrate('migrate', `exec:cat > ${join(dir, 'state')}`);
     return vm.accel;

@@ -1,0 +1,207 @@
+/* mnkvm-agent: the guest side of mnkvm's control channel, the virtio port
+ * mnkvm.ctl. Started by init before the guest is saved as a template, it
+ * waits for requests, one line each, and answers "ok" or "error WHY":
+ *
+ *   identity NAME EPOCH_NS SEED_HEX   hostname, clock, fresh randomness
+ *   nic MAC NAME                      name the hot-plugged NIC with MAC
+ *   mount FOLDER                      mount the machine's FOLDER (sshfs
+ *                                     over the virtio port mnkvm.share)
+ *
+ * One resident process instead of a shell script because a clone restored
+ * from a template starts as the same guest as every other clone, and under
+ * TCG emulation each fork and exec of a fresh clone costs tens of ms. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/random.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+static char reply[512];
+
+static int fail(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = snprintf(reply, sizeof reply, "error ");
+    vsnprintf(reply + n, sizeof reply - n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void pause_ms(long ms) {
+    struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep(&t, NULL);
+}
+
+/* The first line of a small file, without its newline; "" if unreadable. */
+static void read_line(const char *path, char *buf, size_t size) {
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    if (fgets(buf, (int)size, f)) buf[strcspn(buf, "\n")] = '\0';
+    fclose(f);
+}
+
+/* /dev/vportNpM of the virtio port called name, waiting up to 5 s for it. */
+static int find_port(const char *name, char *dev, size_t size) {
+    for (int tries = 0; tries < 500; tries++, pause_ms(10)) {
+        DIR *d = opendir("/sys/class/virtio-ports");
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            char path[300], value[64];
+            snprintf(path, sizeof path, "/sys/class/virtio-ports/%s/name", e->d_name);
+            read_line(path, value, sizeof value);
+            if (strcmp(value, name) == 0) {
+                snprintf(dev, size, "/dev/%s", e->d_name);
+                closedir(d);
+                return 0;
+            }
+        }
+        if (d) closedir(d);
+    }
+    return -1;
+}
+
+static int identity(const char *name, const char *epoch_ns, const char *hex) {
+    if (sethostname(name, strlen(name)) < 0) return fail("hostname %s: %s", name, strerror(errno));
+    long long ns = atoll(epoch_ns);
+    struct timespec now = { (time_t)(ns / 1000000000LL), (long)(ns % 1000000000LL) };
+    if (clock_settime(CLOCK_REALTIME, &now) < 0) return fail("clock: %s", strerror(errno));
+    /* Clones start with the template's RNG state: credit fresh seed bytes,
+     * then make the kernel reseed now (this kernel has no vmgenid driver). */
+    struct { struct rand_pool_info info; unsigned char bytes[64]; } seed;
+    size_t n = strlen(hex) / 2;
+    if (n == 0 || n > sizeof seed.bytes) return fail("seed: give 1 to 64 bytes in hex");
+    for (size_t i = 0; i < n; i++)
+        if (sscanf(hex + 2 * i, "%2hhx", &seed.bytes[i]) != 1) return fail("seed: not hex");
+    seed.info.entropy_count = (int)(8 * n);
+    seed.info.buf_size = (int)n;
+    int fd = open("/dev/urandom", O_WRONLY);
+    int ok = fd >= 0 && ioctl(fd, RNDADDENTROPY, &seed) == 0 && ioctl(fd, RNDRESEEDCRNG) == 0;
+    if (fd >= 0) close(fd);
+    return ok ? 0 : fail("reseed: %s", strerror(errno));
+}
+
+static int nic(const char *mac, const char *name) {
+    if (strlen(name) >= IFNAMSIZ) return fail("interface name %s is too long", name);
+    for (int tries = 0; tries < 1000; tries++, pause_ms(10)) {
+        DIR *d = opendir("/sys/class/net");
+        struct dirent *e;
+        char found[256] = "";
+        while (d && (e = readdir(d))) {
+            char path[300], address[32];
+            snprintf(path, sizeof path, "/sys/class/net/%s/address", e->d_name);
+            read_line(path, address, sizeof address);
+            if (strcasecmp(address, mac) == 0) snprintf(found, sizeof found, "%s", e->d_name);
+        }
+        if (d) closedir(d);
+        if (!found[0]) continue;
+        if (strcmp(found, name) == 0) return 0;
+        struct ifreq req;
+        memset(&req, 0, sizeof req);
+        memcpy(req.ifr_name, found, strnlen(found, IFNAMSIZ - 1));
+        memcpy(req.ifr_newname, name, strlen(name));
+        int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int ok = s >= 0 && ioctl(s, SIOCSIFNAME, &req) == 0;
+        if (s >= 0) close(s);
+        return ok ? 0 : fail("rename %s to %s: %s", found, name, strerror(errno));
+    }
+    return fail("no NIC with MAC %s appeared within 10 s", mac);
+}
+
+static int mounted(const char *folder) {
+    char want[400], line[1024];
+    snprintf(want, sizeof want, " %s fuse.sshfs ", folder);
+    FILE *f = fopen("/proc/mounts", "r");
+    int yes = 0;
+    while (f && !yes && fgets(line, sizeof line, f)) yes = strstr(line, want) != NULL;
+    if (f) fclose(f);
+    return yes;
+}
+
+static int share(const char *folder) {
+    char port[300];
+    if (find_port("mnkvm.share", port, sizeof port) < 0) return fail("no virtio port mnkvm.share");
+    mkdir(folder, 0755);
+    /* Passive sshfs speaks SFTP on its stdin/stdout, in the foreground, to
+     * the machine's sftp-server at the other end of the port. */
+    pid_t pid = fork();
+    if (pid < 0) return fail("fork: %s", strerror(errno));
+    if (pid == 0) {
+        setsid();
+        int fd = open(port, O_RDWR);
+        int null = open("/dev/null", O_WRONLY);
+        if (fd < 0 || null < 0) _exit(127);
+        dup2(fd, 0), dup2(fd, 1), dup2(null, 2);
+        char source[400];
+        snprintf(source, sizeof source, ":%s", folder);
+        execlp("sshfs", "sshfs", "-o", "passive,dir_cache=no", source, folder, (char *)NULL);
+        _exit(127);
+    }
+    for (int tries = 0; tries < 500; tries++, pause_ms(10)) {
+        if (!mounted(folder)) continue;
+        /* One round trip through sshfs (statfs always reaches it): it is
+         * serving, and has nothing under way when the guest is saved. */
+        struct statfs fs;
+        return statfs(folder, &fs) == 0 ? 0 : fail("statfs %s: %s", folder, strerror(errno));
+    }
+    return fail("could not mount the machine's %s", folder);
+}
+
+static int handle(char *line) {
+    char *argv[5] = { 0 };
+    int argc = 0;
+    for (char *tok = strtok(line, " "); tok && argc < 5; tok = strtok(NULL, " ")) argv[argc++] = tok;
+    if (argc == 4 && strcmp(argv[0], "identity") == 0) return identity(argv[1], argv[2], argv[3]);
+    if (argc == 3 && strcmp(argv[0], "nic") == 0) return nic(argv[1], argv[2]);
+    if (argc == 2 && strcmp(argv[0], "mount") == 0) return share(argv[1]);
+    return fail("unknown request");
+}
+
+int main(void) {
+    char port[300];
+    if (find_port("mnkvm.ctl", port, sizeof port) < 0) {
+        fprintf(stderr, "mnkvm-agent: no virtio port mnkvm.ctl\n");
+        return 1;
+    }
+    int fd = open(port, O_RDWR | O_CLOEXEC);
+    if (fd < 0) {
+        perror("mnkvm-agent");
+        return 1;
+    }
+    signal(SIGCHLD, SIG_IGN);   /* sshfs children are never waited for */
+    char buf[1024];
+    size_t len = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + len, sizeof buf - 1 - len);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {   /* the machine's end is closed: wait for it to come back */
+            pause_ms(100);
+            continue;
+        }
+        len += (size_t)n;
+        buf[len] = '\0';
+        char *nl;
+        while ((nl = strchr(buf, '\n'))) {
+            *nl = '\0';
+            strcpy(reply, "ok");
+            handle(buf);
+            strcat(reply, "\n");
+            if (write(fd, reply, strlen(reply)) < 0) perror("mnkvm-agent");
+            len -= (size_t)(nl + 1 - buf);
+            memmove(buf, nl + 1, len + 1);
+        }
+        if (len == sizeof buf - 1) len = 0;   /* a line too long: drop it */
+    }
+}

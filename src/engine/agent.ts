@@ -1,0 +1,62 @@
+// The machine's end of mnkvm-agent (guest/mnkvm-agent.c): one request line
+// at a time over the virtio port mnkvm.ctl, whose QEMU chardev is a pipe on
+// the FIFOs ctl.in (to the guest) and ctl.out (from the guest). A pipe, not
+// a socket, because a virtio port whose socket has no client reads as EOF in
+// the guest: the agent saved in a template would spin.
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
+import { Socket } from 'node:net';
+
+export class GuestAgent {
+  private readonly toGuest: number;
+  private readonly fromGuest: Socket;
+  private buffer = '';
+  private answer: ((line: string) => void) | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private broken: string | null = null;
+
+  /** fifo: the path given to QEMU's pipe chardev (without .in/.out). */
+  constructor(fifo: string) {
+    // Both ends read-write: opening never blocks, and QEMU's end never sees EOF.
+    this.toGuest = openSync(`${fifo}.in`, constants.O_RDWR);
+    this.fromGuest = new Socket({ fd: openSync(`${fifo}.out`, constants.O_RDWR | constants.O_NONBLOCK), readable: true, writable: false });
+    this.fromGuest.setEncoding('utf8');
+    this.fromGuest.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      let nl: number;
+      while ((nl = this.buffer.indexOf('\n')) >= 0) {
+        const line = this.buffer.slice(0, nl);
+        this.buffer = this.buffer.slice(nl + 1);
+        this.answer?.(line);
+      }
+    });
+    this.fromGuest.on('error', () => undefined);   // closed with its VM
+  }
+
+  /** Send one request; resolves on "ok", rejects with the agent's reason or after timeoutMs. */
+  request(line: string, timeoutMs: number): Promise<void> {
+    const send = () => new Promise<void>((resolve, reject) => {
+      if (this.broken) return reject(new Error(this.broken));
+      const timer = setTimeout(() => {
+        // A late answer would be read as the next request's: no more requests.
+        this.broken = `the guest agent did not answer '${line.split(' ')[0]}' within ${timeoutMs / 1000} s`;
+        this.answer = null;
+        reject(new Error(this.broken));
+      }, timeoutMs);
+      this.answer = (reply) => {
+        clearTimeout(timer);
+        this.answer = null;
+        if (reply === 'ok') resolve();
+        else reject(new Error(reply.replace(/^error /, '')));
+      };
+      writeSync(this.toGuest, line + '\n');
+    });
+    const result = this.queue.then(send, send);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  close(): void {
+    this.fromGuest.destroy();
+    closeSync(this.toGuest);
+  }
+}

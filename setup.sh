@@ -11,6 +11,7 @@ packages=(
   qemu-system-x86 linux-image-cloud-amd64 busybox-static dropbear-bin openssh-client sockperf
   cpio lz4 xz-utils zstd util-linux procps openvswitch-switch sshfs openssh-sftp-server
   iptables xvfb xterm x11-xserver-utils gcc libc6-dev
+  chromium   # the test suite looks at `mnkvm report`'s HTML in headless Chromium
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -1,7 +1,7 @@
 // The start-up benchmark runs and reports what it promises (figures are not judged here).
 import { expect } from 'chai';
 import { expectClean, mnkvm } from './helpers.js';
-import type { StartupResult } from '../src/bench/command.js';
+import type { StartupResult } from '../src/bench/results.js';
 
 describe('mnkvm bench startup', function () {
   afterEach(expectClean);

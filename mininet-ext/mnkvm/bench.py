@@ -1,12 +1,23 @@
-"""The start-up benchmark's measurements, taken where the network lives.
+"""mnkvm's benchmarks, measured where the network lives. Each runs the
+same topology (single,N on a Linux bridge) with namespace hosts (Mininet's
+Host) and with KVM hosts (KVMHost), one after the other in one run.
 
-For each kind of host (namespace: Mininet's Host; kvm: KVMHost) and size N:
-time from start to pingall-ready (every host answers cmd() and the network
-is started), memory (RSS of each host's processes, and new memory taken from
-the machine: the fall of MemAvailable), pingAll's loss, and shutdown time."""
+startup: time from start to pingall-ready (every host answers cmd() and the
+  network is started), memory (RSS of each host's processes, and new memory
+  taken from the machine: the fall of MemAvailable), a ring of pings, the
+  time one more host takes to answer, and shutdown time.
+latency: sockperf ping-pong (UDP request/response at a constant rate) from
+  h1 to h2; every round trip time, after sockperf's warm-up, is kept; ping
+  as a coarse check.
+throughput: iperf3 TCP and UDP, h1 to h2 and back.
+isolation: the latency probe while h3 and h4 spin the CPU and h5 sends a
+  bulk TCP flow to h6."""
 
 import json
-from time import time
+import os
+import re
+import sys
+from time import sleep, time
 
 from mininet.log import setLogLevel
 from mininet.node import Host
@@ -48,27 +59,36 @@ def hostPids( host ):
                             else [] )
 
 
+def ringPing( hosts ):
+    """Each host pings the next (pingAll's N*(N-1) pings take minutes with
+       50 emulated guests); returns the % dropped."""
+    if len( hosts ) < 2:
+        return 0
+    pairs = [ ( h, hosts[ ( i + 1 ) % len( hosts ) ] )
+              for i, h in enumerate( hosts ) ]
+    lost = sum( '1 received' not in src.cmd( 'ping -c1 -W5', dst.IP() )
+                for src, dst in pairs )
+    return 100.0 * lost / len( pairs )
+
+
 def startup( kind, n, repetition ):
     """One measurement of `single,n` with hosts of kind; returns a dict.
        firstCmdSeconds: one more host added to the running network, from
        addHost to its first cmd('true') answered."""
     before = memAvailableKiB()
     start = time()
-    net = MnkvmNet( topo=SingleSwitchTopo( n ), host=KINDS[ kind ],
-                    switch=LinuxBridge, controller=None )
-    net.start()
+    net = network( kind, n )
     for host in net.hosts:
         host.cmd( 'true' )
     ready = time() - start
     newMem = before - memAvailableKiB()
     rss = [ sum( rssKiB( p ) for p in hostPids( h ) ) for h in net.hosts ]
-    dropped = net.pingAll()
+    dropped = ringPing( net.hosts )
     start = time()
     net.addHost( 'hx' ).cmd( 'true' )
     firstCmd = time() - start
     start = time()
-    net.stop()
-    engine.call( 'settle' )   # VMs stop in the background: wait for all
+    stopNetwork( net )
     return dict( kind=kind, hosts=n, repetition=repetition,
                  readySeconds=ready, perHostSeconds=ready / n,
                  firstCmdSeconds=firstCmd, stopSeconds=time() - start,
@@ -76,15 +96,181 @@ def startup( kind, n, repetition ):
                  rssPerHostKiB=sum( rss ) / n, pingDroppedPercent=dropped )
 
 
+def network( kind, n ):
+    "A started single,n network of hosts of kind on a Linux bridge."
+    net = MnkvmNet( topo=SingleSwitchTopo( n ), host=KINDS[ kind ],
+                    switch=LinuxBridge, controller=None )
+    net.start()
+    return net
+
+
+def stopNetwork( net ):
+    "Stop net and wait until every VM has exited (they stop in the background)."
+    net.stop()
+    engine.call( 'settle' )
+
+
+def waitListening( host, proto, port, timeout=20 ):
+    "Wait until something in host listens on proto (tcp/udp) port."
+    hexPort = ':%04X ' % port
+    for _ in range( int( timeout * 10 ) ):
+        if hexPort in host.cmd( 'cat /proc/net/%s /proc/net/%s6 2>/dev/null' %
+                                ( proto, proto ) ):
+            return
+        sleep( 0.1 )
+    raise RuntimeError( '%s: nothing listens on %s port %d' %
+                        ( host.name, proto, port ) )
+
+
+def background( host, command ):
+    "Start command in host, in the background; returns its pid."
+    host.cmd( command, '>/dev/null 2>&1 &' )
+    return host.lastPid
+
+
+def probe( client, server, rate, duration ):
+    """sockperf ping-pong from client to server at rate messages/s for
+       duration s; returns the round trip times (µs) after sockperf's
+       warm-up, and ping's coarse summary. The full log goes to /tmp, which
+       KVM hosts share with the machine."""
+    port = 11111
+    pid = background( server, 'sockperf server -i %s -p %d' %
+                      ( server.IP(), port ) )
+    log = '/tmp/mnkvm-bench-%d-%s.csv' % ( os.getpid(), client.name )
+    try:
+        waitListening( server, 'udp', port )
+        out = client.cmd( 'timeout %d sockperf ping-pong -i %s -p %d -t %d '
+                          '--mps %d --no-rdtsc --full-rtt --full-log %s '
+                          '>/dev/null 2>&1; echo exit=$?' % (
+                              duration + 60, server.IP(), port, duration,
+                              rate, log ) )
+        if 'exit=0' not in out:
+            raise RuntimeError( 'sockperf ping-pong failed on %s: %s' %
+                                ( client.name, out.strip() ) )
+        with open( log ) as f:
+            samples = [ float( row.split( ',' )[ 3 ] ) for row in f
+                        if re.match( r'\d+,', row ) ]
+    finally:
+        server.cmd( 'kill %d' % pid )
+        if os.path.exists( log ):
+            os.unlink( log )
+    ping = client.cmd( 'ping -q -c 20 -i 0.05 -W 2', server.IP() )
+    found = re.search( r'= ([\d.]+)/([\d.]+)/([\d.]+)', ping )
+    coarse = ( dict( minMs=float( found.group( 1 ) ),
+                     avgMs=float( found.group( 2 ) ),
+                     maxMs=float( found.group( 3 ) ) ) if found else None )
+    return samples, coarse
+
+
+def latency( kind, repetition, rate, duration, loaded=False ):
+    """One latency measurement; loaded: with CPU hogs in h3, h4 and a bulk
+       TCP flow h5 -> h6 (the isolation scenario)."""
+    net = network( kind, 6 if loaded else 2 )
+    h1, h2 = net.hosts[ :2 ]
+    try:
+        if loaded:
+            h3, h4, h5, h6 = net.hosts[ 2: ]
+            for hog in ( h3, h4 ):
+                background( hog, "sh -c 'while :; do :; done'" )
+            background( h6, 'iperf3 -s -p 5201' )
+            waitListening( h6, 'tcp', 5201 )
+            background( h5, 'iperf3 -c %s -p 5201 -t %d' %
+                        ( h6.IP(), duration + 60 ) )
+        samples, ping = probe( h1, h2, rate, duration )
+    finally:
+        stopNetwork( net )
+    return dict( kind=kind, repetition=repetition, rate=rate,
+                 duration=duration, loaded=loaded, rttUs=samples,
+                 ping=ping )
+
+
+def iperf( client, server, duration, udp, reverse ):
+    "One iperf3 run; returns iperf3's JSON summary numbers."
+    background( server, 'iperf3 -s -1 -p 5202' )
+    waitListening( server, 'tcp', 5202 )
+    out = client.cmd( 'timeout %d iperf3 -J -c %s -p 5202 -t %d %s %s' % (
+        duration + 60, server.IP(), duration, '-u -b 0' if udp else '',
+        '-R' if reverse else '' ) )
+    result = json.loads( out[ out.index( '{' ): ] )
+    if 'error' in result:
+        raise RuntimeError( 'iperf3 on %s: %s' % ( client.name,
+                                                    result[ 'error' ] ) )
+    end = result[ 'end' ]
+    if udp:
+        return dict( mbps=end[ 'sum' ][ 'bits_per_second' ] / 1e6,
+                     lostPercent=end[ 'sum' ][ 'lost_percent' ],
+                     jitterMs=end[ 'sum' ][ 'jitter_ms' ] )
+    return dict( mbps=end[ 'sum_received' ][ 'bits_per_second' ] / 1e6,
+                 retransmits=end[ 'sum_sent' ].get( 'retransmits', 0 ) )
+
+
+def throughput( kind, repetition, duration ):
+    "iperf3 TCP and UDP between h1 and h2, both ways."
+    net = network( kind, 2 )
+    h1, h2 = net.hosts
+    try:
+        flows = { '%s %s' % ( proto, way ): iperf( h1, h2, duration,
+                                                   proto == 'udp',
+                                                   way == 'h2->h1' )
+                  for proto in ( 'tcp', 'udp' )
+                  for way in ( 'h1->h2', 'h2->h1' ) }
+    finally:
+        stopNetwork( net )
+    return dict( kind=kind, repetition=repetition, duration=duration,
+                 flows=flows )
+
+
+def plan( spec ):
+    """The measurements spec asks for, in order: (scenario, label, thunk).
+       spec: {scenarios, kinds, sizes (startup), repeat, rate and duration
+       (latency probe), iperfDuration (throughput)}"""
+    units = []
+    for scenario in spec[ 'scenarios' ]:
+        for r in range( 1, spec[ 'repeat' ] + 1 ):
+            for kind in spec[ 'kinds' ]:
+                if scenario == 'startup':
+                    units += [ ( scenario, '%s N=%d' % ( kind, n ),
+                                 lambda k=kind, n=n, r=r: startup( k, n, r ) )
+                               for n in spec[ 'sizes' ] ]
+                    continue
+                if scenario == 'throughput':
+                    thunk = lambda k=kind, r=r: throughput(
+                        k, r, spec[ 'iperfDuration' ] )
+                else:
+                    thunk = lambda k=kind, r=r, s=scenario: latency(
+                        k, r, spec[ 'rate' ], spec[ 'duration' ],
+                        loaded=s == 'isolation' )
+                units.append( ( scenario, '%s run %d/%d' % (
+                    kind, r, spec[ 'repeat' ] ), thunk ) )
+    return units
+
+
+def progress( done, units, started ):
+    "One line on stderr: what runs now, what is done, about how long is left."
+    elapsed = time() - started
+    left = ( ' about %s left' % clock( elapsed / done * ( len( units ) - done ) )
+             if done else '' )
+    scenario, label, _ = units[ done ]
+    sys.stderr.write( '*** bench %s: %s (%d of %d, %s elapsed%s)\n' % (
+        scenario, label, done + 1, len( units ), clock( elapsed ), left ) )
+    sys.stderr.flush()
+
+
+def clock( seconds ):
+    "m:ss"
+    return '%d:%02d' % divmod( int( seconds ), 60 )
+
+
 def main( specJson ):
-    """Run the measurements of spec {kinds, sizes, repeat}; returns them as
-       JSON. A KVM host is started first, unmeasured, so that the snapshot
-       template exists before the first measurement."""
+    """Run the measurements of spec (see plan()); returns JSON:
+       { scenario: [ result, ... ] }. A KVM host is started first, unmeasured,
+       so that the snapshot template exists before the first measurement."""
     spec = json.loads( specJson )
     setLogLevel( 'warning' )
     if 'kvm' in spec[ 'kinds' ]:
-        startup( 'kvm', 1, 0 )
-    return json.dumps( [ startup( kind, n, r + 1 )
-                         for r in range( spec[ 'repeat' ] )
-                         for n in spec[ 'sizes' ]
-                         for kind in spec[ 'kinds' ] ] )
+        stopNetwork( network( 'kvm', 1 ) )
+    units, results, started = plan( spec ), {}, time()
+    for done, ( scenario, _label, thunk ) in enumerate( units ):
+        progress( done, units, started )
+        results.setdefault( scenario, [] ).append( thunk() )
+    return json.dumps( results )

@@ -1,4 +1,6 @@
-// `mnkvm bench startup`: start-up time and memory, namespace hosts vs KVM hosts, in one run.
+// `mnkvm bench`: namespace hosts vs KVM hosts, side by side, in one run.
+// Each scenario's report is JSON (every run's raw figures, their summary, the
+// environment) plus a Markdown table; `mnkvm report` draws them.
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -7,31 +9,19 @@ import { callPython } from '../cli/session.js';
 import { MnkvmError } from '../engine/errors.js';
 import { benchBridge, bridgeTable } from './bridge.js';
 import { defaultAccel, fingerprint } from './fingerprint.js';
+import {
+  latencySummary, markdown, SCENARIOS, startupMedians, throughputSummary,
+  type BenchReport, type LatencyRun, type Scenario, type StartupResult, type ThroughputRun,
+} from './results.js';
 
-export interface StartupResult {
-  kind: 'namespace' | 'kvm'; hosts: number; repetition: number; readySeconds: number; perHostSeconds: number;
-  firstCmdSeconds: number; stopSeconds: number; newMemoryKiB: number; newMemoryPerHostKiB: number;
-  rssPerHostKiB: number; pingDroppedPercent: number;
+interface BenchOptions {
+  hosts: string; repeat: string; rate: string; duration: string; iperfDuration: string; json?: boolean; out?: string;
 }
 
-const MEASURES = ['readySeconds', 'perHostSeconds', 'firstCmdSeconds', 'stopSeconds', 'newMemoryKiB',
-  'newMemoryPerHostKiB', 'rssPerHostKiB', 'pingDroppedPercent'] as const;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-/** Per (kind, hosts): the median of each measure over the repetitions. */
-export function medians(runs: StartupResult[]): StartupResult[] {
-  const groups = new Map<string, StartupResult[]>();
-  for (const r of runs) groups.set(`${r.hosts} ${r.kind}`, [...(groups.get(`${r.hosts} ${r.kind}`) ?? []), r]);
-  return [...groups.values()].map((group) => {
-    const m: StartupResult = { ...group[0], repetition: 0 };
-    for (const key of MEASURES) m[key] = median(group.map((r) => r[key]));
-    return m;
-  });
+function whole(value: string, option: string, least = 1): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < least) throw new MnkvmError(`${option} ${value}: give a whole number of at least ${least}`);
+  return n;
 }
 
 function sizes(value: string): number[] {
@@ -40,35 +30,54 @@ function sizes(value: string): number[] {
   return list;
 }
 
-export function table(results: StartupResult[]): string {
-  const head = '| kind | hosts | ready (s) | per host (s) | one more host: cmd answered (s) | stop (s) | new memory / host (MiB) | RSS / host (MiB) | pingall dropped |';
-  const rows = results.map((r) => `| ${r.kind} | ${r.hosts} | ${r.readySeconds.toFixed(2)} | ${r.perHostSeconds.toFixed(3)} | ` +
-    `${r.firstCmdSeconds.toFixed(3)} | ${r.stopSeconds.toFixed(2)} | ${(r.newMemoryPerHostKiB / 1024).toFixed(1)} | ${(r.rssPerHostKiB / 1024).toFixed(1)} | ${r.pingDroppedPercent}% |`);
-  return [head, head.replace(/[^|]+/g, (c) => '-'.repeat(c.length)), ...rows].join('\n');
+/** Run scenarios (in one Python process) and return one report per scenario. */
+async function runScenarios(scenarios: readonly Scenario[], opts: BenchOptions): Promise<Map<Scenario, BenchReport>> {
+  const spec = {
+    scenarios, kinds: ['namespace', 'kvm'], sizes: sizes(opts.hosts), repeat: whole(opts.repeat, '--repeat'),
+    rate: whole(opts.rate, '--rate'), duration: whole(opts.duration, '--duration', 2), iperfDuration: whole(opts.iperfDuration, '--iperf-duration'),
+  };
+  const environment = fingerprint(defaultAccel());
+  const result = await callPython<string>('mnkvm.bench', [JSON.stringify(spec)]);
+  if (typeof result !== 'string') throw new MnkvmError(`the benchmark's Python process died (exit ${result.pythonExited})`);
+  const runs = JSON.parse(result) as Record<Scenario, unknown[]>;
+  const reports = new Map<Scenario, BenchReport>();
+  for (const scenario of scenarios) {
+    const options = scenario === 'startup' ? { hosts: spec.sizes }
+      : scenario === 'throughput' ? { duration: spec.iperfDuration } : { rate: spec.rate, duration: spec.duration };
+    const r = runs[scenario];
+    const results = scenario === 'startup' ? startupMedians(r as StartupResult[])
+      : scenario === 'throughput' ? throughputSummary(r as ThroughputRun[]) : latencySummary(r as LatencyRun[]);
+    reports.set(scenario, { benchmark: scenario, environment, options, repeat: spec.repeat, results, runs: r });
+  }
+  return reports;
+}
+
+function scenarioCommand(name: Scenario | 'all', description: string): Command {
+  return new Command(name).description(description)
+    .option('--hosts <list>', 'startup: host counts, comma separated', '1,10,25,50')
+    .option('--repeat <n>', 'repetitions (the tables show medians and ranges)', '3')
+    .option('--rate <n>', 'latency probe: request/response messages per second', '1000')
+    .option('--duration <s>', 'latency probe: seconds per run (sockperf discards its warm-up)', '30')
+    .option('--iperf-duration <s>', 'throughput: seconds per iperf3 flow', '10')
+    .option('--json', 'print the results as JSON')
+    .option('--out <dir>', 'also write SCENARIO.json and SCENARIO.md there')
+    .action(async (opts: BenchOptions) => {
+      requireRoot();
+      const reports = await runScenarios(name === 'all' ? SCENARIOS : [name], opts);
+      for (const report of reports.values()) emit(opts, report.benchmark, report, markdown(report));
+      if (name === 'all') process.stdout.write(`\nResults in ${opts.out}: draw them with \`mnkvm report ${opts.out}\`\n`);
+    });
 }
 
 export function benchCommand(): Command {
-  const bench = new Command('bench').description('benchmarks: figures as JSON plus a Markdown table');
-  bench.command('startup')
-    .description('time to pingall-ready and memory per host, namespace hosts vs KVM hosts (topology single,N)')
-    .option('--hosts <list>', 'host counts, comma separated', '1,10,25,50')
-    .option('--repeat <n>', 'repetitions; the table shows medians', '3')
-    .option('--json', 'print the results as JSON')
-    .option('--out <dir>', 'also write startup.json and startup.md there')
-    .action(async (opts: { hosts: string; repeat: string; json?: boolean; out?: string }) => {
-      requireRoot();
-      const repeat = Number(opts.repeat);
-      if (!Number.isInteger(repeat) || repeat < 1) throw new MnkvmError(`--repeat ${opts.repeat}: give a positive whole number`);
-      const spec = { kinds: ['namespace', 'kvm'], sizes: sizes(opts.hosts), repeat };
-      const result = await callPython<string>('mnkvm.bench', [JSON.stringify(spec)]);
-      if (typeof result !== 'string') throw new MnkvmError(`the benchmark's Python process died (exit ${result.pythonExited})`);
-      const runs = JSON.parse(result) as StartupResult[];
-      const report = { benchmark: 'startup', environment: fingerprint(defaultAccel()), repeat, results: medians(runs), runs };
-      const md = `# mnkvm bench startup\n\nAccelerator: ${report.environment.accel}` +
-        `${report.environment.accel === 'tcg' ? ' (TCG emulation: timings are emulated)' : ''}; ` +
-        `medians of ${repeat} run${repeat === 1 ? '' : 's'}\n\n${table(report.results)}\n`;
-      emit(opts, 'startup', report, md);
-    });
+  const bench = new Command('bench').description('benchmarks, namespace hosts vs KVM hosts: figures as JSON plus Markdown tables');
+  bench.addCommand(scenarioCommand('startup', 'time to pingall-ready, memory per host and stop time (topology single,N)'));
+  bench.addCommand(scenarioCommand('latency', 'UDP request/response round trips h1 -> h2 (sockperf ping-pong): percentiles and every sample'));
+  bench.addCommand(scenarioCommand('throughput', 'iperf3 TCP and UDP between h1 and h2, both ways'));
+  bench.addCommand(scenarioCommand('isolation', 'the latency probe while other hosts spin their CPUs and send a bulk TCP flow'));
+  const all = scenarioCommand('all', 'every scenario above, into --out (default bench-results)');
+  all.setOptionValueWithSource('out', 'bench-results', 'default');
+  bench.addCommand(all);
   bench.command('bridge')
     .description("per-call cost of host.cmd('true') through the TypeScript API vs inside Python")
     .option('--calls <n>', 'calls per host', '500')
@@ -76,8 +85,7 @@ export function benchCommand(): Command {
     .option('--out <dir>', 'also write bridge.json and bridge.md there')
     .action(async (opts: { calls: string; json?: boolean; out?: string }) => {
       requireRoot();
-      const calls = Number(opts.calls);
-      if (!Number.isInteger(calls) || calls < 1) throw new MnkvmError(`--calls ${opts.calls}: give a positive whole number`);
+      const calls = whole(opts.calls, '--calls');
       const report = { benchmark: 'bridge', environment: fingerprint(defaultAccel()), results: await benchBridge(calls) };
       const md = `# mnkvm bench bridge\n\nAccelerator: ${report.environment.accel}\n\n${bridgeTable(report.results)}\n`;
       emit(opts, 'bridge', report, md);
@@ -87,7 +95,8 @@ export function benchCommand(): Command {
 
 /** Print a report (JSON or Markdown) and, with --out, write NAME.json and NAME.md there. */
 function emit(opts: { json?: boolean; out?: string }, name: string, report: object, md: string): void {
-  const json = JSON.stringify(report, null, 2) + '\n';
+  // (arrays of numbers, e.g. every latency sample, on one line each)
+  const json = JSON.stringify(report, null, 2).replace(/\[\s+([-\d.e+,\s]+?)\s+\]/g, (_, body: string) => `[${body.replace(/\s+/g, '')}]`) + '\n';
   if (opts.out) {
     mkdirSync(opts.out, { recursive: true });
     writeFileSync(join(opts.out, `${name}.json`), json);

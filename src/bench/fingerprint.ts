@@ -1,7 +1,7 @@
 // Where a benchmark ran: enough to tell two result files apart.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { cpus, release, totalmem } from 'node:os';
 import { PROJECT_ROOT } from '../engine/paths.js';
 import { autoAccel, kvmAvailable, QEMU } from '../engine/qemu.js';
 
@@ -13,8 +13,13 @@ function firstLine(cmd: string, args: string[]): string {
   }
 }
 
+function readOr(path: string, fallback: string): string {
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : fallback;
+}
+
 export interface Fingerprint {
   date: string; command: string; kernel: string; kernelCmdline: string; cpuModel: string; cpus: number;
+  cpuGovernor: string; isolatedCpus: string; machineMemoryMiB: number;
   accel: 'kvm' | 'tcg'; qemu: string; mininet: string; node: string; mnkvm: string; gitCommit: string;
 }
 
@@ -24,9 +29,13 @@ export function fingerprint(accel: 'kvm' | 'tcg'): Fingerprint {
     date: new Date().toISOString(),
     command: process.argv.slice(1).join(' '),
     kernel: release(),
-    kernelCmdline: existsSync('/proc/cmdline') ? readFileSync('/proc/cmdline', 'utf8').trim() : '',
+    kernelCmdline: readOr('/proc/cmdline', ''),
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cpus: cpus().length,
+    // isolcpus, nohz_full and friends are on the kernel command line; these say what they did
+    cpuGovernor: readOr('/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor', 'none (no cpufreq)'),
+    isolatedCpus: readOr('/sys/devices/system/cpu/isolated', '') || 'none',
+    machineMemoryMiB: Math.round(totalmem() / 2 ** 20),
     accel,
     qemu: firstLine(QEMU, ['--version']),
     mininet: firstLine('dpkg-query', ['-W', '-f', '${Version}', 'mininet']),

@@ -4,7 +4,8 @@
 //   mnkvm -c                  remove what earlier runs left
 //   mnkvm image build         build the default guest image
 //   mnkvm run SCRIPT.py       a Mininet script, with KVMHost available
-//   mnkvm bench startup ...   benchmarks
+//   mnkvm bench all ...       benchmarks: namespace hosts vs KVM hosts
+//   mnkvm report DIR          draw benchmark results (HTML, SVG plots)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -13,6 +14,7 @@ import { MnkvmError } from '../engine/errors.js';
 import { GUEST_BUILD } from '../engine/paths.js';
 import { RunRecord } from '../engine/records.js';
 import { benchCommand } from '../bench/command.js';
+import { writeReport } from '../bench/report.js';
 import { clean } from './clean.js';
 import { checkCluster, checkKvmHost, optionValue, requireRoot } from './checks.js';
 import { runInPython } from './session.js';
@@ -23,8 +25,9 @@ Usage: mnkvm [mn options]       build and run a network like mn; --host kvm make
        mnkvm -c                 remove VMs, namespaces and bridges that earlier runs left
        mnkvm run SCRIPT.py [--host kvm] [-- ARGS]  run a Mininet script, its default hosts as VMs
        mnkvm image build        build the default guest image (Debian kernel + busybox initramfs)
-       mnkvm bench startup      benchmark start-up time and memory per host (mnkvm bench --help)
+       mnkvm bench all          namespace vs KVM hosts: startup, latency, throughput, isolation (mnkvm bench --help)
        mnkvm bench bridge       benchmark what the TypeScript API adds to a call
+       mnkvm report DIR         draw the results in DIR as an HTML report with plots
 
 KVM host options: --host kvm[,mem=MiB][,cpus=N][,accel=auto|kvm|tcg][,image=NAME][,bootTimeout=S][,share=DIR|none][,cores=N][,boot=clone|cold]
 
@@ -41,6 +44,12 @@ function subcommands(): Command {
       process.exitCode = r.status ?? 1;
     });
   program.addCommand(benchCommand());
+  program.command('report').description('draw benchmark results (mnkvm bench ... --out DIR) as DIR/report.html and DIR/summary.md')
+    .argument('<dir>', 'the folder mnkvm bench wrote')
+    .action((dir: string) => {
+      if (!existsSync(dir)) throw new MnkvmError(`${dir} not found: give the folder of \`mnkvm bench all --out DIR\``);
+      for (const path of writeReport(dir)) process.stdout.write(`${path}\n`);
+    });
   program.command('run').description('run a Mininet Python script with KVM hosts available')
     .argument('<script>', 'the script (Python, as for python3)')
     .argument('[args...]', 'its arguments (after --)')
@@ -57,7 +66,7 @@ function subcommands(): Command {
 }
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'image' || argv[0] === 'bench' || argv[0] === 'run') {
+  if (['image', 'bench', 'run', 'report'].includes(argv[0])) {
     await subcommands().parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   }

@@ -1,0 +1,139 @@
+// `mnkvm report DIR`: the results `mnkvm bench ... --out DIR` wrote, drawn as
+// one HTML page (SVG plots, tables) plus a Markdown summary.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MnkvmError } from '../engine/errors.js';
+import type { Fingerprint } from './fingerprint.js';
+import {
+  markdown, percentileName, SCENARIOS, type BenchReport, type LatencyRun, type LatencySummary, type Scenario, type StartupResult, type ThroughputSummary,
+} from './results.js';
+import { ascending, cdfPoints, PERCENTILES } from './stats.js';
+import { barChart, lineChart, type Bars, type Series } from './svg.js';
+
+const TITLES: Record<Scenario, string> = {
+  startup: 'Start-up: single,N', latency: 'Latency: UDP request/response, h1 to h2',
+  throughput: 'Throughput: iperf3 between h1 and h2', isolation: 'Isolation: latency while other hosts load CPU and network',
+};
+
+function esc(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** A Markdown table (as markdown() writes them) as HTML. */
+function htmlTable(md: string): string {
+  const rows = md.split('\n').filter((l) => l.startsWith('|') && !/^\|[-| ]+\|$/.test(l))
+    .map((l) => l.slice(1, -1).split('|').map((c) => esc(c.trim())));
+  const [head, ...body] = rows;
+  return `<table><thead><tr>${head.map((c) => `<th>${c}</th>`).join('')}</tr></thead>` +
+    `<tbody>${body.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+}
+
+/** CDFs of the round trip times of each kind, all runs pooled. */
+function cdfs(runs: LatencyRun[], suffix = ''): Series[] {
+  const kinds = [...new Set(runs.map((r) => r.kind))];
+  return kinds.map((kind) => ({
+    label: `${kind}${suffix}`,
+    points: cdfPoints(ascending(runs.filter((r) => r.kind === kind).flatMap((r) => r.rttUs))),
+  }));
+}
+
+function percentileBars(summaries: { label: string; s: LatencySummary }[]): Bars[] {
+  return PERCENTILES.map((p) => ({
+    group: percentileName(p),
+    values: summaries.map(({ label, s }) => {
+      const v = s.percentilesUs[percentileName(p)];
+      return { label, value: v.median, low: v.min, high: v.max };
+    }),
+  }));
+}
+
+function startupPlots(report: BenchReport<StartupResult, StartupResult>): string[] {
+  const kinds = [...new Set(report.results.map((r) => r.kind))];
+  const series = (f: (r: StartupResult) => number) => kinds.map((kind) => ({
+    label: kind, points: report.results.filter((r) => r.kind === kind).map((r): [number, number] => [r.hosts, f(r)]),
+  }));
+  return [
+    lineChart('startup-ready', 'Time to pingall-ready vs hosts', series((r) => r.readySeconds), { x: 'hosts (N)', y: 'seconds' }),
+    lineChart('startup-memory', 'New memory per host vs hosts', series((r) => r.newMemoryPerHostKiB / 1024), { x: 'hosts (N)', y: 'MiB per host' }),
+  ];
+}
+
+function latencyPlots(report: BenchReport<LatencyRun, LatencySummary>, id: string, idle?: BenchReport<LatencyRun, LatencySummary>): string[] {
+  const loaded = idle !== undefined;
+  const series = loaded ? [...cdfs(idle.runs, ' idle'), ...cdfs(report.runs, ' loaded')] : cdfs(report.runs);
+  const bars = loaded
+    ? [...idle.results.map((s) => ({ label: `${s.kind} idle`, s })), ...report.results.map((s) => ({ label: `${s.kind} loaded`, s }))]
+    : report.results.map((s) => ({ label: s.kind, s }));
+  return [
+    lineChart(`${id}-cdf`, 'Round trip time, CDF (all runs)', series, { x: 'round trip time (µs, log scale)', y: 'fraction of samples', logX: true }),
+    barChart(`${id}-percentiles`, 'Percentiles (bar: median of runs; whisker: range)', percentileBars(bars), 'µs (log scale)', true),
+  ];
+}
+
+function throughputPlots(report: BenchReport<unknown, ThroughputSummary>): string[] {
+  const flows = Object.keys(report.results[0]?.mbps ?? {});
+  const groups = flows.map((flow) => ({
+    group: flow, values: report.results.map((s) => ({ label: s.kind, value: s.mbps[flow].median, low: s.mbps[flow].min, high: s.mbps[flow].max })),
+  }));
+  return [barChart('throughput-mbps', 'Throughput (bar: median of runs; whisker: range)', groups, 'Mbit/s')];
+}
+
+function environmentTable(env: Fingerprint): string {
+  const rows = Object.entries(env).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`);
+  return `<table class="env">${rows.join('')}</table>`;
+}
+
+/** Write DIR/report.html and DIR/summary.md from DIR's SCENARIO.json files; returns their paths. */
+export function writeReport(dir: string): string[] {
+  const reports = new Map<Scenario, BenchReport>();
+  for (const scenario of SCENARIOS) {
+    const file = join(dir, `${scenario}.json`);
+    if (existsSync(file)) reports.set(scenario, JSON.parse(readFileSync(file, 'utf8')) as BenchReport);
+  }
+  if (reports.size === 0) {
+    throw new MnkvmError(`${dir} has no benchmark results (${SCENARIOS.map((s) => `${s}.json`).join(', ')}): run \`mnkvm bench all --out ${dir}\` first`);
+  }
+  const first = [...reports.values()][0];
+  const tcg = [...reports.values()].some((r) => r.environment.accel === 'tcg');
+  const sections: string[] = [];
+  const summary: string[] = [`# mnkvm evaluation: namespace hosts vs KVM hosts\n`];
+  for (const [scenario, report] of reports) {
+    const md = markdown(report);
+    const plots = scenario === 'startup' ? startupPlots(report as BenchReport<StartupResult, StartupResult>)
+      : scenario === 'throughput' ? throughputPlots(report as BenchReport<unknown, ThroughputSummary>)
+        : latencyPlots(report as BenchReport<LatencyRun, LatencySummary>, scenario,
+          scenario === 'isolation' ? reports.get('latency') as BenchReport<LatencyRun, LatencySummary> | undefined : undefined);
+    const note = md.split('\n')[2];
+    sections.push(`<section id="${scenario}"><h2>${esc(TITLES[scenario])}</h2><p>${esc(note)}</p>` +
+      `<div class="plots">${plots.join('\n')}</div>${htmlTable(md)}` +
+      `<p class="meta">${esc(report.environment.date)}: <code>${esc(report.environment.command)}</code></p></section>`);
+    summary.push(md.replace(/^# mnkvm bench (\w+)/, (_, s: string) => `## ${TITLES[s as Scenario] ?? s}`));
+  }
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>mnkvm evaluation</title>
+<style>
+body { font-family: sans-serif; margin: 2em auto; max-width: 1340px; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; font-size: 13px; }
+th, td { border: 1px solid #bbb; padding: 3px 8px; text-align: right; }
+table.env th, table.env td { text-align: left; }
+.plots { display: flex; flex-wrap: wrap; gap: 12px; }
+.warning { background: #fff3cd; border: 1px solid #e0c060; padding: 8px; }
+.meta { color: #666; font-size: 12px; }
+</style></head>
+<body>
+<h1>mnkvm evaluation: namespace hosts vs KVM hosts</h1>
+${tcg ? '<p class="warning">These KVM hosts ran under TCG emulation (no usable /dev/kvm): their timings show an emulated CPU, not what KVM gives.</p>' : ''}
+${sections.join('\n')}
+<section id="environment"><h2>Environment</h2>${environmentTable(first.environment)}</section>
+<script>
+// For readers and for mnkvm's test: how many plots the browser laid out with data in them.
+document.body.dataset.plotsRendered = [...document.querySelectorAll('svg.plot')]
+  .filter((svg) => svg.getBoundingClientRect().width > 0 && svg.querySelector('.series, .bar')).length;
+</script>
+</body></html>
+`;
+  const htmlPath = join(dir, 'report.html'), mdPath = join(dir, 'summary.md');
+  writeFileSync(htmlPath, html);
+  writeFileSync(mdPath, summary.join('\n'));
+  return [htmlPath, mdPath];
+}

@@ -1,0 +1,42 @@
+// Order statistics for benchmark results: percentiles of samples, and the
+// run-to-run spread of a figure over repetitions.
+
+export interface Spread { median: number; min: number; max: number }
+
+/** The percentiles latency reports carry (100: the maximum). */
+export const PERCENTILES = [50, 90, 99, 99.9, 99.99, 100] as const;
+
+export function median(values: number[]): number {
+  const sorted = ascending(values);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The p-th percentile of ascending samples, by nearest rank (p=100: the maximum). */
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+export function spread(values: number[]): Spread {
+  return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+}
+
+/** An ascending copy. */
+export function ascending(values: number[]): number[] {
+  return [...values].sort((a, b) => a - b);
+}
+
+/**
+ * Points of the empirical CDF of ascending samples, at most ~600 of them:
+ * evenly spaced ranks for the body, and the tail down to the last sample.
+ */
+export function cdfPoints(sorted: number[]): [number, number][] {
+  const n = sorted.length;
+  if (n === 0) return [];
+  const ranks = new Set<number>();
+  for (let k = 0; k <= 400; k++) ranks.add(Math.round((k * (n - 1)) / 400));
+  for (let tail = 0.1; tail * n >= 1; tail /= 1.25) ranks.add(Math.min(n - 1, Math.floor((1 - tail) * n)));
+  ranks.add(n - 1);
+  return [...ranks].sort((a, b) => a - b).map((r) => [sorted[r], (r + 1) / n]);
+}

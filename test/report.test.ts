@@ -1,0 +1,90 @@
+// mnkvm bench all, then mnkvm report: every scenario's JSON (raw figures,
+// spread over repetitions, environment) and an HTML report whose plots
+// headless Chromium lays out. Figures are not judged here: benchmarks are.
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { BenchReport, LatencyRun, LatencySummary, StartupResult, ThroughputRun, ThroughputSummary } from '../src/bench/results.js';
+import { expectClean, mnkvm } from './helpers.js';
+
+const PLOTS = ['startup-ready', 'startup-memory', 'latency-cdf', 'latency-percentiles', 'throughput-mbps', 'isolation-cdf', 'isolation-percentiles'];
+
+describe('mnkvm bench all and mnkvm report', function () {
+  let dir = '';
+  const read = <R, S>(name: string) => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as BenchReport<R, S>;
+  before(() => { dir = mkdtempSync(join(tmpdir(), 'mnkvm-bench-')); });
+  afterEach(expectClean);
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('runs every scenario for namespace and KVM hosts, repeated, with raw samples, spreads and the environment', async () => {
+    const r = await mnkvm(['bench', 'all', '--hosts', '1,2', '--repeat', '2', '--rate', '200', '--duration', '3', '--iperf-duration', '2', '--out', dir],
+      { timeoutMs: 900_000 });
+    expect(r.code, r.out + r.err).to.equal(0);
+    // progress: scenario, repetition, time left
+    expect(r.err).to.match(/\*\*\* bench latency: kvm run 2\/2 \(\d+ of 20, \d+:\d\d elapsed about \d+:\d\d left\)/);
+    expect(r.out).to.include(`mnkvm report ${dir}`);
+
+    const startup = read<StartupResult, StartupResult>('startup');
+    expect(startup.runs.map((x) => `${x.kind}/${x.hosts}/${x.repetition}`)).to.deep.equal([
+      'namespace/1/1', 'namespace/2/1', 'kvm/1/1', 'kvm/2/1', 'namespace/1/2', 'namespace/2/2', 'kvm/1/2', 'kvm/2/2']);
+    expect(startup.environment).to.include.keys('kernel', 'kernelCmdline', 'cpuModel', 'cpuGovernor', 'isolatedCpus', 'accel',
+      'qemu', 'mininet', 'node', 'mnkvm', 'gitCommit', 'command');
+    expect(startup.environment.command).to.include('bench all --hosts 1,2 --repeat 2');
+
+    for (const scenario of ['latency', 'isolation']) {
+      const report = read<LatencyRun, LatencySummary>(scenario);
+      expect(report.runs.map((x) => `${x.kind}/${x.repetition}/${x.loaded}`)).to.deep.equal(
+        ['namespace', 'kvm', 'namespace', 'kvm'].map((k, i) => `${k}/${i < 2 ? 1 : 2}/${scenario === 'isolation'}`));
+      for (const run of report.runs) {
+        expect(run.rttUs.length, `${scenario} ${run.kind}`).to.be.above(50);
+        expect(run.rttUs.every((v) => v > 0)).to.equal(true);
+        expect(run.ping?.avgMs).to.be.above(0);
+      }
+      for (const s of report.results) {
+        const order = ['p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max'].map((p) => s.percentilesUs[p]);
+        for (const p of order) expect(p.min).to.be.at.most(p.median).and.at.most(p.max);
+        for (let i = 1; i < order.length; i++) expect(order[i].median).to.be.at.least(order[i - 1].median);
+        expect(s.percentilesUs.max.max).to.equal(Math.max(...report.runs.filter((x) => x.kind === s.kind).flatMap((x) => x.rttUs)));
+      }
+    }
+
+    const throughput = read<ThroughputRun, ThroughputSummary>('throughput');
+    expect(throughput.runs).to.have.length(4);
+    for (const run of throughput.runs) {
+      expect(Object.keys(run.flows)).to.deep.equal(['tcp h1->h2', 'tcp h2->h1', 'udp h1->h2', 'udp h2->h1']);
+      for (const flow of Object.values(run.flows)) expect(flow.mbps).to.be.above(0);
+    }
+  });
+
+  it('renders an HTML report whose plots headless Chromium lays out, and a Markdown summary', async () => {
+    const r = await mnkvm(['report', dir]);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out.split('\n')).to.include.members([join(dir, 'report.html'), join(dir, 'summary.md')]);
+    const { stdout: dom } = await promisify(execFile)('chromium',
+      ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `file://${join(dir, 'report.html')}`], { timeout: 120_000 });
+    // the report's own script counts the plots laid out with data in them
+    expect(dom).to.match(new RegExp(`<body data-plots-rendered="${PLOTS.length}"`));
+    for (const id of PLOTS) expect(dom).to.match(new RegExp(`<svg class="plot" id="${id}"[^>]*>[\\s\\S]*?<(polyline|rect) class="(series|bar)"`));
+    const summary = readFileSync(join(dir, 'summary.md'), 'utf8');
+    for (const title of ['Start-up', 'Latency', 'Throughput', 'Isolation']) expect(summary).to.include(`## ${title}`);
+    expect(summary).to.match(/\| kvm \| idle \| 2 \| \d+ \| [\d.]+ \([\d.]+–[\d.]+\) \|/);   // median (range) over 2 runs
+  });
+
+  it('says in one line what to do when there is nothing to draw', async () => {
+    const missing = await mnkvm(['report', join(dir, 'nope')]);
+    expect(missing.code).to.equal(1);
+    expect(missing.err.trim()).to.match(/^mnkvm: .*nope not found: give the folder of `mnkvm bench all --out DIR`$/);
+    const empty = mkdtempSync(join(tmpdir(), 'mnkvm-empty-'));
+    try {
+      const r = await mnkvm(['report', empty]);
+      expect(r.code).to.equal(1);
+      expect(r.err.trim()).to.match(/^mnkvm: .* has no benchmark results \(startup\.json, .*\): run `mnkvm bench all --out .*` first$/);
+      expect(existsSync(join(empty, 'report.html'))).to.equal(false);
+    } finally {
+      rmSync(empty, { recursive: true });
+    }
+  });
+});

@@ -34,7 +34,7 @@ static int fail(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     int n = snprintf(reply, sizeof reply, "error ");
-    vsnprintf(reply + n, sizeof reply - n, fmt, ap);
+    vsnprintf(reply + n, sizeof reply - n - 1, fmt, ap);   /* room for the newline */
     va_end(ap);
     return -1;
 }
@@ -130,10 +130,23 @@ static int mounted(const char *folder) {
     return yes;
 }
 
+/* mkdir -p */
+static void mkdirs(const char *folder) {
+    char path[400];
+    snprintf(path, sizeof path, "%s", folder);
+    for (char *p = path + 1; *p; p++)
+        if (*p == '/') {
+            *p = '\0';
+            mkdir(path, 0755);
+            *p = '/';
+        }
+    mkdir(path, 0755);
+}
+
 static int share(const char *folder) {
     char port[300];
     if (find_port("mnkvm.share", port, sizeof port) < 0) return fail("no virtio port mnkvm.share");
-    mkdir(folder, 0755);
+    mkdirs(folder);
     /* Passive sshfs speaks SFTP on its stdin/stdout, in the foreground, to
      * the machine's sftp-server at the other end of the port. */
     pid_t pid = fork();

@@ -24,7 +24,7 @@ describe('mnkvm bench all and mnkvm report', function () {
       { timeoutMs: 900_000 });
     expect(r.code, r.out + r.err).to.equal(0);
     // progress: scenario, repetition, time left
-    expect(r.err).to.match(/\*\*\* bench latency: kvm run 2\/2 \(\d+ of 20, \d+:\d\d elapsed about \d+:\d\d left\)/);
+    expect(r.err).to.match(/\*\*\* bench latency: kvm run 2\/2 \(\d+ of 20, \d+:\d\d elapsed, about \d+:\d\d left\)/);
     expect(r.out).to.include(`mnkvm report ${dir}`);
 
     const startup = read<StartupResult, StartupResult>('startup');

@@ -3,7 +3,8 @@ same topology (single,N on a Linux bridge) with namespace hosts (Mininet's
 Host) and with KVM hosts (KVMHost), one after the other in one run.
 
 startup: time from start to pingall-ready (every host answers cmd() and the
-  network is started), memory (RSS of each host's processes, and new memory
+  network is started), the CPU time each host's processes used by then,
+  memory (RSS of each host's processes, and new memory
   taken from the machine: the fall of MemAvailable), a ring of pings, the
   time one more host takes to answer, and shutdown time.
 latency: sockperf ping-pong (UDP request/response at a constant rate) from
@@ -53,6 +54,17 @@ def rssKiB( pid ):
     return kibField( '/proc/%d/status' % pid, 'VmRSS' )
 
 
+def cpuSeconds( pid ):
+    "User plus system CPU time a process has used, 0 if it is gone."
+    try:
+        with open( '/proc/%d/stat' % pid ) as f:
+            fields = f.read().rsplit( ')', 1 )[ 1 ].split()
+    except OSError:
+        return 0
+    return ( int( fields[ 11 ] ) + int( fields[ 12 ] ) ) / os.sysconf(
+        'SC_CLK_TCK' )
+
+
 def hostPids( host ):
     "The processes that make up a host: its shell, and its VM if any."
     return [ host.pid ] + ( [ host.vmPid ] if isinstance( host, KVMHost )
@@ -83,6 +95,7 @@ def startup( kind, n, repetition ):
     ready = time() - start
     newMem = before - memAvailableKiB()
     rss = [ sum( rssKiB( p ) for p in hostPids( h ) ) for h in net.hosts ]
+    cpu = [ sum( cpuSeconds( p ) for p in hostPids( h ) ) for h in net.hosts ]
     dropped = ringPing( net.hosts )
     start = time()
     net.addHost( 'hx' ).cmd( 'true' )
@@ -93,7 +106,8 @@ def startup( kind, n, repetition ):
                  readySeconds=ready, perHostSeconds=ready / n,
                  firstCmdSeconds=firstCmd, stopSeconds=time() - start,
                  newMemoryKiB=newMem, newMemoryPerHostKiB=newMem / n,
-                 rssPerHostKiB=sum( rss ) / n, pingDroppedPercent=dropped )
+                 rssPerHostKiB=sum( rss ) / n,
+                 cpuSecondsPerHost=sum( cpu ) / n, pingDroppedPercent=dropped )
 
 
 def network( kind, n ):
@@ -111,12 +125,18 @@ def stopNetwork( net ):
 
 
 def waitListening( host, proto, port, timeout=20 ):
-    "Wait until something in host listens on proto (tcp/udp) port."
-    hexPort = ':%04X ' % port
+    """Wait until a socket in host listens on proto (tcp/udp) port (a TCP
+       socket in state LISTEN: connections of an earlier server on the port
+       do not count)."""
     for _ in range( int( timeout * 10 ) ):
-        if hexPort in host.cmd( 'cat /proc/net/%s /proc/net/%s6 2>/dev/null' %
-                                ( proto, proto ) ):
-            return
+        table = host.cmd( 'cat /proc/net/%s /proc/net/%s6 2>/dev/null' %
+                          ( proto, proto ) )
+        for row in table.split( '\n' ):
+            fields = row.split()
+            if ( len( fields ) > 3 and
+                 fields[ 1 ].endswith( ':%04X' % port ) and
+                 ( proto == 'udp' or fields[ 3 ] == '0A' ) ):
+                return
         sleep( 0.1 )
     raise RuntimeError( '%s: nothing listens on %s port %d' %
                         ( host.name, proto, port ) )
@@ -184,24 +204,33 @@ def latency( kind, repetition, rate, duration, loaded=False ):
                  ping=ping )
 
 
-def iperf( client, server, duration, udp, reverse ):
-    "One iperf3 run; returns iperf3's JSON summary numbers."
-    background( server, 'iperf3 -s -1 -p 5202' )
-    waitListening( server, 'tcp', 5202 )
-    out = client.cmd( 'timeout %d iperf3 -J -c %s -p 5202 -t %d %s %s' % (
-        duration + 60, server.IP(), duration, '-u -b 0' if udp else '',
-        '-R' if reverse else '' ) )
-    result = json.loads( out[ out.index( '{' ): ] )
-    if 'error' in result:
-        raise RuntimeError( 'iperf3 on %s: %s' % ( client.name,
-                                                    result[ 'error' ] ) )
+def iperf( client, server, port, duration, udp, reverse ):
+    """One iperf3 run, its server on port (one port per run: an earlier
+       server may still be going away); returns iperf3's summary numbers.
+       iperf3 now and then ends a sound run with "control socket has closed
+       unexpectedly" (esnet/iperf#751, #1766): such a run is done once more,
+       on the next port, and the result says so (attempts)."""
+    for attempt in ( 1, 2 ):
+        background( server, 'iperf3 -s -1 -p %d' % port )
+        waitListening( server, 'tcp', port )
+        out = client.cmd( 'timeout %d iperf3 -J -c %s -p %d -t %d %s %s' % (
+            duration + 60, server.IP(), port, duration,
+            '-u -b 0' if udp else '', '-R' if reverse else '' ) )
+        result = json.loads( out[ out.index( '{' ): ] )
+        if 'error' not in result:
+            break
+        if attempt == 2 or 'control socket' not in result[ 'error' ]:
+            raise RuntimeError( 'iperf3 on %s: %s' % ( client.name,
+                                                        result[ 'error' ] ) )
+        port += 100
     end = result[ 'end' ]
     if udp:
         return dict( mbps=end[ 'sum' ][ 'bits_per_second' ] / 1e6,
                      lostPercent=end[ 'sum' ][ 'lost_percent' ],
-                     jitterMs=end[ 'sum' ][ 'jitter_ms' ] )
+                     jitterMs=end[ 'sum' ][ 'jitter_ms' ], attempts=attempt )
     return dict( mbps=end[ 'sum_received' ][ 'bits_per_second' ] / 1e6,
-                 retransmits=end[ 'sum_sent' ].get( 'retransmits', 0 ) )
+                 retransmits=end[ 'sum_sent' ].get( 'retransmits', 0 ),
+                 attempts=attempt )
 
 
 def throughput( kind, repetition, duration ):
@@ -209,11 +238,12 @@ def throughput( kind, repetition, duration ):
     net = network( kind, 2 )
     h1, h2 = net.hosts
     try:
-        flows = { '%s %s' % ( proto, way ): iperf( h1, h2, duration,
-                                                   proto == 'udp',
-                                                   way == 'h2->h1' )
-                  for proto in ( 'tcp', 'udp' )
-                  for way in ( 'h1->h2', 'h2->h1' ) }
+        flows = {}
+        for proto in ( 'tcp', 'udp' ):
+            for way in ( 'h1->h2', 'h2->h1' ):
+                flows[ '%s %s' % ( proto, way ) ] = iperf(
+                    h1, h2, 5202 + len( flows ), duration, proto == 'udp',
+                    way == 'h2->h1' )
     finally:
         stopNetwork( net )
     return dict( kind=kind, repetition=repetition, duration=duration,
@@ -221,38 +251,47 @@ def throughput( kind, repetition, duration ):
 
 
 def plan( spec ):
-    """The measurements spec asks for, in order: (scenario, label, thunk).
+    """The measurements spec asks for, in order: (scenario, what, run,
+       guess, thunk); what: the kind of host (and N for startup); guess:
+       roughly how many seconds it takes, until one has been timed.
        spec: {scenarios, kinds, sizes (startup), repeat, rate and duration
        (latency probe), iperfDuration (throughput)}"""
     units = []
     for scenario in spec[ 'scenarios' ]:
         for r in range( 1, spec[ 'repeat' ] + 1 ):
+            run = 'run %d/%d' % ( r, spec[ 'repeat' ] )
             for kind in spec[ 'kinds' ]:
                 if scenario == 'startup':
-                    units += [ ( scenario, '%s N=%d' % ( kind, n ),
+                    units += [ ( scenario, '%s N=%d' % ( kind, n ), run, n,
                                  lambda k=kind, n=n, r=r: startup( k, n, r ) )
                                for n in spec[ 'sizes' ] ]
-                    continue
-                if scenario == 'throughput':
-                    thunk = lambda k=kind, r=r: throughput(
-                        k, r, spec[ 'iperfDuration' ] )
+                elif scenario == 'throughput':
+                    units.append( ( scenario, kind, run,
+                                    4 * ( spec[ 'iperfDuration' ] + 3 ),
+                                    lambda k=kind, r=r: throughput(
+                                        k, r, spec[ 'iperfDuration' ] ) ) )
                 else:
-                    thunk = lambda k=kind, r=r, s=scenario: latency(
-                        k, r, spec[ 'rate' ], spec[ 'duration' ],
-                        loaded=s == 'isolation' )
-                units.append( ( scenario, '%s run %d/%d' % (
-                    kind, r, spec[ 'repeat' ] ), thunk ) )
+                    units.append( ( scenario, kind, run,
+                                    spec[ 'duration' ] + 10,
+                                    lambda k=kind, r=r, s=scenario: latency(
+                                        k, r, spec[ 'rate' ],
+                                        spec[ 'duration' ],
+                                        loaded=s == 'isolation' ) ) )
     return units
 
 
-def progress( done, units, started ):
-    "One line on stderr: what runs now, what is done, about how long is left."
-    elapsed = time() - started
-    left = ( ' about %s left' % clock( elapsed / done * ( len( units ) - done ) )
-             if done else '' )
-    scenario, label, _ = units[ done ]
-    sys.stderr.write( '*** bench %s: %s (%d of %d, %s elapsed%s)\n' % (
-        scenario, label, done + 1, len( units ), clock( elapsed ), left ) )
+def progress( done, units, took, started ):
+    """One line on stderr: what runs now, what is done, about how long is
+       left (each unit to come guessed from an earlier run of the same
+       measurement where there is one)."""
+    def guess( unit ):
+        seconds = [ t[ 2 ] for t in took if t[ :2 ] == unit[ :2 ] ]
+        return sum( seconds ) / len( seconds ) if seconds else unit[ 3 ]
+    scenario, what, run, _, _ = units[ done ]
+    left = clock( sum( map( guess, units[ done: ] ) ) )
+    sys.stderr.write( '*** bench %s: %s %s (%d of %d, %s elapsed, about %s '
+                      'left)\n' % ( scenario, what, run, done + 1, len( units ),
+                                    clock( time() - started ), left ) )
     sys.stderr.flush()
 
 
@@ -269,8 +308,10 @@ def main( specJson ):
     setLogLevel( 'warning' )
     if 'kvm' in spec[ 'kinds' ]:
         stopNetwork( network( 'kvm', 1 ) )
-    units, results, started = plan( spec ), {}, time()
-    for done, ( scenario, _label, thunk ) in enumerate( units ):
-        progress( done, units, started )
+    units, results, took, started = plan( spec ), {}, [], time()
+    for done, ( scenario, what, _run, _guess, thunk ) in enumerate( units ):
+        progress( done, units, took, started )
+        start = time()
         results.setdefault( scenario, [] ).append( thunk() )
+        took.append( ( scenario, what, time() - start ) )
     return json.dumps( results )

@@ -66,6 +66,7 @@ class KVMHost( Host ):
                 raise MnkvmError( '%s: %s=%s is not one of %s' %
                                   ( name, key, value, '|'.join( choices ) ) )
         self.ns, self.console, self.booted = None, None, False
+        self.stopped = False
         self.restored = False
         self.ssh, self.vmPid = None, None
         Host.__init__( self, name, **params )
@@ -122,7 +123,7 @@ class KVMHost( Host ):
             answer = re.compile( r'mnkvm-sync-%d\r?\n\x7f$' % ( sent + 1 ) )
             retry = min( time() + 1, deadline )
             while not answer.search( data ) and time() < retry:
-                if not self.readable( retry - time() ):
+                if not self.readable( max( 0, retry - time() ) ):
                     continue
                 chunk = self.read( 1024 )
                 if not chunk:
@@ -214,16 +215,32 @@ class KVMHost( Host ):
         Host.delIntf( self, intf )
         if self.ns and self.ns.shell:
             self.ns.cmd( 'ip link del', intf.name )
-            engine.call( 'detachNic', self.name, intf.name )
+            if not self.stopped:
+                engine.call( 'detachNic', self.name, intf.name )
+
+    def cmd( self, *args, **kwargs ):
+        """Node.cmd; once the guest is stopped (the network is stopping)
+           there is nothing to run a command in, and nothing to do:
+           Mininet's Link.stop sends `ip link del` for each interface, which
+           delIntf does in our namespace."""
+        if self.stopped:
+            return ''
+        return Host.cmd( self, *args, **kwargs )
+
+    def stopGuest( self ):
+        "Stop the VM (in the background) and close its console."
+        if not self.stopped:
+            engine.call( 'stopVm', self.name )
+            self.stopped = True
+        if self.console:
+            self.console.close()
+            self.console = None
 
     def terminate( self ):
         "Stop the VM, then the namespace behind it."
         if self.ns is None:
             return
-        engine.call( 'stopVm', self.name )
-        if self.console:
-            self.console.close()
-            self.console = None
+        self.stopGuest()
         self.ns.terminate()
         self.shell = None
 

@@ -68,6 +68,15 @@ class MnkvmNet( Mininet ):
         self.record( controller )
         return controller
 
+    def stop( self ):
+        """Mininet.stop, with every KVM host's guest stopped first, all at
+           once: Mininet's own order would send each link's `ip link del`
+           to a guest, one round trip per link, to no effect."""
+        for host in self.hosts:
+            if isinstance( host, KVMHost ):
+                host.stopGuest()
+        super().stop()
+
     @staticmethod
     def record( node ):
         "Record node's shell (KVM hosts record their own) and its bridge."

@@ -10,7 +10,7 @@ export type Scenario = (typeof SCENARIOS)[number];
 export interface StartupResult {
   kind: Kind; hosts: number; repetition: number; readySeconds: number; perHostSeconds: number;
   firstCmdSeconds: number; stopSeconds: number; newMemoryKiB: number; newMemoryPerHostKiB: number;
-  rssPerHostKiB: number; pingDroppedPercent: number;
+  rssPerHostKiB: number; cpuSecondsPerHost: number; pingDroppedPercent: number;
 }
 
 export interface LatencyRun {
@@ -19,7 +19,7 @@ export interface LatencyRun {
   ping: { minMs: number; avgMs: number; maxMs: number } | null;
 }
 
-export interface Flow { mbps: number; lostPercent?: number; jitterMs?: number; retransmits?: number }
+export interface Flow { mbps: number; lostPercent?: number; jitterMs?: number; retransmits?: number; attempts: number }
 export interface ThroughputRun { kind: Kind; repetition: number; duration: number; flows: Record<string, Flow> }
 
 export interface LatencySummary {
@@ -35,7 +35,7 @@ export interface BenchReport<R = unknown, S = unknown> {
 }
 
 const MEASURES = ['readySeconds', 'perHostSeconds', 'firstCmdSeconds', 'stopSeconds', 'newMemoryKiB',
-  'newMemoryPerHostKiB', 'rssPerHostKiB', 'pingDroppedPercent'] as const;
+  'newMemoryPerHostKiB', 'rssPerHostKiB', 'cpuSecondsPerHost', 'pingDroppedPercent'] as const;
 
 function groupBy<T>(items: T[], key: (item: T) => string): T[][] {
   const groups = new Map<string, T[]>();
@@ -89,9 +89,10 @@ export function showSpread(s: Spread, digits: number): string {
 
 export function startupTable(results: StartupResult[]): string {
   return table(['kind', 'hosts', 'ready (s)', 'per host (s)', 'one more host: cmd answered (s)', 'stop (s)',
-    'new memory / host (MiB)', 'RSS / host (MiB)', 'ring ping dropped'],
+    'new memory / host (MiB)', 'RSS / host (MiB)', 'CPU / host at ready (s)', 'ring ping dropped'],
   results.map((r) => [r.kind, String(r.hosts), r.readySeconds.toFixed(2), r.perHostSeconds.toFixed(3), r.firstCmdSeconds.toFixed(3),
-    r.stopSeconds.toFixed(2), (r.newMemoryPerHostKiB / 1024).toFixed(1), (r.rssPerHostKiB / 1024).toFixed(1), `${r.pingDroppedPercent}%`]));
+    r.stopSeconds.toFixed(2), (r.newMemoryPerHostKiB / 1024).toFixed(1), (r.rssPerHostKiB / 1024).toFixed(1),
+    r.cpuSecondsPerHost.toFixed(2), `${r.pingDroppedPercent}%`]));
 }
 
 export function latencyTable(results: LatencySummary[]): string {

@@ -10,7 +10,8 @@ describe('clean-up', function () {
     const r = await mnkvm(['--topo', 'single,2', '--host', 'kvm,bootTimeout=1,boot=cold', '--test', 'pingall']);
     expect(r.code).to.equal(1);
     expect(r.err).to.match(/mnkvm: h\d: guest did not reach its shell within 1 s; last console lines:/);
-    expect(r.err).to.match(/\*\*\* mnkvm: removed /);   // what Mininet left after the error (the failed guests the engine stopped itself)
+    // Nothing is left (afterEach): the engine stopped the failed guests itself; what else the
+    // run left, if anything (namespace shells exit with the Python process), the run's sweep removed.
   });
 
   it('removes everything on Ctrl-C during the build', async () => {

@@ -207,9 +207,11 @@ def latency( kind, repetition, rate, duration, loaded=False ):
 def iperf( client, server, port, duration, udp, reverse ):
     """One iperf3 run, its server on port (one port per run: an earlier
        server may still be going away); returns iperf3's summary numbers.
-       iperf3 now and then ends a sound run with "control socket has closed
-       unexpectedly" (esnet/iperf#751, #1766): such a run is done once more,
-       on the next port, and the result says so (attempts)."""
+       iperf3 now and then fails a run for no reason of the path ("control
+       socket has closed unexpectedly", esnet/iperf#751 and #1766; "unable
+       to create a new stream: Device or resource busy", seen here in fresh
+       guests): a failed run is done once more, on another port, and the
+       result says so (attempts)."""
     for attempt in ( 1, 2 ):
         background( server, 'iperf3 -s -1 -p %d' % port )
         waitListening( server, 'tcp', port )
@@ -219,10 +221,11 @@ def iperf( client, server, port, duration, udp, reverse ):
         result = json.loads( out[ out.index( '{' ): ] )
         if 'error' not in result:
             break
-        if attempt == 2 or 'control socket' not in result[ 'error' ]:
+        if attempt == 2:
             raise RuntimeError( 'iperf3 on %s: %s' % ( client.name,
                                                         result[ 'error' ] ) )
         port += 100
+        sleep( 1 )
     end = result[ 'end' ]
     if udp:
         return dict( mbps=end[ 'sum' ][ 'bits_per_second' ] / 1e6,

@@ -1,5 +1,5 @@
 // Snapshot templates: for each (guest image, memory, CPUs, accelerator,
-// devices, QEMU) one guest is booted once, up to its shell, and saved: its
+// shared folder, QEMU) one guest is booted once, up to its shell, and saved: its
 // RAM in a file on tmpfs, its device state in a migration stream. Every KVM
 // host then starts as a clone of it (see Boot in qemu.ts): ~0.2 s under TCG
 // instead of a ~3 s boot, and the clones share the template's RAM pages.

@@ -50,12 +50,11 @@ export class Mnkvm {
 
   /** Wait until stdout+stderr (or stdout alone) match re (bounded). */
   async waitFor(re: RegExp, { timeoutMs = 180_000, stdoutOnly = false } = {}): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!re.test(stdoutOnly ? this.out : this.out + this.err)) {
-      if (Date.now() > end) throw new Error(`timed out waiting for ${re}; output so far:\n${this.out}\n${this.err}`);
-      if (this.child.exitCode !== null) throw new Error(`mnkvm exited waiting for ${re}:\n${this.out}\n${this.err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitUntil(() => {
+      const seen = re.test(stdoutOnly ? this.out : this.out + this.err);
+      if (!seen && this.child.exitCode !== null) throw new Error(`mnkvm exited waiting for ${re}:\n${this.out}\n${this.err}`);
+      return seen;
+    }, timeoutMs, `timed out waiting for ${re}`, () => `output so far:\n${this.out}\n${this.err}`);
   }
 
   send(text: string): void {
@@ -64,10 +63,11 @@ export class Mnkvm {
 }
 
 /** Wait (at most timeoutMs) until check() holds. */
-export async function waitUntil(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/** Poll check() every 50 ms until it holds; after timeoutMs fail with what (and details(), if given). */
+export async function waitUntil(check: () => boolean, timeoutMs: number, what: string, details?: () => string): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > end) throw new Error(what);
+    if (Date.now() > end) throw new Error(details ? `${what}; ${details()}` : what);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -9,7 +9,7 @@ import { MnkvmError } from './errors.js';
 import { loadImage, type GuestImage } from './image.js';
 import { processId } from './proc.js';
 import { autoAccel, kvmAvailable, kvmFailed, MGMT, QemuVm, type Accel, type AccelChoice, type VmSpec } from './qemu.js';
-import { ensureTemplate, type Template } from './template.js';
+import { ensureTemplate, templateFor, type Template } from './template.js';
 import { RunRecord, type SweepReport } from './records.js';
 
 export interface KvmHostOptions {
@@ -117,7 +117,7 @@ export class Engine {
   /** The snapshot template for spec, made once per run and key; null (with one warning) where snapshots cannot work. */
   private async template(spec: Omit<VmSpec, 'boot'>): Promise<Template | null> {
     const accel: Accel = spec.accel === 'tcg' || !kvmAvailable() ? 'tcg' : 'kvm';
-    const id = JSON.stringify([spec.image.dir, spec.mem, spec.cpus, accel, spec.share]);
+    const id = templateFor(spec.image, spec, accel);
     let template = this.templates.get(id);
     if (!template) {
       const make = (a: Accel) => ensureTemplate(spec.image, spec, a, this.record, (l) => this.warn(l));

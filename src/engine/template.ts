@@ -26,9 +26,14 @@ function currentQemu(): Promise<string> {
   return qemuVersion;
 }
 
+/** What a template is made for: guests with these (one run keeps one template per value). */
+export function templateFor(image: GuestImage, opts: VmOptions, accel: Accel): string {
+  return JSON.stringify({ image: image.key, mem: opts.mem, cpus: opts.cpus, accel, share: opts.share });
+}
+
 /** The template key: everything the saved guest depends on. */
 async function templateKey(image: GuestImage, opts: VmOptions, accel: Accel): Promise<string> {
-  const inputs = { FORMAT, image: image.key, mem: opts.mem, cpus: opts.cpus, accel, share: opts.share, qemu: await currentQemu() };
+  const inputs = [FORMAT, templateFor(image, opts, accel), await currentQemu()];
   return createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
 }
 

@@ -1,7 +1,7 @@
 // KVM hosts as snapshot clones: identity after restore, cold boot, fallback,
 // templates made once (also by two runs at once) and removed when stale.
 import { expect } from 'chai';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expectClean, mnkvm, SCRIPTS, TEST_ENV } from './helpers.js';
 
@@ -73,10 +73,15 @@ describe('KVM hosts as snapshot clones', function () {
     mkdirSync(join(templates, 'stale'));
     writeFileSync(join(templates, 'stale', 'manifest.json'), JSON.stringify({ key: 'stale', image: '/nonexistent', imageKey: 'x', qemu: 'x', accel: 'tcg' }));
     mkdirSync(join(templates, '.build-999999999-abc'));
+    // One of an earlier template format (its key is made no more): same image and QEMU, no format.
+    const { format: _, ...older } = JSON.parse(readFileSync(join(templates, first, 'manifest.json'), 'utf8')) as { format: number };
+    mkdirSync(join(templates, 'older'));
+    writeFileSync(join(templates, 'older', 'manifest.json'), JSON.stringify(older));
     const clean = await mnkvm(['-c'], { env });
     expect(clean.code).to.equal(0);
     expect(clean.out).to.match(/removed stale snapshot template stale/);
-    expect(readdirSync(templates).sort()).to.have.length(2).and.include(first);
+    expect(clean.out).to.match(/removed stale snapshot template older/);
+    expect(readdirSync(templates).sort()).to.have.length(2).and.include(first);   // current ones stay
     expect(existsSync(join(templates, '.build-999999999-abc'))).to.equal(false);
   });
 });

@@ -16,7 +16,7 @@ import type { RunRecord } from './records.js';
 /** Bump when what a template holds changes in a way its key does not show (e.g. guest/init's protocol). */
 const FORMAT = 2;
 
-interface Manifest { key: string; image: string; imageKey: string; qemu: string; accel: Accel; built: string }
+interface Manifest { key: string; format: number; image: string; imageKey: string; qemu: string; accel: Accel; built: string }
 
 export interface Template { key: string; accel: Accel; boot: Extract<Boot, { kind: 'clone' }> }
 
@@ -53,7 +53,7 @@ export async function ensureTemplate(image: GuestImage, opts: VmOptions, accel: 
     mkdirSync(build);
     try {
       const made = await saveGuest(build, image, opts, accel, record, warn);
-      const manifest: Manifest = { key, image: image.dir, imageKey: image.key, qemu: await currentQemu(), accel: made, built: new Date().toISOString() };
+      const manifest: Manifest = { key, format: FORMAT, image: image.dir, imageKey: image.key, qemu: await currentQemu(), accel: made, built: new Date().toISOString() };
       writeFileSync(join(build, 'manifest.json'), JSON.stringify(manifest));
       try {
         renameSync(build, dir);
@@ -129,6 +129,7 @@ export async function removeStaleTemplates(): Promise<string[]> {
 
 /** Is this template's image still there, unchanged, and QEMU the same? */
 async function isCurrent(manifest: Manifest): Promise<boolean> {
+  if (manifest.format !== FORMAT) return false;   // no run makes this key any more
   const imageManifest = join(manifest.image, 'manifest.json');
   if (!existsSync(imageManifest)) return false;
   const { key } = JSON.parse(readFileSync(imageManifest, 'utf8')) as { key: string };

@@ -1,6 +1,6 @@
 // Every input a user can get wrong: one clear line, a non-zero exit, nothing leaked.
 import { expect } from 'chai';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectClean, mnkvm, TEST_ENV } from './helpers.js';
@@ -17,6 +17,7 @@ describe('bad input', function () {
   it('guest image missing: names the command that builds it', async () => {
     const cache = mkdtempSync(join(tmpdir(), 'mnkvm-empty-'));
     const r = await mnkvm(['--topo', 'single,2', '--host', 'kvm'], { env: { ...TEST_ENV, MNKVM_CACHE: cache } });
+    rmSync(cache, { recursive: true });
     expect(r.code).to.equal(1);
     expect(oneLine(r.err)).to.match(/^mnkvm: guest image 'default' is missing .*build it with `mnkvm image build`$/);
   });

@@ -2,6 +2,7 @@
 // is timed from TypeScript (through the bridge) and from Python inside the
 // bridge, for a namespace host and a KVM host of one network.
 import { Mininet, Topo } from '../api/index.js';
+import { table } from './results.js';
 
 export interface BridgeResult { kind: 'namespace' | 'kvm'; calls: number; apiMs: number; pythonMs: number; overheadMs: number }
 
@@ -24,7 +25,6 @@ export async function benchBridge(calls: number): Promise<BridgeResult[]> {
 }
 
 export function bridgeTable(results: BridgeResult[]): string {
-  const head = '| host | calls | via TypeScript API (ms/call) | in Python (ms/call) | API overhead (ms/call) |';
-  return [head, head.replace(/[^|]+/g, (c) => '-'.repeat(c.length)),
-    ...results.map((r) => `| ${r.kind} | ${r.calls} | ${r.apiMs.toFixed(3)} | ${r.pythonMs.toFixed(3)} | ${r.overheadMs.toFixed(3)} |`)].join('\n');
+  return table(['host', 'calls', 'via TypeScript API (ms/call)', 'in Python (ms/call)', 'API overhead (ms/call)'],
+    results.map((r) => [r.kind, String(r.calls), r.apiMs.toFixed(3), r.pythonMs.toFixed(3), r.overheadMs.toFixed(3)]));
 }

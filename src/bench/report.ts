@@ -8,16 +8,12 @@ import {
   markdown, percentileName, SCENARIOS, type BenchReport, type LatencyRun, type LatencySummary, type Scenario, type StartupResult, type ThroughputSummary,
 } from './results.js';
 import { ascending, cdfPoints, PERCENTILES } from './stats.js';
-import { barChart, lineChart, type Bars, type Series } from './svg.js';
+import { barChart, esc, lineChart, type Bars, type Series } from './svg.js';
 
 const TITLES: Record<Scenario, string> = {
   startup: 'Start-up: single,N', latency: 'Latency: UDP request/response, h1 to h2',
   throughput: 'Throughput: iperf3 between h1 and h2', isolation: 'Isolation: latency while other hosts load CPU and network',
 };
-
-function esc(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 /** A Markdown table (as markdown() writes them) as HTML. */
 function htmlTable(md: string): string {

@@ -76,7 +76,8 @@ export function throughputSummary(runs: ThroughputRun[]): ThroughputSummary[] {
   });
 }
 
-function table(head: string[], rows: string[][]): string {
+/** A Markdown table. */
+export function table(head: string[], rows: string[][]): string {
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [line(head), line(head.map((h) => '-'.repeat(h.length))), ...rows.map(line)].join('\n');
 }

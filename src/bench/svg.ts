@@ -7,7 +7,7 @@ export interface Bars { group: string; values: { label: string; value: number; l
 const W = 640, H = 360, M = { left: 70, right: 20, top: 30, bottom: 60 };
 const COLOURS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b'];
 
-function esc(text: string): string {
+export function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 

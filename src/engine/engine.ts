@@ -104,7 +104,7 @@ export class Engine {
         await vm.agent(`identity ${spec.name} ${BigInt(Date.now()) * 1_000_000n} ${randomBytes(32).toString('hex')}`);
         if (spec.share && !template) await vm.agent(`mount ${spec.share}`);   // a clone's is mounted in its template
       } catch (e) {
-        const lines = [...vm.diagnostics(), ...(vm.alive() ? [] : ['(QEMU has exited)'])].join('\n') || '(none)';
+        const lines = vm.diagnostics().join('\n') || '(none)';
         await vm.stop();
         throw new MnkvmError(`${spec.name}: guest ${(e as Error).message}; last console lines:\n${lines}`);
       }
@@ -161,7 +161,7 @@ export class Engine {
   vmDiagnostics(name: string): string {
     const vm = this.hosts.get(name)?.running;
     if (!vm) return '';
-    return [...vm.diagnostics(), ...(vm.alive() ? [] : ['(QEMU has exited)'])].join('\n');
+    return vm.diagnostics().join('\n');
   }
 
   /** Record a Mininet node's shell (its process group holds everything it started). */

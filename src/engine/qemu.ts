@@ -270,11 +270,11 @@ export class QemuVm {
     rmSync(this.spec.dir, { recursive: true, force: true });
   }
 
-  /** The last lines the guest and QEMU printed, for error messages. */
+  /** The last lines the guest and QEMU printed, and whether QEMU has exited, for error messages. */
   diagnostics(lines = 10): string[] {
     const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
     const text = read(join(this.spec.dir, 'serial.log')) + read(join(this.spec.dir, 'qemu.log'));
-    return text.replace(/\r/g, '').split('\n').filter((l) => l.trim()).slice(-lines);
+    return [...text.replace(/\r/g, '').split('\n').filter((l) => l.trim()).slice(-lines), ...(this.alive() ? [] : ['(QEMU has exited)'])];
   }
 
   alive(): boolean {

@@ -3,7 +3,11 @@
  * waits for requests, one line each, and answers "ok" or "error WHY":
  *
  *   identity NAME EPOCH_NS SEED_HEX   hostname, clock, fresh randomness
- *   nic MAC NAME                      name the hot-plugged NIC with MAC
+ *   nic MAC NAME NEWMAC               the NIC with MAC (plugged in at start,
+ *                                     or hot-plugged: wait for it) gets
+ *                                     NAME and NEWMAC
+ *   unplug NAME                       let go of NIC NAME now (the machine
+ *                                     unplugs it next): its name is free
  *   mount FOLDER                      mount the machine's FOLDER (sshfs
  *                                     over the virtio port mnkvm.share)
  *
@@ -15,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/random.h>
+#include <net/if_arp.h>
 #include <net/if.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -93,8 +98,19 @@ static int identity(const char *name, const char *epoch_ns, const char *hex) {
     return ok ? 0 : fail("reseed: %s", strerror(errno));
 }
 
-static int nic(const char *mac, const char *name) {
+/* The request for interface dev: its name, the rest zero. */
+static struct ifreq ifreq_for(const char *dev) {
+    struct ifreq req;
+    memset(&req, 0, sizeof req);
+    memcpy(req.ifr_name, dev, strnlen(dev, IFNAMSIZ - 1));
+    return req;
+}
+
+static int nic(const char *mac, const char *name, const char *newmac) {
     if (strlen(name) >= IFNAMSIZ) return fail("interface name %s is too long", name);
+    unsigned char addr[6];
+    if (sscanf(newmac, "%2hhx:%2hhx:%2hhx:%2hhx:%2hhx:%2hhx", &addr[0], &addr[1], &addr[2], &addr[3], &addr[4], &addr[5]) != 6)
+        return fail("bad MAC %s", newmac);
     for (int tries = 0; tries < 1000; tries++, pause_ms(10)) {
         DIR *d = opendir("/sys/class/net");
         struct dirent *e;
@@ -107,17 +123,36 @@ static int nic(const char *mac, const char *name) {
         }
         if (d) closedir(d);
         if (!found[0]) continue;
-        if (strcmp(found, name) == 0) return 0;
-        struct ifreq req;
-        memset(&req, 0, sizeof req);
-        memcpy(req.ifr_name, found, strnlen(found, IFNAMSIZ - 1));
-        memcpy(req.ifr_newname, name, strlen(name));
         int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-        int ok = s >= 0 && ioctl(s, SIOCSIFNAME, &req) == 0;
-        if (s >= 0) close(s);
-        return ok ? 0 : fail("rename %s to %s: %s", found, name, strerror(errno));
+        if (s < 0) return fail("socket: %s", strerror(errno));
+        struct ifreq address = ifreq_for(found), rename = ifreq_for(found);
+        address.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+        memcpy(address.ifr_hwaddr.sa_data, addr, sizeof addr);
+        memcpy(rename.ifr_newname, name, strlen(name));
+        int rc = 0;
+        if (strcasecmp(mac, newmac) != 0 && ioctl(s, SIOCSIFHWADDR, &address) < 0)
+            rc = fail("address %s for %s: %s", newmac, found, strerror(errno));
+        else if (strcmp(found, name) != 0 && ioctl(s, SIOCSIFNAME, &rename) < 0)
+            rc = fail("rename %s to %s: %s", found, name, strerror(errno));
+        close(s);
+        return rc;
     }
     return fail("no NIC with MAC %s appeared within 10 s", mac);
+}
+
+/* The guest removes the NIC's PCI device itself, as `ip link del` would a
+ * veth: Linux's PCIe hot-plug releases an unplugged device only 5 s after
+ * QEMU asks, and until then its name would be taken. */
+static int unplug(const char *name) {
+    char path[300];
+    if (strlen(name) >= IFNAMSIZ || strchr(name, '/')) return fail("bad interface name %s", name);
+    snprintf(path, sizeof path, "/sys/class/net/%s/device/../remove", name);   /* the virtio device's PCI parent */
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? 0 : fail("%s: %s", path, strerror(errno));
+    int ok = write(fd, "1", 1) == 1;
+    int rc = ok ? 0 : fail("%s: %s", path, strerror(errno));
+    close(fd);
+    return rc;
 }
 
 static int mounted(const char *folder) {
@@ -177,8 +212,9 @@ static int handle(char *line) {
     int argc = 0;
     for (char *tok = strtok(line, " "); tok && argc < 5; tok = strtok(NULL, " ")) argv[argc++] = tok;
     if (argc == 4 && strcmp(argv[0], "identity") == 0) return identity(argv[1], argv[2], argv[3]);
-    if (argc == 3 && strcmp(argv[0], "nic") == 0) return nic(argv[1], argv[2]);
+    if (argc == 4 && strcmp(argv[0], "nic") == 0) return nic(argv[1], argv[2], argv[3]);
     if (argc == 2 && strcmp(argv[0], "mount") == 0) return share(argv[1]);
+    if (argc == 2 && strcmp(argv[0], "unplug") == 0) return unplug(argv[1]);
     return fail("unknown request");
 }
 

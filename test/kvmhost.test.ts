@@ -50,12 +50,13 @@ describe('KVMHost', function () {
     expect(line(out, 'DROPPED')).to.equal('0.0');
   });
 
-  it('hot-plugs a NIC for addLink() after start, and unplugs it on delLink()', async () => {
+  it('hot-plugs a NIC for addLink() after start, unplugs it on delLink(), and a new link can take a removed one\'s name', async () => {
     const out = await script('runtime_link.py');
     expect(line(out, 'INTFS')).to.equal('h1-eth1 h2-eth1');
     expect(line(out, 'GUEST')).to.match(/h1-eth1\s+inet 192\.168\.7\.1\/24/);
     expect(line(out, 'PING')).to.match(/2 packets transmitted, 2 received, 0% packet loss/);
-    expect(line(out, 'AFTER')).to.equal('0');
+    expect(line(out, 'AFTER')).to.equal('0 0');   // gone from the namespace and, at once, from the guest
+    expect(line(out, 'RELINKED')).to.equal('h1-eth0 True');
     expect(line(out, 'DROPPED')).to.equal('0.0');
   });
 

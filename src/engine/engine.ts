@@ -136,16 +136,23 @@ export class Engine {
     return template;
   }
 
-  /** Hot-plug a NIC for interface intf of host name, named intf in the guest: in the background, after what the host has under way (vmReady waits). */
+  /** Give host name a NIC for interface intf, named and addressed as intf in the guest: in the background, after what the host has under way (vmReady waits). */
   attachNic(name: string, intf: string): void {
     this.then(name, async (vm) => {
-      const mac = await vm.attachNic(intf);
-      await vm.agent(`nic ${mac} ${intf}`).catch((e: Error) => { throw new MnkvmError(`${name}: ${e.message}`); });
+      const { guestMac, mac } = await vm.attachNic(intf);
+      await vm.agent(`nic ${guestMac} ${intf} ${mac}`).catch((e: Error) => { throw new MnkvmError(`${name}: ${e.message}`); });
     });
   }
 
+  /** Take intf's NIC from host name: the guest lets go of it (its name is free at once), then QEMU unplugs it. */
   detachNic(name: string, intf: string): void {
-    this.then(name, (vm) => vm.detachNic(intf));
+    this.then(name, async (vm) => {
+      try {
+        await vm.agent(`unplug ${intf}`);
+      } finally {
+        await vm.detachNic(intf);
+      }
+    });
   }
 
   /** Stop the VM of host name, without waiting for it: hosts stop in parallel, shutdown() waits for them all. */

@@ -14,7 +14,7 @@ import { QEMU, QemuVm, type Accel, type Boot, type VmOptions } from './qemu.js';
 import type { RunRecord } from './records.js';
 
 /** Bump when what a template holds changes in a way its key does not show (e.g. guest/init's protocol). */
-const FORMAT = 2;
+const FORMAT = 3;
 
 interface Manifest { key: string; format: number; image: string; imageKey: string; qemu: string; accel: Accel; built: string }
 

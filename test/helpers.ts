@@ -1,6 +1,6 @@
 // Test helpers: run the real mnkvm command (as a user would), bounded in
 // time, in its own process group so that tests can signal it like a terminal.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/engine/paths.js';
@@ -121,5 +121,8 @@ export function leftovers(): string[] {
   for (const intf of readdirSync('/sys/class/net')) {
     if (/^(h|s)\d+(-eth\d+)?$/.test(intf)) found.push(`interface ${intf}`);
   }
+  // mn --nat's rules (its interface is nat0-eth0; it masquerades 10.0.0.0/8)
+  const rules = spawnSync('sh', ['-c', 'iptables -S FORWARD; iptables -t nat -S POSTROUTING'], { encoding: 'utf8' }).stdout;
+  found.push(...rules.split('\n').filter((r) => /nat0-eth0|-s 10\.0\.0\.0\/8 .*MASQUERADE/.test(r)).map((r) => `iptables ${r}`));
   return found;
 }

@@ -6,7 +6,9 @@ so that mnkvm can remove a network after an
 error, a signal or a SIGKILL (`mnkvm -c`) by pid and by name, without
 Mininet's cleanup(), which kills every process that matches `mininet:`."""
 
+import json
 import os
+import shlex
 
 from mininet.cli import CLI
 from mininet.log import output
@@ -105,11 +107,24 @@ class MnkvmNAT( NAT ):
     """mn --nat: Mininet's NAT, except that it adds the "iface ... manual"
        line that keeps network managers off its interface only to an
        /etc/network/interfaces that exists (a file made for it would
-       outlive the run)."""
+       outlive the run), and that its iptables rules and the forwarding
+       setting it changes are recorded, so that mnkvm can undo them
+       whatever ends the run."""
 
     def setManualConfig( self, intf ):
         if os.path.exists( '/etc/network/interfaces' ):
             NAT.setManualConfig( self, intf )
+
+    def config( self, **params ):
+        engine.call( 'recordSysctl', 'net.ipv4.ip_forward', self.forwardState )
+        return NAT.config( self, **params )
+
+    def cmd( self, *args, **kwargs ):
+        "Node.cmd; a rule about to be added with iptables -A/-I is recorded."
+        words = shlex.split( ' '.join( str( a ) for a in args ) )
+        if words[ :1 ] == [ 'iptables' ] and ( '-A' in words or '-I' in words ):
+            engine.call( 'recordRule', json.dumps( words[ 1: ] ) )
+        return NAT.cmd( self, *args, **kwargs )
 
 
 def useHostClass( cls ):

@@ -192,6 +192,16 @@ export class Engine {
     this.record.add({ kind: 'ovsbr', name });
   }
 
+  /** Record an iptables rule about to be added (its arguments, as JSON). */
+  recordRule(argsJson: string): void {
+    this.record.add({ kind: 'rule', args: JSON.parse(argsJson) as string[] });
+  }
+
+  /** Record a kernel setting's value before the run changes it. */
+  recordSysctl(key: string, value: string): void {
+    this.record.add({ kind: 'sysctl', key, value });
+  }
+
   // ---- called from TypeScript ----
 
   /** Wait (at most 20 s) for operations still under way, e.g. after Python was interrupted mid-call. */

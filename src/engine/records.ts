@@ -13,9 +13,11 @@ export type Resource =
   | { kind: 'process'; name: string; proc: ProcessId }   // e.g. the bridged Python
   | { kind: 'intf'; name: string }                       // a root-namespace interface
   | { kind: 'bridge'; name: string }                     // a Linux bridge (switch)
-  | { kind: 'ovsbr'; name: string };                     // an Open vSwitch bridge (switch)
+  | { kind: 'ovsbr'; name: string }                      // an Open vSwitch bridge (switch)
+  | { kind: 'rule'; args: string[] }                     // an iptables rule, as added (-A/-I), e.g. by mn --nat
+  | { kind: 'sysctl'; key: string; value: string };      // a kernel setting's value before the run changed it
 
-export interface SweepReport { vms: number; shells: number; processes: number; intfs: number; bridges: number }
+export interface SweepReport { vms: number; shells: number; processes: number; intfs: number; bridges: number; rules: number }
 
 export class RunRecord {
   readonly dir: string;
@@ -69,7 +71,7 @@ export class RunRecord {
 
   /** Remove everything recorded that still exists, then the record itself. */
   async sweep(): Promise<SweepReport> {
-    const report: SweepReport = { vms: 0, shells: 0, processes: 0, intfs: 0, bridges: 0 };
+    const report: SweepReport = { vms: 0, shells: 0, processes: 0, intfs: 0, bridges: 0, rules: 0 };
     const all = this.resources();
     const procs = all.filter((r): r is Extract<Resource, { proc: ProcessId }> => 'proc' in r);
     for (const r of procs) {
@@ -100,6 +102,18 @@ export class RunRecord {
         report.bridges++;
       }
     }
+    // Rules still there (a run that ended normally deleted its own), then settings put back.
+    for (const r of all) {
+      if (r.kind !== 'rule') continue;
+      const check = r.args.map((a) => (a === '-A' || a === '-I' ? '-C' : a));
+      if ((await run('iptables', check)).code === 0) {
+        await run('iptables', check.map((a) => (a === '-C' ? '-D' : a)));
+        report.rules++;
+      }
+    }
+    for (const r of all) {
+      if (r.kind === 'sysctl') await run('sysctl', ['-qw', `${r.key}=${r.value}`]);
+    }
     rmSync(this.dir, { recursive: true, force: true });
     return report;
   }
@@ -107,7 +121,7 @@ export class RunRecord {
 
 const NOUNS: Record<keyof SweepReport, [string, string]> = {
   vms: ['VM', 'VMs'], shells: ['shell', 'shells'], processes: ['process', 'processes'],
-  intfs: ['interface', 'interfaces'], bridges: ['bridge', 'bridges'],
+  intfs: ['interface', 'interfaces'], bridges: ['bridge', 'bridges'], rules: ['iptables rule', 'iptables rules'],
 };
 
 /** "2 VMs, 1 bridge", or "" when nothing was left. */

@@ -102,14 +102,10 @@ export class RunRecord {
         report.bridges++;
       }
     }
-    // Rules still there (a run that ended normally deleted its own), then settings put back.
+    // Rules still there (a run that ended normally deleted its own: -D fails), then settings put back.
     for (const r of all) {
       if (r.kind !== 'rule') continue;
-      const check = r.args.map((a) => (a === '-A' || a === '-I' ? '-C' : a));
-      if ((await run('iptables', check)).code === 0) {
-        await run('iptables', check.map((a) => (a === '-C' ? '-D' : a)));
-        report.rules++;
-      }
+      if ((await run('iptables', r.args.map((a) => (a === '-A' || a === '-I' ? '-D' : a)))).code === 0) report.rules++;
     }
     for (const r of all) {
       if (r.kind === 'sysctl') await run('sysctl', ['-qw', `${r.key}=${r.value}`]);

@@ -121,8 +121,10 @@ class MnkvmNAT( NAT ):
 
     def cmd( self, *args, **kwargs ):
         "Node.cmd; a rule about to be added with iptables -A/-I is recorded."
-        words = shlex.split( ' '.join( str( a ) for a in args ) )
-        if words[ :1 ] == [ 'iptables' ] and ( '-A' in words or '-I' in words ):
+        line = ' '.join( str( a ) for a in args )
+        # (only iptables lines are split: any other may not be shell words)
+        words = shlex.split( line ) if line.startswith( 'iptables ' ) else []
+        if '-A' in words or '-I' in words:
             engine.call( 'recordRule', json.dumps( words[ 1: ] ) )
         return NAT.cmd( self, *args, **kwargs )
 

@@ -7,7 +7,7 @@ say() { printf '*** setup: %s\n' "$*"; }
 [ "$(id -u)" = 0 ] || { echo "setup.sh must run as root (it installs Debian packages): try sudo ./setup.sh" >&2; exit 1; }
 
 packages=(
-  mininet bridge-utils iproute2 iputils-ping net-tools ethtool iperf iperf3 inetutils-telnet
+  mininet python3 bridge-utils iproute2 iputils-ping net-tools ethtool iperf iperf3 inetutils-telnet
   qemu-system-x86 linux-image-cloud-amd64 busybox-static dropbear-bin openssh-client sockperf
   cpio lz4 xz-utils zstd util-linux procps openvswitch-switch sshfs openssh-sftp-server
   iptables xvfb xterm x11-xserver-utils gcc libc6-dev

@@ -23,14 +23,32 @@ moddir=/lib/modules/$kver
 # Tools in the guest, by the Debian package that ships them.
 bins=(/usr/bin/bash /usr/sbin/ip /usr/sbin/tc /usr/sbin/ethtool /usr/bin/iperf /usr/bin/iperf3
       /usr/bin/sockperf /usr/bin/ping /usr/sbin/ifconfig /usr/sbin/route /usr/sbin/arp
-      /usr/sbin/dropbear /usr/bin/mnexec /usr/bin/stty /usr/bin/telnet /usr/bin/sshfs)
+      /usr/sbin/dropbear /usr/bin/mnexec /usr/bin/stty /usr/bin/telnet /usr/bin/sshfs
+      /usr/bin/python3.11)
 pkgs=(busybox-static bash iproute2 ethtool iperf iperf3 sockperf iputils-ping net-tools
-      dropbear-bin mininet coreutils inetutils-telnet sshfs "linux-image-$kver")
+      dropbear-bin mininet coreutils inetutils-telnet sshfs "linux-image-$kver"
+      python3.11-minimal libpython3.11-minimal libpython3.11-stdlib)
+# Python's standard library: what the guest leaves out (by top-level name in
+# /usr/lib/python3.11), and the extension modules it gets. Left out with the
+# others: OpenSSL (no https; hashlib has its builtin hashes), sqlite3, curses,
+# readline, dbm, bz2, lzma, the CJK codecs; decimal falls back to _pydecimal.
+pylib=/usr/lib/python3.11
+pyskip=(test idlelib tkinter turtledemo turtle.py ensurepip venv lib2to3 distutils
+        _distutils_system_mod.py unittest pydoc_data sqlite3 curses dbm __phello__
+        __hello__.py antigravity.py this.py sitecustomize.py lib-dynload config-3.11-x86_64-linux-gnu)
+pyexts=(_asyncio _contextvars _ctypes _json _multiprocessing _posixshmem _queue _typing
+        mmap resource termios)
 modules=(virtio_pci virtio_console virtio_net virtio-rng sch_htb sch_tbf sch_netem
          sch_ingress cls_u32 act_mirred fuse)
 
 for b in "${bins[@]}" /bin/busybox; do
   [ -x "$b" ] || die "$b is missing: run ./setup.sh (it installs the guest's Debian packages)"
+done
+pysos=()
+for m in "${pyexts[@]}"; do
+  so=$pylib/lib-dynload/$m.cpython-311-x86_64-linux-gnu.so
+  [ -f "$so" ] || die "$so is missing: run ./setup.sh"
+  pysos+=("$so")
 done
 versions=$(dpkg-query -W -f '${Package}=${Version}\n' "${pkgs[@]}" 2>/dev/null) \
   || die "a guest package is missing (${pkgs[*]}): run ./setup.sh"
@@ -54,9 +72,9 @@ copy() { # copy a file to the same path under $root, keeping symlinks resolved
   mkdir -p "$root$(dirname "$1")"
   cp -L "$1" "$root$1"
 }
-for b in "${bins[@]}"; do
+for b in "${bins[@]}" "${pysos[@]}"; do
   copy "$b"
-  ldd "$b" | grep -o '/[^ ]*' | while read -r lib; do copy "$lib"; done
+  ldd "$b" | { grep -o '/[^ ]*' || true; } | while read -r lib; do copy "$lib"; done  # none: "statically linked"
 done
 cp -r /usr/lib/tc "$root/usr/lib/" 2>/dev/null || true
 cp /bin/busybox "$root/bin/busybox"
@@ -64,6 +82,35 @@ for applet in $(/bin/busybox --list-full); do
   [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
 ln -sf /usr/bin/bash "$root/bin/bash"
+
+# Python 3, as on a Mininet host (`h1 python -m http.server 80 &`): Debian's
+# interpreter (not whichever python3 comes first on PATH here) with its
+# standard library compiled to .pyc files in /usr/lib/python311.zip, which is
+# on Debian's default sys.path. The guest runs emulated, where parsing sources
+# at every import is slow, and the zip (compressed) keeps the rootfs small.
+ln -s python3.11 "$root/usr/bin/python3"
+ln -s python3 "$root/usr/bin/python"
+mkdir -p "$root$pylib/lib-dynload"   # also the landmark that sets sys.exec_prefix
+/usr/bin/python3.11 -I - "$pylib" "$root/usr/lib/python311.zip" "$work/pyc" "${pyskip[@]}" <<'PY'
+import os, py_compile, sys, zipfile
+lib, out, tmp, skip = sys.argv[1], sys.argv[2], sys.argv[3], set(sys.argv[4:])
+with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    for top, dirs, files in os.walk(lib):
+        rel = os.path.relpath(top, lib)
+        if rel == ".":
+            dirs[:] = [d for d in dirs if d not in skip]
+            files = [f for f in files if f not in skip]
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for f in sorted(files):
+            if not f.endswith(".py"):
+                continue
+            src = os.path.join(top, f)
+            py_compile.compile(src, cfile=tmp, dfile=src, doraise=True, optimize=0)
+            entry = zipfile.ZipInfo(os.path.normpath(os.path.join(rel, f)) + "c")
+            with open(tmp, "rb") as pyc:
+                z.writestr(entry, pyc.read(), zipfile.ZIP_DEFLATED, 9)
+PY
+rm -f "$work/pyc"
 
 # Kernel modules with their dependencies, loaded in dependency order.
 : > "$root/lib/modules/load-order"

@@ -8,7 +8,10 @@ from time import perf_counter
 from mininet.topo import Topo
 
 from mnkvm.mn import customClasses, mnModule
-from mnkvm.net import MnkvmNet
+from mnkvm.net import MnkvmNet, install
+
+# Hosts' cgroups recorded, Mininet's cleanup() harmless, as under `mnkvm run`
+install()
 
 
 def topology( spec ):

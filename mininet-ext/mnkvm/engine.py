@@ -9,6 +9,10 @@ import signal
 
 _engine = None
 
+# SIGINT sent to mnkvm's own process (`kill -INT PID`, not a terminal's
+# Ctrl-C, which reaches this process too) comes on as this signal (entry.py)
+FORWARDED_SIGINT = signal.SIGUSR1
+
 
 class MnkvmError( Exception ):
     "An error the user can act on; its message says what to do."
@@ -18,6 +22,8 @@ def attach( engine ):
     "Called by the TypeScript bridge at start-up."
     global _engine  # pylint: disable=global-statement
     _engine = engine
+    # until an entry point takes it (entry.py), a forwarded SIGINT is nothing
+    signal.signal( FORWARDED_SIGINT, signal.SIG_IGN )
 
 
 def call( method, *args ):
@@ -27,8 +33,8 @@ def call( method, *args ):
     if _engine is None:
         raise MnkvmError( 'mnkvm is not running: start this script with '
                           '`mnkvm run SCRIPT.py`' )
-    mask = signal.pthread_sigmask( signal.SIG_BLOCK,
-                                   { signal.SIGINT, signal.SIGTERM } )
+    mask = signal.pthread_sigmask( signal.SIG_BLOCK, {
+        signal.SIGINT, signal.SIGTERM, FORWARDED_SIGINT } )
     try:
         return getattr( _engine, method )( *args )
     except Exception as e:  # pythonia raises its JavaScriptError

@@ -1,15 +1,17 @@
 """How mnkvm runs an entry point in Python (mn, or a user's script): with
-SIGTERM as an exception that leaves the build or the CLI at once, and every
-ending turned into the exit code a shell expects. mnkvm removes what is
-left afterwards, from its record."""
+SIGTERM as an exception that leaves the build or the CLI at once, SIGINT
+sent to mnkvm's process doing what Ctrl-C does, and every ending turned
+into the exit code a shell expects. mnkvm removes what is left
+afterwards, from its record."""
 
 import signal
 import sys
 import traceback
+from time import monotonic
 
 from mininet.log import debug, error, info
 
-from mnkvm.engine import MnkvmError
+from mnkvm.engine import FORWARDED_SIGINT, MnkvmError
 
 
 class Terminated( BaseException ):
@@ -17,7 +19,27 @@ class Terminated( BaseException ):
 
 
 def _terminated( _signum, _frame ):
+    signal.signal( signal.SIGTERM, signal.SIG_IGN )   # one is enough
     raise Terminated()
+
+
+class Interrupts( object ):
+    """Ctrl-C in a terminal reaches this process and mnkvm's own; SIGINT
+       sent to mnkvm's process alone (kill -INT) is forwarded here as
+       FORWARDED_SIGINT. Both are a KeyboardInterrupt; a forwarded one that
+       follows a direct one within a moment is the same Ctrl-C."""
+    last = -1.0
+    SAME = .5   # seconds
+
+    @classmethod
+    def direct( cls, _signum, _frame ):
+        cls.last = monotonic()
+        raise KeyboardInterrupt()
+
+    @classmethod
+    def forwarded( cls, signum, frame ):
+        if monotonic() - cls.last > cls.SAME:
+            cls.direct( signum, frame )
 
 
 def exitCode( body, mininetLog=False ):
@@ -27,6 +49,8 @@ def exitCode( body, mininetLog=False ):
     say = info if mininetLog else sys.stderr.write
     fail = error if mininetLog else sys.stderr.write
     signal.signal( signal.SIGTERM, _terminated )
+    signal.signal( signal.SIGINT, Interrupts.direct )
+    signal.signal( FORWARDED_SIGINT, Interrupts.forwarded )
     try:
         body()
         return 0
@@ -53,4 +77,6 @@ def exitCode( body, mininetLog=False ):
         return 1
     finally:
         signal.signal( signal.SIGTERM, signal.SIG_DFL )
+        signal.signal( FORWARDED_SIGINT, signal.SIG_IGN )
+        signal.signal( signal.SIGINT, signal.default_int_handler )
         sys.stdout.flush()

@@ -19,7 +19,7 @@ from time import time
 import mininet.link
 import mininet.net
 import mininet.term
-from mininet.log import debug
+from mininet.log import debug, info
 from mininet.node import Host, Node
 from mininet.term import makeTerm
 from mininet.util import makeIntfPair, moveIntf
@@ -69,6 +69,7 @@ class KVMHost( Host ):
         self.stopped = False
         self.restored = False
         self.ssh, self.vmPid = None, None
+        self.popens = []   # processes of ours on this machine: ssh, terminals
         Host.__init__( self, name, **params )
 
     # Start-up: the namespace now, the VM in the background (the engine
@@ -80,8 +81,8 @@ class KVMHost( Host ):
         self.pid, self.shell = self.ns.pid, self.ns.shell
         try:
             engine.call( 'recordShell', self.name, self.pid )
-            engine.call( 'startVm', self.name, self.pid,
-                         json.dumps( self.vmOptions ) )
+            say( json.loads( engine.call( 'startVm', self.name, self.pid,
+                                          json.dumps( self.vmOptions ) ) ) )
         except BaseException:
             self.terminate()
             raise
@@ -94,6 +95,7 @@ class KVMHost( Host ):
         if self.booted:
             return
         vm = json.loads( engine.call( 'vmReady', self.name ) )
+        say( vm[ 'notices' ] )
         self.ssh, self.vmPid = vm[ 'ssh' ], vm[ 'pid' ]
         self.restored = vm[ 'restored' ]
         self.console = socket.socket( socket.AF_UNIX, socket.SOCK_STREAM )
@@ -185,20 +187,31 @@ class KVMHost( Host ):
         Host.sendCmd( self, *args, **kwargs )
 
     def popen( self, *args, **kwargs ):
-        "Return a local Popen of a process that runs in the guest (over SSH)."
+        """Return a local Popen of a process that runs in the guest (over
+           SSH); it is recorded, and ends when the host stops."""
         self.waitBooted()
         # ssh joins its arguments into one command line: quote each (bash's @Q)
         ssh = 'exec mnexec -da "$0" %s "${*@Q}"' % self.sshCommand( '-T' )
         kwargs.setdefault( 'mncmd', [ 'bash', '-c', ssh, str( self.pid ) ] )
-        return Host.popen( self, *args, **kwargs )
+        popen = Host.popen( self, *args, **kwargs )
+        self.track( popen )
+        return popen
+
+    def track( self, popen ):
+        "Record a process of ours on this machine (its pid stays ssh's: exec)."
+        engine.call( 'recordHostProcess', self.name, popen.pid )
+        self.popens.append( popen )
 
     def sshCommand( self, *options ):
-        "The ssh command line (to run in our namespace) that logs into the VM."
+        """The ssh command line (to run in our namespace) that logs into the
+           VM. Keep-alives end it within seconds of the VM's end, wherever
+           it runs: nothing waits forever on a dead guest."""
         return ( 'ssh -F /dev/null -q -i %s -o StrictHostKeyChecking=no '
                  '-o UserKnownHostsFile=/dev/null -o BatchMode=yes '
-                 '-o ConnectTimeout=10 %s %s' % ( self.ssh[ 'key' ],
-                                                  ' '.join( options ),
-                                                  self.ssh[ 'target' ] ) )
+                 '-o ConnectTimeout=10 -o ServerAliveInterval=1 '
+                 '-o ServerAliveCountMax=5 %s %s' % (
+                     self.ssh[ 'key' ], ' '.join( options ),
+                     self.ssh[ 'target' ] ) )
 
     def addIntf( self, intf, port=None, moveIntfFn=moveIntf ):
         "Add intf in our namespace, then give the guest a NIC wired to it."
@@ -208,7 +221,7 @@ class KVMHost( Host ):
             # a link added to a running network: the NIC is there and named
             # before the next cmd() configures it (while the network is built,
             # the first cmd()'s waitBooted waits)
-            engine.call( 'vmReady', self.name )
+            say( json.loads( engine.call( 'vmReady', self.name ) )[ 'notices' ] )
 
     def delIntf( self, intf ):
         "Forget intf, unplug its NIC and delete its veth in our namespace."
@@ -228,13 +241,18 @@ class KVMHost( Host ):
         return Host.cmd( self, *args, **kwargs )
 
     def stopGuest( self ):
-        "Stop the VM (in the background) and close its console."
+        """Stop the VM (in the background), close its console and end the
+           processes started for it here."""
         if not self.stopped:
             engine.call( 'stopVm', self.name )
             self.stopped = True
         if self.console:
             self.console.close()
             self.console = None
+        for popen in self.popens:
+            if popen.poll() is None:
+                popen.kill()
+        self.popens = []
 
     def terminate( self ):
         "Stop the VM, then the namespace behind it."
@@ -246,6 +264,12 @@ class KVMHost( Host ):
 
     def cleanup( self ):
         "Nothing of Node's pty to close: terminate() did the work."
+
+
+def say( notices ):
+    "The engine's lines for the user, at Mininet's info level (-v output hides them)."
+    for line in notices:
+        info( line + '\n' )
 
 
 def _number( name, key, value, least ):
@@ -279,24 +303,39 @@ def recordedMakeIntfPair( intf1, intf2, addr1=None, addr2=None, node1=None,
        the root namespace are recorded before they exist (so that mnkvm can
        remove them whatever happens next), and a KVMHost's end is made in its
        namespace, not by node.cmd (which for a KVMHost is the guest)."""
-    for intf, node in ( ( intf1, node1 ), ( intf2, node2 ) ):
-        if node is None or not node.inNamespace:
-            engine.call( 'recordIntf', intf )
+    rootEnds = [ intf for intf, node in ( ( intf1, node1 ), ( intf2, node2 ) )
+                 if node is None or not node.inNamespace ]
+    for intf in rootEnds:
+        engine.call( 'recordIntf', intf )
     node1 = node1.ns if isinstance( node1, KVMHost ) else node1
     node2 = node2.ns if isinstance( node2, KVMHost ) else node2
-    return makeIntfPair( intf1, intf2, addr1, addr2, node1, node2,
-                         deleteIntfs=deleteIntfs, runCmd=runCmd )
+    try:
+        return makeIntfPair( intf1, intf2, addr1, addr2, node1, node2,
+                             deleteIntfs=deleteIntfs, runCmd=runCmd )
+    except BaseException:
+        # not made: the names are not ours to remove (a veth pair is made
+        # whole or not at all)
+        for intf in rootEnds:
+            engine.call( 'releaseIntf', intf )
+        raise
 
 
 def guestMakeTerm( node, title='Node', term='xterm', display=None,
                    cmd='bash' ):
-    """Mininet's makeTerm; a KVMHost's terminal runs on this machine, in the
-       host's namespace, logged into the guest (the guest has no X)."""
+    """Mininet's makeTerm, with the terminal recorded (it ends with the
+       run); a KVMHost's terminal runs on this machine, in the host's
+       namespace, logged into the guest (the guest has no X)."""
     if isinstance( node, KVMHost ):
         node.waitBooted()
-        return makeTerm( node.ns, title, term, display,
-                         cmd='%s %s' % ( node.sshCommand( '-t' ), cmd ) )
-    return makeTerm( node, title, term, display, cmd )
+        terms = makeTerm( node.ns, title, term, display,
+                          cmd='%s %s' % ( node.sshCommand( '-t' ), cmd ) )
+        for popen in terms:
+            node.track( popen )
+        return terms
+    terms = makeTerm( node, title, term, display, cmd )
+    for popen in terms:
+        engine.call( 'recordHostProcess', node.name, popen.pid )
+    return terms
 
 
 def noScreenCleanup():

@@ -3,14 +3,15 @@
 mn is loaded as a module (it guards its main code with __name__), and its
 registries are extended here, in one place:
 - HOSTS['kvm'] = KVMHost, so `--host kvm,mem=256,cpus=2` works;
-- Mininet -> MnkvmNet, MininetWithControlNet (--innamespace) ->
-  MnkvmControlNet and CLI -> MnkvmCLI (resource records, Ctrl-C);
+- CONTROLLERS['none'] = NoController (a script's own addController works);
+- CLI -> MnkvmCLI (Ctrl-C); every network is an MnkvmNet (net.install);
+- a bad --topo parameter is one line (mn would raise from inside the topo);
 - the default switch is the Linux bridge where Open vSwitch's kernel
   datapath is missing (it needs no controller and works on every kernel);
 - a --custom file's `links` dict, which mn drops (a missing comma in
   MininetRunner.setCustom), is honoured;
 - `--test iperfudp` runs a UDP iperf (mn maps it to a missing method);
-- mn's cleanup() (kills by name) is never called: mnkvm cleans up by record.
+- Mininet's cleanup() (kills by name) does nothing: mnkvm cleans up by record.
 """
 
 import functools
@@ -19,11 +20,12 @@ import importlib.util
 import os
 import sys
 
-from mininet.log import error
+from mininet.util import buildTopo
 
+from mnkvm.engine import MnkvmError
 from mnkvm.entry import exitCode
 from mnkvm.kvmhost import KVMHost
-from mnkvm.net import MnkvmCLI, MnkvmControlNet, MnkvmNet
+from mnkvm.net import MnkvmCLI, NoController, install
 
 MN = '/usr/bin/mn'
 
@@ -41,10 +43,9 @@ def mnModule():
     mn = importlib.util.module_from_spec( spec )
     loader.exec_module( mn )
     mn.HOSTS[ 'kvm' ] = KVMHost
-    mn.Mininet = MnkvmNet
-    mn.MininetWithControlNet = MnkvmControlNet
+    mn.CONTROLLERS[ 'none' ] = NoController
     mn.CLI = MnkvmCLI
-    mn.cleanup = _noCleanup
+    mn.buildTopo = checkedBuildTopo
     if not ovsKernelDatapath():
         mn.SWITCHDEF = 'lxbr'
     # mn maps --test iperfudp to Mininet.iperfUdp, which Mininet 2.3 lacks
@@ -77,11 +78,18 @@ def loadMn():
     return Runner
 
 
-def _noCleanup():
-    error( '*** mnkvm never runs mn -c: use `mnkvm -c`\n' )
+def checkedBuildTopo( topos, spec ):
+    "mn's buildTopo; a parameter the topology cannot take is one line."
+    try:
+        return buildTopo( topos, spec )
+    except ( TypeError, ValueError ) as e:
+        raise MnkvmError( '--topo %s: a bad topology parameter (%s): give '
+                          'numbers, e.g. --topo linear,3 or --topo tree,'
+                          'depth=2,fanout=3' % ( spec, e ) ) from None
 
 
 def main( argv ):
     "Run mn with argv; returns the exit code. The caller removes leftovers."
     sys.argv = [ 'mnkvm' ] + list( argv )
+    install()
     return exitCode( lambda: loadMn()(), mininetLog=True )

@@ -4,27 +4,65 @@ Every node shell and bridge is recorded with the engine as soon as it
 exists (root-namespace interfaces are recorded by recordedMakeIntfPair),
 so that mnkvm can remove a network after an
 error, a signal or a SIGKILL (`mnkvm -c`) by pid and by name, without
-Mininet's cleanup(), which kills every process that matches `mininet:`."""
+Mininet's cleanup(), which kills every process that matches `mininet:`.
+Names of the root namespace (bridges, their interfaces) and cgroups are
+claimed before they are made: a run never removes what another run made.
 
+install() makes every network a script builds one of these, whatever
+name it reached Mininet by (TreeNet, a module that imported Mininet before
+mnkvm ran, a subclass of the script's own)."""
+
+import functools
 import json
 import os
 import shlex
 
+import mininet.clean
 from mininet.cli import CLI
-from mininet.log import output
+from mininet.log import error, output
 from mininet.net import Mininet, MininetWithControlNet
-from mininet.node import Controller, DefaultController, Host, Node, OVSSwitch
+from mininet.node import ( Controller, CPULimitedHost, DefaultController,
+                           Host, IVSSwitch, Node, NOX, OVSController,
+                           OVSSwitch, Ryu, UserSwitch )
 from mininet.nodelib import NAT, LinuxBridge
 
 from mnkvm import engine
+from mnkvm.engine import MnkvmError
 from mnkvm.kvmhost import KVMHost
 
 
-# Mininet's stock switch and controllers: a script that names them asks for
-# "the usual", which `mnkvm run --switch/--controller` replaces (the stock
-# ones need Open vSwitch's kernel module and a `controller` binary).
-STOCK = dict( switch=( OVSSwitch, ), controller=( DefaultController,
-                                                   Controller ) )
+# Mininet's stock OpenFlow switches and local controllers: a script that
+# names them asks for "the usual", which `mnkvm run --switch/--controller`
+# replaces (they need Open vSwitch's kernel module, ofdatapath, or a
+# `controller` binary). A RemoteController is the script's own choice.
+STOCK = dict( switch=( OVSSwitch, UserSwitch, IVSSwitch ),
+              controller=( DefaultController, Controller, OVSController,
+                           NOX, Ryu ) )
+
+# Seconds to wait for switches to connect where Mininet would wait forever
+CONNECT_TIMEOUT = 60
+
+
+class NoController( object ):
+    """What `--controller none` gives a script that adds a controller
+       itself (c1 = net.addController( 'c1' ), then c1.start()): a
+       stand-in that does nothing. It is false, so Mininet does not count it
+       as a controller."""
+
+    def __init__( self, name='c0', **_params ):
+        self.name = name
+
+    def __bool__( self ):
+        return False
+
+    def __repr__( self ):
+        return '<NoController %s>' % self.name
+
+    def start( self ):
+        "Nothing to start."
+
+    def stop( self, *_args, **_kwargs ):
+        "Nothing to stop."
 
 
 class MnkvmNet( Mininet ):
@@ -39,7 +77,7 @@ class MnkvmNet( Mininet ):
     def __init__( self, *args, **params ):
         args = list( args )
         # Mininet( topo, switch, host, controller, ... ): positions 0..3
-        # (the host class is replaced where it is made: see useHostClass)
+        # (the host class is replaced where it is made: see install)
         for position, key in enumerate( ( 'topo', 'switch', 'host',
                                           'controller' ) ):
             if key not in self.defaults:
@@ -53,6 +91,14 @@ class MnkvmNet( Mininet ):
                     params[ key ] = self.defaults[ key ]
         super().__init__( *args, **params )
 
+    def buildFromTopo( self, topo=None ):
+        """Mininet's, once every name the topology takes in the root
+           namespace is claimed: a clash is one line before anything is
+           built."""
+        engine.call( 'claimNames', 'link', json.dumps(
+            rootNames( topo, self.inNamespace ) ) )
+        super().buildFromTopo( topo )
+
     def addHost( self, name, cls=None, **params ):
         if cls is NAT:
             cls = MnkvmNAT
@@ -61,6 +107,8 @@ class MnkvmNet( Mininet ):
         return host
 
     def addSwitch( self, name, cls=None, **params ):
+        if not params.get( 'inNamespace', self.inNamespace ):
+            engine.call( 'claimNames', 'link', json.dumps( [ name ] ) )
         switch = super().addSwitch( name, cls=cls, **params )
         self.record( switch )
         return switch
@@ -69,6 +117,31 @@ class MnkvmNet( Mininet ):
         controller = super().addController( name, controller, **params )
         self.record( controller )
         return controller
+
+    def start( self ):
+        """Mininet.start, refused in one line where a switch could never
+           forward: an OpenFlow switch in secure fail mode with no
+           controller (Mininet would wait for it forever)."""
+        if not self.built:
+            self.build()
+        if not self.controllers:
+            for switch in self.switches:
+                if getattr( switch, 'failMode', None ) == 'secure':
+                    raise MnkvmError(
+                        '%s is an Open vSwitch switch (%s) in secure fail '
+                        'mode and the network has no controller, so it '
+                        'would never forward: give it a controller, or '
+                        "failMode='standalone' (--switch ovs,failMode="
+                        'standalone), or use --switch lxbr' %
+                        ( switch.name, type( switch ).__name__ ) )
+        super().start()
+
+    def waitConnected( self, timeout=None, delay=.5 ):
+        """Mininet's, with a bound where Mininet would wait forever
+           (timeout None or True): it then warns and goes on."""
+        if timeout is None or timeout is True:
+            timeout = CONNECT_TIMEOUT
+        return super().waitConnected( timeout, delay )
 
     def stop( self ):
         """Mininet.stop, with every KVM host's guest stopped first, all at
@@ -91,6 +164,22 @@ class MnkvmNet( Mininet ):
             engine.call( 'recordBridge', node.name )
         elif isinstance( node, OVSSwitch ):
             engine.call( 'recordOvsBridge', node.name )
+
+
+def rootNames( topo, switchesInNamespace ):
+    """The names topo's network takes in the root namespace: the switches
+       there (their bridges) and their ends of links (Mininet names an
+       interface NODE-ethPORT)."""
+    inRoot = { name: not topo.nodeInfo( name ).get(
+        'inNamespace', switchesInNamespace if topo.isSwitch( name ) else True )
+        for name in topo.nodes() }
+    names = [ name for name in topo.switches() if inRoot[ name ] ]
+    for src, dst, info in topo.links( withInfo=True ):
+        for node, port in ( ( src, info.get( 'port1' ) ),
+                            ( dst, info.get( 'port2' ) ) ):
+            if inRoot[ node ] and port is not None:
+                names.append( '%s-eth%d' % ( node, port ) )
+    return names
 
 
 class MnkvmControlNet( MnkvmNet, MininetWithControlNet ):
@@ -129,15 +218,54 @@ class MnkvmNAT( NAT ):
         return NAT.cmd( self, *args, **kwargs )
 
 
-def useHostClass( cls ):
-    """`mnkvm run --host`: wherever a script makes a host of Mininet's
-       default class Host, implied or named (Mininet() without host=,
-       addHost() without cls=, host=Host, cls=Host, Host( 'h1' ) by hand),
-       make a cls instead. Subclasses of Host (CPULimitedHost, the script's
-       own) are untouched."""
-    def new( klass, *_args, **_params ):
-        return object.__new__( cls if klass is Host else klass )
-    Host.__new__ = staticmethod( new )
+def install( host=None, switch=None, controller=None ):
+    """Make mnkvm's rules apply to whatever a script builds, through the
+       hooks Python calls when Mininet makes a network or a host:
+       - every network is an MnkvmNet (Mininet, MininetWithControlNet, or a
+         subclass of them), whatever name the script reached it by;
+       - `mnkvm run --host`: wherever a host of Mininet's default class
+         Host is made, implied or named (Mininet() without host=, addHost()
+         without cls=, host=Host, cls=Host, Host( 'h1' ) by hand), a host
+         is made of this class instead. Subclasses of Host (CPULimitedHost,
+         the script's own) are kept;
+       - a CPULimitedHost's cgroups are claimed and recorded before it
+         makes them;
+       - --switch and --controller replace Mininet's default and stock ones;
+       - Mininet's cleanup() (which kills by name) does nothing."""
+    MnkvmNet.defaults = { key: cls for key, cls in (
+        ( 'switch', switch ), ( 'controller', controller ) ) if cls }
+
+    def newNet( klass, *_args, **_params ):
+        return object.__new__( klass if issubclass( klass, MnkvmNet )
+                               else recordedClass( klass ) )
+
+    def newHost( klass, name=None, *_args, **_params ):
+        if klass is Host and host:
+            klass = host
+        if issubclass( klass, CPULimitedHost ) and name:
+            engine.call( 'recordCgroup', str( name ) )
+        return object.__new__( klass )
+
+    Mininet.__new__ = staticmethod( newNet )
+    Host.__new__ = staticmethod( newHost )
+    # Scripts import cleanup when they run, after this
+    mininet.clean.Cleanup.cleanup = classmethod( lambda _cls: noCleanup() )
+    mininet.clean.cleanup = mininet.clean.Cleanup.cleanup
+
+
+@functools.lru_cache( maxsize=None )
+def recordedClass( klass ):
+    "klass, with MnkvmNet's records and rules: a subclass of both."
+    base = ( MnkvmControlNet if issubclass( klass, MininetWithControlNet )
+             else MnkvmNet )
+    return type( klass.__name__, ( base, klass ),
+                 dict( __module__=klass.__module__, __doc__=klass.__doc__ ) )
+
+
+def noCleanup():
+    "What Mininet's cleanup() (mn -c) does under mnkvm: nothing, and why."
+    error( "*** mnkvm never runs Mininet's cleanup (it kills by name): "
+           'mnkvm removes what its runs made (`mnkvm -c`)\n' )
 
 
 class MnkvmCLI( CLI ):

@@ -1,22 +1,21 @@
 """`mnkvm run SCRIPT.py [args]`: run a Mininet script in the bridged Python.
 
-The script runs as __main__ with its own sys.argv, after mininet.net.Mininet
-is replaced by MnkvmNet (same class, plus resource records), so that every
-network it builds can be removed by mnkvm whatever happens. --host replaces
-Mininet's Host class (useHostClass); --switch and --controller (mn's syntax,
-e.g. lxbr) become MnkvmNet's defaults."""
+The script runs as __main__ with its own sys.argv, after net.install():
+every network it builds is an MnkvmNet (Mininet, plus resource records), so
+that mnkvm can remove it whatever happens. --host replaces Mininet's Host
+class; --switch and --controller (mn's syntax, e.g. lxbr) replace Mininet's
+default and stock ones."""
 
 import json
 import os
 import runpy
 import sys
 
-import mininet.net
 from mininet.node import findController
 
 from mnkvm.entry import exitCode
 from mnkvm.mn import customClasses
-from mnkvm.net import MnkvmNet, useHostClass
+from mnkvm.net import install
 
 
 def main( path, argv, classesJson='{}' ):
@@ -26,10 +25,7 @@ def main( path, argv, classesJson='{}' ):
     if not specs.get( 'controller' ) and not findController():
         # As mn does: no OpenFlow controller here, so scripts get none
         specs[ 'controller' ] = 'none'
-    MnkvmNet.defaults = customClasses( specs )
-    if 'host' in MnkvmNet.defaults:
-        useHostClass( MnkvmNet.defaults.pop( 'host' ) )
+    install( **customClasses( specs ) )
     sys.argv = [ path ] + list( argv )
     sys.path.insert( 0, os.path.dirname( os.path.abspath( path ) ) )
-    mininet.net.Mininet = MnkvmNet
     return exitCode( lambda: runpy.run_path( path, run_name='__main__' ) )

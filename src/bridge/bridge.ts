@@ -62,6 +62,11 @@ export class PythonBridge {
     return Promise.race([fn({ $timeout: Infinity }), died]);
   }
 
+  /** Pass on a SIGINT sent to this process alone: mnkvm.entry takes SIGUSR1 as one. */
+  interrupt(): void {
+    this.pythonia.com.proc.kill('SIGUSR1');
+  }
+
   /**
    * Tell Python to leave what it is doing (it raises Terminated); if it has
    * not left within graceMs, kill it: the caller's sweep removes the rest.

@@ -1,8 +1,7 @@
 // What mnkvm checks before it builds anything, each failure one line that says what to do.
 import { MnkvmError } from '../engine/errors.js';
 import { loadImage } from '../engine/image.js';
-import { onPath } from '../engine/proc.js';
-import { QEMU } from '../engine/qemu.js';
+import { qemuVersion } from '../engine/accel.js';
 
 /** Options of `--host kvm,...` (KVMHost's keyword arguments). */
 export const KVM_OPTIONS = ['mem', 'cpus', 'image', 'accel', 'bootTimeout', 'share', 'cores', 'boot'] as const;
@@ -54,6 +53,6 @@ export function checkKvmHost(spec: string | undefined): void {
     }
     if (key === 'image') image = value;
   }
-  if (!onPath(QEMU)) throw new MnkvmError(`${QEMU} not found: install it with ./setup.sh (Debian package qemu-system-x86)`);
+  qemuVersion();   // QEMU is there and runs
   loadImage(image);
 }

@@ -1,13 +1,13 @@
 // `mnkvm -c`: remove what earlier runs left, from their resource records.
 // Unlike `mn -c` it kills nothing by name: only recorded (pid, start time) pairs.
-import { describe, RunRecord } from '../engine/records.js';
+import { describeSweep, RunRecord } from '../engine/records.js';
 import { removeStaleTemplates } from '../engine/template.js';
 
 export async function clean(log: (line: string) => void): Promise<number> {
   log('*** Removing what earlier mnkvm runs left');
   const orphans = RunRecord.orphans();
   for (const run of orphans) {
-    const removed = describe(await run.sweep());
+    const removed = describeSweep(await run.sweep());
     log(`*** ${run.dir}: ${removed || 'nothing left to remove'}`);
   }
   for (const template of await removeStaleTemplates()) log(`*** removed stale snapshot template ${template}`);

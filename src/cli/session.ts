@@ -3,7 +3,7 @@
 // run's resource record.
 import { PythonBridge, type PyObject } from '../bridge/bridge.js';
 import { Engine } from '../engine/engine.js';
-import { describe } from '../engine/records.js';
+import { describeSweep } from '../engine/records.js';
 
 export class Session {
   private constructor(readonly engine: Engine, readonly bridge: PythonBridge) {}
@@ -27,7 +27,7 @@ export class Session {
     // Let engine calls under way answer Python before the bridge closes.
     await this.engine.settle();
     await this.bridge.close();
-    return describe(await this.engine.shutdown());
+    return describeSweep(await this.engine.shutdown());
   }
 }
 
@@ -37,9 +37,10 @@ export class Session {
  */
 export async function callPython<T>(module: string, args: unknown[]): Promise<T | { pythonExited: number }> {
   let session: Session | undefined;
-  // Ctrl-C reaches Python too (same process group): Mininet decides what it
-  // means there; this process only has to live on to clean up.
-  const onInt = () => undefined;
+  // A terminal's Ctrl-C reaches Python too (same process group): Mininet
+  // decides what it means there. A SIGINT sent to this process alone must do
+  // the same: it is passed on (Python tells the two apart, see entry.py).
+  const onInt = () => session?.bridge.interrupt();
   const onTerm = () => session?.bridge.terminate();
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);

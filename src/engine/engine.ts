@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { MnkvmError } from './errors.js';
 import { loadImage, type GuestImage } from './image.js';
 import { processId } from './proc.js';
-import { autoAccel, kvmAvailable, kvmFailed, MGMT, QemuVm, type Accel, type AccelChoice, type VmSpec } from './qemu.js';
+import { resolveAccel, tcgNotice, type AccelChoice } from './accel.js';
+import { MGMT, QemuVm, type VmSpec } from './qemu.js';
 import { ensureTemplate, templateFor, type Template } from './template.js';
-import { RunRecord, type SweepReport } from './records.js';
+import { RunRecord, type NameKind, type SweepReport } from './records.js';
 
 export interface KvmHostOptions {
   mem: number; cpus: number; image: string; accel: AccelChoice; share: string | null;
@@ -33,15 +34,25 @@ export class Engine {
   private readonly templates = new Map<string, Promise<Template | null>>();
   private readonly starting = new Slots(STARTS_AT_ONCE);
 
-  constructor(record = RunRecord.create(), private readonly warnSink = (l: string) => process.stderr.write(l + '\n')) {
+  /** Lines for the user (the Python side prints them through Mininet's log, at info level). */
+  private notices: string[] = [];
+
+  constructor(record = RunRecord.create()) {
     this.record = record;
   }
 
-  /** Print a warning once per run. */
-  warn(line: string): void {
+  /** Say a line once per run. */
+  notice(line: string): void {
     if (this.warned.has(line)) return;
     this.warned.add(line);
-    this.warnSink(line);
+    this.notices.push(line);
+  }
+
+  /** The lines said since the last call (JSON list), for Python to print. */
+  private takeNotices(): string[] {
+    const lines = this.notices;
+    this.notices = [];
+    return lines;
   }
 
   image(name: string): GuestImage {
@@ -58,20 +69,18 @@ export class Engine {
    * per core at once). vmReady() waits for it; a failure is reported there,
    * by host name.
    */
-  startVm(name: string, nsPid: number, optionsJson: string): void {
+  startVm(name: string, nsPid: number, optionsJson: string): string {
     if (this.hosts.has(name)) throw new MnkvmError(`a KVM host named ${name} already exists`);
-    const opts = JSON.parse(optionsJson) as KvmHostOptions;
-    if (opts.accel === 'auto') opts.accel = autoAccel();
-    if (opts.accel === 'tcg' || !existsSync('/dev/kvm')) {
-      this.warn('*** mnkvm: guests run under TCG emulation (no /dev/kvm or accel=tcg): timings are emulated');
-    }
-    const { boot, ...vmOptions } = opts;
-    const spec = { ...vmOptions, name, nsPid, dir: join(this.record.dir, 'vm', name), image: this.image(opts.image) };
+    const { boot, accel: choice, ...vmOptions } = JSON.parse(optionsJson) as KvmHostOptions;
+    const accel = resolveAccel(choice);
+    if (accel === 'tcg') this.notice(tcgNotice(choice));
+    const spec = { ...vmOptions, accel, name, nsPid, dir: join(this.record.dir, 'vm', name), image: this.image(vmOptions.image) };
     const vm = this.track(() => this.bringUp(spec, boot));
     const host: HostVm = { vm, ops: vm.then(() => undefined), running: null };
     host.ops.catch(() => undefined);   // a failure is vmReady's to report
     void vm.then((v) => { host.running = v; }, () => undefined);
     this.hosts.set(name, host);
+    return JSON.stringify(this.takeNotices());
   }
 
   /**
@@ -85,7 +94,7 @@ export class Engine {
     await host.ops;
     return JSON.stringify({
       console: vm.consolePath, accel: vm.accel, pid: vm.proc.pid, restored: vm.spec.boot.kind === 'clone',
-      ssh: { key: vm.spec.image.sshKey, target: `root@${MGMT.guest}` },
+      ssh: { key: vm.spec.image.sshKey, target: `root@${MGMT.guest}` }, notices: this.takeNotices(),
     });
   }
 
@@ -94,8 +103,7 @@ export class Engine {
     await this.starting.acquire();
     try {
       const template = boot === 'clone' ? await this.template(spec) : null;
-      const vm = await QemuVm.start(template ? { ...spec, accel: template.accel, boot: template.boot } : { ...spec, boot: { kind: 'cold' } },
-        this.record, (l) => this.warn(l));
+      const vm = await QemuVm.start(template ? { ...spec, boot: template.boot } : { ...spec, boot: { kind: 'cold' } }, this.record);
       try {
         await vm.resume();
         if (!template && !(await vm.waitReady(spec.bootTimeout * 1000))) {
@@ -114,21 +122,13 @@ export class Engine {
     }
   }
 
-  /** The snapshot template for spec, made once per run and key; null (with one warning) where snapshots cannot work. */
+  /** The snapshot template for spec, made once per run and key; null (with one notice) where snapshots cannot work. */
   private async template(spec: Omit<VmSpec, 'boot'>): Promise<Template | null> {
-    const accel: Accel = spec.accel === 'tcg' || !kvmAvailable() ? 'tcg' : 'kvm';
-    const id = templateFor(spec.image, spec, accel);
+    const id = templateFor(spec.image, spec);
     let template = this.templates.get(id);
     if (!template) {
-      const make = (a: Accel) => ensureTemplate(spec.image, spec, a, this.record, (l) => this.warn(l));
-      template = make(accel).catch((e: Error) => {
-        if (accel === 'tcg' || spec.accel === 'kvm') throw e;
-        // KVM that opens but cannot run a guest (e.g. broken nested KVM): as for a cold boot, fall back to TCG
-        kvmFailed(e.message.split('\n')[0]);
-        this.warn(`*** mnkvm: KVM failed to run the template guest (${e.message.split('\n')[0]}): falling back to TCG emulation`);
-        return make('tcg');
-      }).catch((e: Error) => {
-        this.warn(`*** mnkvm: snapshot clones unavailable (${e.message.split('\n')[0]}): KVM hosts boot cold`);
+      template = ensureTemplate(spec.image, spec, this.record).catch((e: Error) => {
+        this.notice(`*** mnkvm: snapshot clones unavailable (${e.message.split('\n')[0]}): KVM hosts boot cold`);
         return null;
       });
       this.templates.set(id, template);
@@ -180,16 +180,45 @@ export class Engine {
     this.record.add({ kind: 'process', name, proc: processId(pid) });
   }
 
+  /**
+   * Claim names of the root namespace (interfaces, bridges) or cgroups before
+   * anything is made with them (a network's names, all at once): a clash
+   * with another run, or with something that is not mnkvm's, is one line.
+   */
+  claimNames(kind: NameKind, namesJson: string): void {
+    for (const name of JSON.parse(namesJson) as string[]) this.record.claim(kind, name);
+  }
+
+  /** Claim and record a root-namespace interface about to be made. */
   recordIntf(name: string): void {
+    this.record.claim('link', name);
     this.record.add({ kind: 'intf', name });
   }
 
+  /** The interface was not made after all: its name is not this run's to remove. */
+  releaseIntf(name: string): void {
+    this.record.release('link', name);
+  }
+
   recordBridge(name: string): void {
+    this.record.claim('link', name);
     this.record.add({ kind: 'bridge', name });
   }
 
   recordOvsBridge(name: string): void {
+    this.record.claim('link', name);
     this.record.add({ kind: 'ovsbr', name });
+  }
+
+  /** Claim and record the cgroups CPULimitedHost name makes. */
+  recordCgroup(name: string): void {
+    this.record.claim('cgroup', name);
+    this.record.add({ kind: 'cgroup', name });
+  }
+
+  /** Record a process started on this machine for host name (ssh for popen, a terminal): it ends with the run. */
+  recordHostProcess(name: string, pid: number): void {
+    this.record.add({ kind: 'popen', name, proc: processId(pid) });
   }
 
   /** Record an iptables rule about to be added (its arguments, as JSON). */

@@ -1,6 +1,6 @@
 // Small process helpers shared by the engine: run a command, identify a
 // process by (pid, start time) so that a recycled pid is never killed.
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 export interface RunResult { stdout: string; stderr: string; code: number }
@@ -71,9 +71,4 @@ export async function waitGone(p: ProcessId, timeoutMs: number): Promise<boolean
     await new Promise((r) => setTimeout(r, 10));
   }
   return true;
-}
-
-/** True if an executable is on PATH. */
-export function onPath(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }

@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
+import { QEMU, type Accel } from './accel.js';
 import { GuestAgent } from './agent.js';
 import { MnkvmError } from './errors.js';
 import type { GuestImage } from './image.js';
@@ -13,14 +14,12 @@ import { isAlive, killIfSame, nsBatch, processId, runOk, waitGone, type ProcessI
 import { QmpClient, type QmpEvent } from './qmp.js';
 import type { RunRecord } from './records.js';
 
-export const QEMU = process.env.MNKVM_QEMU ?? 'qemu-system-x86_64';
-export type Accel = 'kvm' | 'tcg';
-export type AccelChoice = Accel | 'auto';
+export { QEMU, type Accel, type AccelChoice } from './accel.js';
 
 export interface VmOptions {
   mem: number;          // MiB
   cpus: number;
-  accel: AccelChoice;
+  accel: Accel;         // resolved (accel.ts)
   share: string | null; // a folder of the machine the guest mounts at the same path
   bootTimeout: number;  // seconds
 }
@@ -56,35 +55,6 @@ export const MGMT = { mac: '52:54:00:00:00:01', host: '169.254.0.1', guest: '169
 /** OpenSSH's SFTP server: it serves the shared folder to the guest's sshfs over a virtio port. */
 export const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
 
-/** What accel=auto means: MNKVM_ACCEL when set (auto, kvm or tcg), else auto. */
-export function autoAccel(): AccelChoice {
-  const env = process.env.MNKVM_ACCEL ?? 'auto';
-  if (env !== 'auto' && env !== 'kvm' && env !== 'tcg') {
-    throw new MnkvmError(`MNKVM_ACCEL=${env}: use auto, kvm or tcg`);
-  }
-  return env;
-}
-
-let kvmFailure: string | null = null;
-
-/** KVM is used when /dev/kvm can be opened and has not failed to start a guest in this process. */
-export function kvmAvailable(): boolean {
-  if (kvmFailure) return false;
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** After KVM failed to run a guest: accel=auto means TCG for the rest of this process. */
-export function kvmFailed(reason: string): void {
-  kvmFailure = reason;
-}
-
-class LaunchError extends Error {}
-
 export class QemuVm {
   readonly consolePath: string;
   private readonly nics = new Map<string, number>();   // intf name -> root port
@@ -104,23 +74,9 @@ export class QemuVm {
     });
   }
 
-  /**
-   * Start QEMU paused (the caller connects the console, then resume()s).
-   * With accel=auto a KVM start failure falls back to TCG, with one warning.
-   */
-  static async start(spec: VmSpec, record: RunRecord, warn: (line: string) => void): Promise<QemuVm> {
-    if (spec.accel === 'kvm' && !kvmAvailable()) {
-      throw new MnkvmError(`${spec.name}: accel=kvm but /dev/kvm is not usable here: use accel=tcg or accel=auto`);
-    }
-    const accel: Accel = spec.accel === 'tcg' || !kvmAvailable() ? 'tcg' : 'kvm';
-    try {
-      return await QemuVm.launch(spec, accel, record);
-    } catch (e) {
-      if (!(e instanceof LaunchError) || accel === 'tcg' || spec.accel === 'kvm') throw e;
-      kvmFailure = e.message;
-      warn(`*** mnkvm: KVM failed to start a guest (${e.message}): falling back to TCG emulation`);
-      return QemuVm.launch(spec, 'tcg', record);
-    }
+  /** Start QEMU paused (the caller connects the console, then resume()s). */
+  static async start(spec: VmSpec, record: RunRecord): Promise<QemuVm> {
+    return QemuVm.launch(spec, spec.accel, record);
   }
 
   private static async launch(spec: VmSpec, accel: Accel, record: RunRecord): Promise<QemuVm> {
@@ -151,7 +107,7 @@ export class QemuVm {
     child.once('exit', (code, signal) => { exit = `QEMU exited at start (${signal ?? `exit code ${code}`})`; });
     const failure = () => {
       const text = existsSync(logPath) ? readFileSync(logPath, 'utf8').trim().split('\n').filter(Boolean) : [];
-      return new LaunchError(text.at(-1) ?? exit);
+      return new MnkvmError(`${spec.name}: QEMU ${text.at(-1) ?? exit}`);
     };
     if (child.pid === undefined) throw new MnkvmError(`${QEMU} could not be started: run ./setup.sh`);
     let proc: ProcessId;

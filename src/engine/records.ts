@@ -2,22 +2,42 @@
 // appended here as it is created, so that a run can always be undone: on
 // normal exit, on error, on a signal, or later by `mnkvm -c` after SIGKILL.
 // Processes are named by (pid, start time) and never looked up by name.
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Names are global (an interface of the root namespace, a bridge, a
+// cgroup): a run claims a name before it makes the thing (one file per
+// name, made with O_EXCL), and removes only what it holds the claim of, so
+// that a run that clashes with another never removes the other's network.
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { MnkvmError } from './errors.js';
 import { isAlive, killIfSame, processId, run, waitGone, type ProcessId } from './proc.js';
 import { RUN_ROOT } from './paths.js';
+
+/** The guard's sweep (guard.ts, compiled next to this file). */
+const GUARD = new URL('./guard.js', import.meta.url).pathname;
 
 export type Resource =
   | { kind: 'vm'; name: string; proc: ProcessId }        // a QEMU process (own process group)
   | { kind: 'shell'; name: string; proc: ProcessId }     // a Mininet node shell (kill its group)
-  | { kind: 'process'; name: string; proc: ProcessId }   // e.g. the bridged Python
-  | { kind: 'intf'; name: string }                       // a root-namespace interface
-  | { kind: 'bridge'; name: string }                     // a Linux bridge (switch)
-  | { kind: 'ovsbr'; name: string }                      // an Open vSwitch bridge (switch)
+  | { kind: 'process'; name: string; proc: ProcessId }   // e.g. the bridged Python, a file server
+  | { kind: 'popen'; name: string; proc: ProcessId }     // a process started for a host (ssh for popen, a terminal)
+  | { kind: 'intf'; name: string }                       // a root-namespace interface (claimed)
+  | { kind: 'bridge'; name: string }                     // a Linux bridge (switch) (claimed)
+  | { kind: 'ovsbr'; name: string }                      // an Open vSwitch bridge (switch) (claimed)
+  | { kind: 'cgroup'; name: string }                     // CPULimitedHost's cpu,cpuacct,cpuset group /NAME (claimed)
+  | { kind: 'claim'; of: NameKind; name: string }       // a name this run claimed (see claim)
   | { kind: 'rule'; args: string[] }                     // an iptables rule, as added (-A/-I), e.g. by mn --nat
   | { kind: 'sysctl'; key: string; value: string };      // a kernel setting's value before the run changed it
 
-export interface SweepReport { vms: number; shells: number; processes: number; intfs: number; bridges: number; rules: number }
+export interface SweepReport { vms: number; shells: number; processes: number; intfs: number; bridges: number; cgroups: number; rules: number }
+
+/** What a claimed name stands for: an interface or bridge of the root namespace, or a cgroup. */
+export type NameKind = 'link' | 'cgroup';
+
+const CLAIMS = join(RUN_ROOT, 'claims');
+const CGROUP_ROOT = '/sys/fs/cgroup';
+/** The groups Mininet's CPULimitedHost makes (cgcreate -g cpu,cpuacct,cpuset:/NAME). */
+export const CGROUP_CONTROLLERS = 'cpu,cpuacct,cpuset';
 
 export class RunRecord {
   readonly dir: string;
@@ -28,12 +48,26 @@ export class RunRecord {
     this.log = join(dir, 'resources.jsonl');
   }
 
-  /** Open a new record for this process. */
+  /**
+   * Open a new record for this process, with its guard: a small process of
+   * its own session that waits for this one to end and then sweeps the
+   * record if it is still there. Whatever ends the run (SIGKILL too, e.g.
+   * pexpect's close(), or a closed terminal) nothing is left.
+   */
   static create(): RunRecord {
     const owner = processId(process.pid);
     const dir = join(RUN_ROOT, `run-${owner.pid}-${owner.start}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'owner.json'), JSON.stringify({ ...owner, argv: process.argv }) + '\n');
+    const guard = spawn('sh', ['-c', 'while [ -d /proc/$0 ]; do sleep 0.5; done; exec "$1" "$2" "$3"',
+      String(owner.pid), process.execPath, GUARD, dir], { detached: true, stdio: 'ignore' });
+    guard.unref();
+    writeFileSync(join(dir, 'guard.pid'), `${guard.pid}\n`);
+    return new RunRecord(dir);
+  }
+
+  /** The record in dir (for the guard). */
+  static at(dir: string): RunRecord {
     return new RunRecord(dir);
   }
 
@@ -52,16 +86,80 @@ export class RunRecord {
     return readdirSync(RUN_ROOT).filter((d) => d.startsWith('run-')).map((d) => new RunRecord(join(RUN_ROOT, d)));
   }
 
-  ownerAlive(): boolean {
+  private owner(): (ProcessId & { argv?: string[] }) | null {
     try {
-      return isAlive(JSON.parse(readFileSync(join(this.dir, 'owner.json'), 'utf8')) as ProcessId);
+      return JSON.parse(readFileSync(join(this.dir, 'owner.json'), 'utf8')) as ProcessId & { argv?: string[] };
     } catch {
-      return false;
+      return null;
     }
+  }
+
+  ownerAlive(): boolean {
+    const owner = this.owner();
+    return owner !== null && isAlive(owner);
+  }
+
+  /** "pid 1234: mnkvm --topo single,2", for messages about another run. */
+  private describeOwner(): string {
+    const owner = this.owner();
+    if (!owner) return basename(this.dir);
+    const [script = '?', ...args] = (owner.argv ?? []).slice(1);
+    const command = /(^|\/)(mnkvm|main\.js)$/.test(script) ? 'mnkvm' : basename(script);
+    return `pid ${owner.pid}: ${[command, ...args].join(' ')}`;
   }
 
   add(resource: Resource): void {
     appendFileSync(this.log, JSON.stringify(resource) + '\n');
+  }
+
+  /**
+   * Claim a global name before making the thing it names: one line naming
+   * who has it where it is taken (another run, a run that ended and left
+   * it, or something that is not mnkvm's). Claiming a name twice is fine.
+   */
+  claim(kind: NameKind, name: string): void {
+    mkdirSync(CLAIMS, { recursive: true });
+    const path = claimPath(kind, name);
+    const what = kind === 'link' ? `interface ${name}` : `cgroup ${name}`;
+    // The claim appears whole (a link of a file already written), or not at all.
+    if (this.holds(kind, name)) return;
+    this.add({ kind: 'claim', of: kind, name });
+    const mark = join(this.dir, 'claim.tmp');
+    writeFileSync(mark, basename(this.dir));
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 5) throw new MnkvmError(`${what}: could not claim the name (it keeps changing hands): try again`);
+      try {
+        linkSync(mark, path);
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const holder = readClaim(path);
+      if (holder === basename(this.dir)) return;
+      if (holder === null) continue;   // given back this moment
+      const other = new RunRecord(join(RUN_ROOT, holder));
+      if (other.ownerAlive()) {
+        throw new MnkvmError(`${what} is in use by another mnkvm run (${other.describeOwner()}): stop that run first, or use other names`);
+      }
+      if (nameExists(kind, name)) {
+        throw new MnkvmError(`${what} was left by an mnkvm run that has ended (${other.describeOwner()}): remove it with \`mnkvm -c\``);
+      }
+      rmSync(path, { force: true });   // a stale claim of an ended run whose thing is gone
+    }
+    if (nameExists(kind, name)) {
+      rmSync(path, { force: true });
+      throw new MnkvmError(`${what} already exists on this machine and is not mnkvm's: remove it, or use other names`);
+    }
+  }
+
+  /** Give a claim back (the thing was not made after all): the sweep then leaves that name alone. */
+  release(kind: NameKind, name: string): void {
+    if (this.holds(kind, name)) rmSync(claimPath(kind, name), { force: true });
+  }
+
+  /** Does this run hold the claim of the name? Only then may it remove what the name names. */
+  holds(kind: NameKind, name: string): boolean {
+    return readClaim(claimPath(kind, name)) === basename(this.dir);
   }
 
   resources(): Resource[] {
@@ -69,22 +167,25 @@ export class RunRecord {
     return readFileSync(this.log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Resource);
   }
 
-  /** Remove everything recorded that still exists, then the record itself. */
+  /** Remove everything recorded that still exists and this run made (see claim), then the record itself. */
   async sweep(): Promise<SweepReport> {
-    const report: SweepReport = { vms: 0, shells: 0, processes: 0, intfs: 0, bridges: 0, rules: 0 };
+    const report: SweepReport = { vms: 0, shells: 0, processes: 0, intfs: 0, bridges: 0, cgroups: 0, rules: 0 };
     const all = this.resources();
     const procs = all.filter((r): r is Extract<Resource, { proc: ProcessId }> => 'proc' in r);
     for (const r of procs) {
       // QEMU and node shells lead their own process groups: take their children too.
-      if (killIfSame(r.proc, 'SIGKILL', r.kind !== 'process')) {
+      if (killIfSame(r.proc, 'SIGKILL', r.kind !== 'process' && r.kind !== 'popen')) {
         report[r.kind === 'vm' ? 'vms' : r.kind === 'shell' ? 'shells' : 'processes']++;
       }
     }
     for (const r of procs) await waitGone(r.proc, 3000);
+    const named = all.filter((r): r is Extract<Resource, { kind: 'intf' | 'bridge' | 'ovsbr' | 'cgroup' }> =>
+      ['intf', 'bridge', 'ovsbr', 'cgroup'].includes(r.kind));
+    const mine = named.filter((r) => this.holds(r.kind === 'cgroup' ? 'cgroup' : 'link', r.name));
     const links = new Set((await run('ip', ['-o', 'link', 'show'])).stdout
       .split('\n').map((l) => l.split(': ')[1]?.split('@')[0]).filter(Boolean));
     const dels: string[] = [];
-    for (const r of all) {
+    for (const r of mine) {
       if ((r.kind === 'intf' || r.kind === 'bridge') && links.has(r.name)) {
         dels.push(`link del ${r.name}`);
         links.delete(r.name);
@@ -93,7 +194,7 @@ export class RunRecord {
     }
     // -force: go on past an interface that vanished with its peer meanwhile.
     if (dels.length) await run('ip', ['-force', '-batch', '-'], dels.join('\n') + '\n');
-    const ovs = all.filter((r) => r.kind === 'ovsbr').map((r) => r.name);
+    const ovs = mine.filter((r) => r.kind === 'ovsbr').map((r) => r.name);
     if (ovs.length) {
       const out = await run('ovs-vsctl', ['list-br']);
       const existing = new Set(out.stdout.split('\n'));
@@ -102,6 +203,11 @@ export class RunRecord {
         report.bridges++;
       }
     }
+    for (const r of mine.filter((g) => g.kind === 'cgroup')) {
+      // its processes were killed above; cgdelete knows where each controller is mounted
+      if (nameExists('cgroup', r.name) && (await run('cgdelete', ['-r', `${CGROUP_CONTROLLERS}:/${r.name}`])).code === 0) report.cgroups++;
+    }
+    for (const r of all) if (r.kind === 'claim') this.release(r.of, r.name);
     // Rules still there (a run that ended normally deleted its own: -D fails), then settings put back.
     for (const r of all) {
       if (r.kind !== 'rule') continue;
@@ -115,13 +221,34 @@ export class RunRecord {
   }
 }
 
+function claimPath(kind: NameKind, name: string): string {
+  return join(CLAIMS, `${kind}-${name}`);
+}
+
+/** The run (its record's folder name) holding a claim, or null. */
+function readClaim(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Does the thing a name names exist now? (This process is in the root network namespace.) */
+function nameExists(kind: NameKind, name: string): boolean {
+  if (kind === 'link') return existsSync(join('/sys/class/net', name));
+  // cgroup v1 (one hierarchy per controller), or v2's one tree
+  return [...CGROUP_CONTROLLERS.split(','), ''].some((c) => existsSync(join(CGROUP_ROOT, c, name)));
+}
+
 const NOUNS: Record<keyof SweepReport, [string, string]> = {
   vms: ['VM', 'VMs'], shells: ['shell', 'shells'], processes: ['process', 'processes'],
-  intfs: ['interface', 'interfaces'], bridges: ['bridge', 'bridges'], rules: ['iptables rule', 'iptables rules'],
+  intfs: ['interface', 'interfaces'], bridges: ['bridge', 'bridges'], cgroups: ['cgroup', 'cgroups'],
+  rules: ['iptables rule', 'iptables rules'],
 };
 
 /** "2 VMs, 1 bridge", or "" when nothing was left. */
-export function describe(r: SweepReport): string {
+export function describeSweep(r: SweepReport): string {
   return (Object.keys(NOUNS) as (keyof SweepReport)[])
     .filter((k) => r[k] > 0).map((k) => `${r[k]} ${NOUNS[k][r[k] === 1 ? 0 : 1]}`).join(', ');
 }

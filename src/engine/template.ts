@@ -5,12 +5,13 @@
 // instead of a ~3 s boot, and the clones share the template's RAM pages.
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GuestImage } from './image.js';
 import { TEMPLATES_DIR } from './paths.js';
-import { runOk, startTime } from './proc.js';
-import { QEMU, QemuVm, type Accel, type Boot, type VmOptions } from './qemu.js';
+import { qemuVersion, type Accel } from './accel.js';
+import { startTime } from './proc.js';
+import { QemuVm, type Boot, type VmOptions } from './qemu.js';
 import type { RunRecord } from './records.js';
 
 /** Bump when what a template holds changes in a way its key does not show (e.g. guest/init's protocol). */
@@ -18,22 +19,16 @@ const FORMAT = 3;
 
 interface Manifest { key: string; format: number; image: string; imageKey: string; qemu: string; accel: Accel; built: string }
 
-export interface Template { key: string; accel: Accel; boot: Extract<Boot, { kind: 'clone' }> }
-
-let qemuVersion: Promise<string> | null = null;
-function currentQemu(): Promise<string> {
-  qemuVersion ??= runOk(QEMU, ['--version']).then((v) => v.split('\n')[0]);
-  return qemuVersion;
-}
+export interface Template { key: string; boot: Extract<Boot, { kind: 'clone' }> }
 
 /** What a template is made for: guests with these (one run keeps one template per value). */
-export function templateFor(image: GuestImage, opts: VmOptions, accel: Accel): string {
-  return JSON.stringify({ image: image.key, mem: opts.mem, cpus: opts.cpus, accel, share: opts.share });
+export function templateFor(image: GuestImage, opts: VmOptions): string {
+  return JSON.stringify({ image: image.key, mem: opts.mem, cpus: opts.cpus, accel: opts.accel, share: opts.share });
 }
 
 /** The template key: everything the saved guest depends on. */
-async function templateKey(image: GuestImage, opts: VmOptions, accel: Accel): Promise<string> {
-  const inputs = [FORMAT, templateFor(image, opts, accel), await currentQemu()];
+function templateKey(image: GuestImage, opts: VmOptions): string {
+  const inputs = [FORMAT, templateFor(image, opts), qemuVersion()];
   return createHash('sha256').update(JSON.stringify(inputs)).digest('hex').slice(0, 16);
 }
 
@@ -42,18 +37,18 @@ async function templateKey(image: GuestImage, opts: VmOptions, accel: Accel): Pr
  * making the same template at once each build in a folder of their own and
  * rename it into place: the first rename wins, the other run uses it.
  */
-export async function ensureTemplate(image: GuestImage, opts: VmOptions, accel: Accel, record: RunRecord,
-  warn: (line: string) => void): Promise<Template> {
-  const key = await templateKey(image, opts, accel);
+export async function ensureTemplate(image: GuestImage, opts: VmOptions, record: RunRecord): Promise<Template> {
+  const key = templateKey(image, opts);
   const dir = join(TEMPLATES_DIR, key);
   if (!existsSync(join(dir, 'manifest.json'))) {
     mkdirSync(TEMPLATES_DIR, { recursive: true });
+    checkSpace(opts.mem);
     const build = join(TEMPLATES_DIR, `.build-${process.pid}-${key}`);
     rmSync(build, { recursive: true, force: true });
     mkdirSync(build);
     try {
-      const made = await saveGuest(build, image, opts, accel, record, warn);
-      const manifest: Manifest = { key, format: FORMAT, image: image.dir, imageKey: image.key, qemu: await currentQemu(), accel: made, built: new Date().toISOString() };
+      await saveGuest(build, image, opts, record);
+      const manifest: Manifest = { key, format: FORMAT, image: image.dir, imageKey: image.key, qemu: qemuVersion(), accel: opts.accel, built: new Date().toISOString() };
       writeFileSync(join(build, 'manifest.json'), JSON.stringify(manifest));
       try {
         renameSync(build, dir);
@@ -64,15 +59,25 @@ export async function ensureTemplate(image: GuestImage, opts: VmOptions, accel: 
       rmSync(build, { recursive: true, force: true });
     }
   }
-  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest;
-  return { key, accel: manifest.accel, boot: { kind: 'clone', ram: join(dir, 'ram'), state: join(dir, 'state') } };
+  return { key, boot: { kind: 'clone', ram: join(dir, 'ram'), state: join(dir, 'state') } };
 }
 
-/** Boot a guest in a network namespace of its own, wait for its shell, save it into dir; returns the accelerator used. */
-async function saveGuest(dir: string, image: GuestImage, opts: VmOptions, accel: Accel, record: RunRecord,
-  warn: (line: string) => void): Promise<Accel> {
-  const vm = await QemuVm.start({ ...opts, accel, name: 'template', nsPid: null, dir: join(dir, 'vm'), image,
-    boot: { kind: 'template', ram: join(dir, 'ram') } }, record, warn);
+/**
+ * A template's RAM file can grow to the guest's memory; a tmpfs that fills
+ * up stalls the guest until its boot times out. Say so before booting.
+ */
+function checkSpace(memMiB: number): void {
+  const fs = statfsSync(TEMPLATES_DIR);
+  const freeMiB = Math.floor((fs.bavail * fs.bsize) / 2 ** 20);
+  if (freeMiB < memMiB + 16) {
+    throw new Error(`not enough space in ${TEMPLATES_DIR} for a template: it needs ${memMiB + 16} MiB, ${freeMiB} MiB are free`);
+  }
+}
+
+/** Boot a guest in a network namespace of its own, wait for its shell, save it into dir. */
+async function saveGuest(dir: string, image: GuestImage, opts: VmOptions, record: RunRecord): Promise<void> {
+  const vm = await QemuVm.start({ ...opts, name: 'template', nsPid: null, dir: join(dir, 'vm'), image,
+    boot: { kind: 'template', ram: join(dir, 'ram') } }, record);
   try {
     await vm.resume();
     await waitForPrompt(vm.consolePath, opts.bootTimeout * 1000);
@@ -80,7 +85,6 @@ async function saveGuest(dir: string, image: GuestImage, opts: VmOptions, accel:
     if (opts.share) await vm.agent(`mount ${opts.share}`);
     await vm.pause();
     await vm.migrate('migrate', `exec:cat > ${join(dir, 'state')}`);
-    return vm.accel;
   } finally {
     await vm.stop();
   }
@@ -133,5 +137,5 @@ async function isCurrent(manifest: Manifest): Promise<boolean> {
   const imageManifest = join(manifest.image, 'manifest.json');
   if (!existsSync(imageManifest)) return false;
   const { key } = JSON.parse(readFileSync(imageManifest, 'utf8')) as { key: string };
-  return key === manifest.imageKey && manifest.qemu === (await currentQemu());
+  return key === manifest.imageKey && manifest.qemu === qemuVersion();
 }

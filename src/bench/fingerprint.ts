@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { PROJECT_ROOT } from '../engine/paths.js';
-import { autoAccel, kvmAvailable, QEMU } from '../engine/qemu.js';
+import { QEMU, resolveAccel } from '../engine/accel.js';
 
 function firstLine(cmd: string, args: string[]): string {
   try {
@@ -47,6 +47,5 @@ export function fingerprint(accel: 'kvm' | 'tcg'): Fingerprint {
 
 /** The accelerator KVM hosts get by default here. */
 export function defaultAccel(): 'kvm' | 'tcg' {
-  const choice = autoAccel();
-  return choice === 'tcg' || (choice === 'auto' && !kvmAvailable()) ? 'tcg' : 'kvm';
+  return resolveAccel('auto');
 }

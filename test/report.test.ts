@@ -7,7 +7,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { BenchReport, LatencyRun, LatencySummary, StartupResult, ThroughputRun, ThroughputSummary } from '../src/bench/results.js';
+import {
+  RATE_TOLERANCE, rateNotes, type BenchReport, type LatencyRun, type LatencySummary, type StartupResult, type ThroughputRun, type ThroughputSummary,
+} from '../src/bench/results.js';
 import { expectClean, mnkvm } from './helpers.js';
 
 const PLOTS = ['startup-ready', 'startup-memory', 'latency-cdf', 'latency-percentiles', 'throughput-mbps', 'isolation-cdf', 'isolation-percentiles'];
@@ -40,10 +42,17 @@ describe('mnkvm bench all and mnkvm report', function () {
         ['namespace', 'kvm', 'namespace', 'kvm'].map((k, i) => `${k}/${i < 2 ? 1 : 2}/${scenario === 'isolation'}`));
       for (const run of report.runs) {
         expect(run.rttUs.length, `${scenario} ${run.kind}`).to.be.above(50);
+        // the rate asked, and the rate sockperf sent at while it timed the round trips kept
+        expect(run.rate).to.equal(200);
+        expect(run.achievedRate, `${scenario} ${run.kind}`).to.be.a('number').and.above(0);
+        // idle, nothing keeps the probe from its rate (sockperf 3.7 with --no-rdtsc sent 200 / TSC GHz)
+        if (!run.loaded) expect(Math.abs(run.achievedRate / run.rate - 1), `${run.kind}: ${run.achievedRate} msg/s`).to.be.at.most(RATE_TOLERANCE);
         expect(run.rttUs.every((v) => v > 0)).to.equal(true);
         expect(run.ping?.avgMs).to.be.above(0);
       }
       for (const s of report.results) {
+        expect(s.rate).to.equal(200);
+        expect(s.achievedRate?.min).to.equal(Math.min(...report.runs.filter((x) => x.kind === s.kind).map((x) => x.achievedRate)));
         const order = ['p50', 'p90', 'p99', 'p99.9', 'p99.99', 'max'].map((p) => s.percentilesUs[p]);
         for (const p of order) expect(p.min).to.be.at.most(p.median).and.at.most(p.max);
         for (let i = 1; i < order.length; i++) expect(order[i].median).to.be.at.least(order[i - 1].median);
@@ -70,7 +79,19 @@ describe('mnkvm bench all and mnkvm report', function () {
     for (const id of PLOTS) expect(dom).to.match(new RegExp(`<svg class="plot" id="${id}"[^>]*>[\\s\\S]*?<(polyline|rect) class="(series|bar)"`));
     const summary = readFileSync(join(dir, 'summary.md'), 'utf8');
     for (const title of ['Start-up', 'Latency', 'Throughput', 'Isolation']) expect(summary).to.include(`## ${title}`);
-    expect(summary).to.match(/\| kvm \| idle \| 2 \| \d+ \| [\d.]+ \([\d.]+–[\d.]+\) \|/);   // median (range) over 2 runs
+    // median (range) over 2 runs, after the rate sent of the rate asked
+    expect(summary).to.match(/\| kvm \| idle \| 2 \| \d+ \| [\d.]+( \([\d.]+–[\d.]+\))? of 200 \| [\d.]+ \([\d.]+–[\d.]+\) \|/);
+    // next to the figures, where a run sent more than 5 % off the rate asked (isolation's loaded guests may)
+    for (const scenario of ['latency', 'isolation']) {
+      const report = read<LatencyRun, LatencySummary>(scenario);
+      const notes = rateNotes(report.results);
+      const off = report.runs.filter((x) => Math.abs(x.achievedRate / x.rate - 1) > RATE_TOLERANCE);
+      expect(new Set(notes.map((n) => n.split(',')[0])), scenario).to.deep.equal(new Set(off.map((x) => x.kind)));
+      for (const note of notes) {
+        expect(summary).to.include(`\n> ⚠ ${note}\n`);
+        expect(dom).to.include(`<p class="warning rate">⚠ ${note}</p>`);
+      }
+    }
   });
 
   it('says in one line what to do when there is nothing to draw', async () => {

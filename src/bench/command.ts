@@ -9,10 +9,7 @@ import { callPython } from '../cli/session.js';
 import { MnkvmError } from '../engine/errors.js';
 import { benchBridge, bridgeTable } from './bridge.js';
 import { defaultAccel, fingerprint } from './fingerprint.js';
-import {
-  latencySummary, markdown, SCENARIOS, startupMedians, throughputSummary,
-  type BenchReport, type LatencyRun, type Scenario, type StartupResult, type ThroughputRun,
-} from './results.js';
+import { markdown, SCENARIOS, summarise, type BenchReport, type Scenario } from './results.js';
 
 interface BenchOptions {
   hosts: string; repeat: string; rate: string; duration: string; iperfDuration: string; json?: boolean; out?: string;
@@ -44,10 +41,8 @@ async function runScenarios(scenarios: readonly Scenario[], opts: BenchOptions):
   for (const scenario of scenarios) {
     const options = scenario === 'startup' ? { hosts: spec.sizes }
       : scenario === 'throughput' ? { duration: spec.iperfDuration } : { rate: spec.rate, duration: spec.duration };
-    const r = runs[scenario];
-    const results = scenario === 'startup' ? startupMedians(r as StartupResult[])
-      : scenario === 'throughput' ? throughputSummary(r as ThroughputRun[]) : latencySummary(r as LatencyRun[]);
-    reports.set(scenario, { benchmark: scenario, environment, options, repeat: spec.repeat, results, runs: r });
+    reports.set(scenario, { benchmark: scenario, environment, options, repeat: spec.repeat,
+      results: summarise(scenario, runs[scenario]), runs: runs[scenario] });
   }
   return reports;
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { MnkvmError } from '../engine/errors.js';
 import type { Fingerprint } from './fingerprint.js';
 import {
-  markdown, percentileName, SCENARIOS, type BenchReport, type LatencyRun, type LatencySummary, type Scenario, type StartupResult, type ThroughputSummary,
+  markdown, percentileName, SCENARIOS, summarise, type BenchReport, type LatencyRun, type LatencySummary, type Scenario, type StartupResult, type ThroughputSummary,
 } from './results.js';
 import { ascending, cdfPoints, PERCENTILES } from './stats.js';
 import { barChart, esc, lineChart, type Bars, type Series } from './svg.js';
@@ -84,7 +84,11 @@ export function writeReport(dir: string): string[] {
   const reports = new Map<Scenario, BenchReport>();
   for (const scenario of SCENARIOS) {
     const file = join(dir, `${scenario}.json`);
-    if (existsSync(file)) reports.set(scenario, JSON.parse(readFileSync(file, 'utf8')) as BenchReport);
+    if (!existsSync(file)) continue;
+    // Each summary is computed again from the raw runs, so that results an earlier mnkvm wrote are drawn
+    // as this one draws them (e.g. runs from before the rate sent was recorded are said to lack it).
+    const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
+    reports.set(scenario, { ...report, results: summarise(scenario, report.runs) });
   }
   if (reports.size === 0) {
     throw new MnkvmError(`${dir} has no benchmark results (${SCENARIOS.map((s) => `${s}.json`).join(', ')}): run \`mnkvm bench all --out ${dir}\` first`);
@@ -100,8 +104,10 @@ export function writeReport(dir: string): string[] {
         : latencyPlots(report as BenchReport<LatencyRun, LatencySummary>, scenario,
           scenario === 'isolation' ? reports.get('latency') as BenchReport<LatencyRun, LatencySummary> | undefined : undefined);
     const note = md.split('\n')[2];
+    // next to the table, as in the Markdown: where the latency probe did not send at the rate asked
+    const warnings = md.split('\n').filter((l) => l.startsWith('> ⚠ ')).map((l) => `<p class="warning rate">${esc(l.slice(2))}</p>`);
     sections.push(`<section id="${scenario}"><h2>${esc(TITLES[scenario])}</h2><p>${esc(note)}</p>` +
-      `<div class="plots">${plots.join('\n')}</div>${htmlTable(md)}` +
+      `<div class="plots">${plots.join('\n')}</div>${htmlTable(md)}${warnings.join('')}` +
       `<p class="meta">${esc(report.environment.date)}: <code>${esc(report.environment.command)}</code></p></section>`);
     summary.push(md.replace(/^# mnkvm bench (\w+)/, (_, s: string) => `## ${TITLES[s as Scenario] ?? s}`));
   }

@@ -14,7 +14,9 @@ export interface StartupResult {
 }
 
 export interface LatencyRun {
-  kind: Kind; repetition: number; rate: number; duration: number; loaded: boolean;
+  kind: Kind; repetition: number; duration: number; loaded: boolean;
+  rate: number;           // messages/s asked of sockperf
+  achievedRate: number;   // messages/s it sent while it timed the round trips kept
   rttUs: number[];   // every round trip sockperf timed after its warm-up, in order
   ping: { minMs: number; avgMs: number; maxMs: number } | null;
 }
@@ -24,6 +26,8 @@ export interface ThroughputRun { kind: Kind; repetition: number; duration: numbe
 
 export interface LatencySummary {
   kind: Kind; loaded: boolean; runs: number; samples: number;
+  rate: number;                   // messages/s asked
+  achievedRate: Spread | null;    // messages/s sent: median and range over the runs (null: runs from before it was recorded)
   percentilesUs: Record<string, Spread>;   // 'p50' ... 'p99.99', 'max': median and range over the runs
   pingAvgMs: Spread | null;
 }
@@ -61,9 +65,18 @@ export function latencySummary(runs: LatencyRun[]): LatencySummary[] {
     const percentilesUs = Object.fromEntries(PERCENTILES.map((p) =>
       [percentileName(p), spread(sorted.map((s) => percentile(s, p)))]));
     const pings = group.flatMap((r) => (r.ping ? [r.ping.avgMs] : []));
+    // (results written before the rate sent was recorded lack it)
+    const achieved = group.flatMap((r) => (typeof r.achievedRate === 'number' ? [r.achievedRate] : []));
     return { kind: group[0].kind, loaded: group[0].loaded, runs: group.length,
-      samples: group.reduce((n, r) => n + r.rttUs.length, 0), percentilesUs, pingAvgMs: pings.length ? spread(pings) : null };
+      samples: group.reduce((n, r) => n + r.rttUs.length, 0), rate: group[0].rate,
+      achievedRate: achieved.length === group.length ? spread(achieved) : null, percentilesUs, pingAvgMs: pings.length ? spread(pings) : null };
   });
+}
+
+/** A scenario's summary of its runs: what SCENARIO.json's results hold. */
+export function summarise(scenario: Scenario, runs: unknown[]): unknown[] {
+  return scenario === 'startup' ? startupMedians(runs as StartupResult[])
+    : scenario === 'throughput' ? throughputSummary(runs as ThroughputRun[]) : latencySummary(runs as LatencyRun[]);
 }
 
 export function throughputSummary(runs: ThroughputRun[]): ThroughputSummary[] {
@@ -96,9 +109,41 @@ export function startupTable(results: StartupResult[]): string {
     r.cpuSecondsPerHost.toFixed(2), `${r.pingDroppedPercent}%`]));
 }
 
+/** Where a run sent more than this fraction off the rate asked, the report says so next to its figures. */
+export const RATE_TOLERANCE = 0.05;
+
+/** "−61 %", "+7 %": how far value is off asked. */
+function offBy(value: number, asked: number): string {
+  const percent = Math.round((value / asked - 1) * 100);
+  return percent === 0 ? '0 %' : `${percent < 0 ? '−' : '+'}${Math.abs(percent)} %`;
+}
+
+/**
+ * The sentence a latency summary gets where its probe did not send at the rate asked (some run more than
+ * RATE_TOLERANCE off, or a rate not recorded): the method assumes a constant rate, and the sample counts,
+ * hence what the tail percentiles rest on, depend on it. null where every run sent at the rate asked.
+ */
+export function rateNote(asked: number, achieved: Spread | null): string | null {
+  if (!achieved) return `${asked} msg/s asked, rate sent not recorded (runs from before mnkvm recorded it)`;
+  const ends = [achieved.min, achieved.max];
+  if (ends.every((v) => Math.abs(v / asked - 1) <= RATE_TOLERANCE)) return null;
+  return `achieved ${showSpread(achieved, 0)} msg/s of ${asked} asked (${[...new Set(ends.map((v) => offBy(v, asked)))].join(' to ')})`;
+}
+
+const loadName = (r: LatencySummary) => (r.loaded ? 'CPU hogs + bulk TCP' : 'idle');
+
+/** One line per latency summary whose rate is off (rateNote), naming its row. */
+export function rateNotes(results: LatencySummary[]): string[] {
+  return results.flatMap((r) => {
+    const note = rateNote(r.rate, r.achievedRate);
+    return note ? [`${r.kind}, ${loadName(r)}: ${note}`] : [];
+  });
+}
+
 export function latencyTable(results: LatencySummary[]): string {
-  return table(['kind', 'load', 'runs', 'samples', ...PERCENTILES.map((p) => `${percentileName(p)} (µs)`), 'ping avg (ms)'],
-    results.map((r) => [r.kind, r.loaded ? 'CPU hogs + bulk TCP' : 'idle', String(r.runs), String(r.samples),
+  return table(['kind', 'load', 'runs', 'samples', 'sent of asked (msg/s)', ...PERCENTILES.map((p) => `${percentileName(p)} (µs)`), 'ping avg (ms)'],
+    results.map((r) => [r.kind, loadName(r), String(r.runs), String(r.samples),
+      `${r.achievedRate ? showSpread(r.achievedRate, 0) : '-'} of ${r.rate}${rateNote(r.rate, r.achievedRate) ? ' ⚠' : ''}`,
       ...PERCENTILES.map((p) => showSpread(r.percentilesUs[percentileName(p)], 1)), r.pingAvgMs ? showSpread(r.pingAvgMs, 3) : '-']));
 }
 
@@ -115,8 +160,10 @@ export function markdown(report: BenchReport): string {
     startup: startupTable, latency: latencyTable, isolation: latencyTable, throughput: throughputTable,
   };
   const { accel } = report.environment;
+  const latency = report.benchmark === 'latency' || report.benchmark === 'isolation';
+  const notes = latency ? rateNotes(report.results as LatencySummary[]).map((n) => `\n> ⚠ ${n}\n`).join('') : '';
   return `# mnkvm bench ${report.benchmark}\n\nAccelerator: ${accel}${accel === 'tcg' ? ' (TCG emulation: timings are emulated)' : ''}; ` +
     `${report.repeat > 1 ? `medians of ${report.repeat} runs (range in brackets)` : '1 run'}; ` +
-    `options: ${JSON.stringify(report.options)}\n\n${tables[report.benchmark](report.results as never[])}\n`;
+    `options: ${JSON.stringify(report.options)}\n\n${tables[report.benchmark](report.results as never[])}\n${notes}`;
 }
 

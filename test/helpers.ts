@@ -113,7 +113,10 @@ export function leftovers(): string[] {
       // A zombie holds nothing but its pid (this machine's init may not reap orphans).
       if (/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) continue;
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      if (comm.startsWith('mnkvm:') || /bash .*-is mininet:/.test(cmdline)) found.push(`process ${pid} ${comm} ${cmdline.trim()}`);
+      // QEMU, node shells, a host's ssh (popen, terminals), a guest's file server
+      if (comm.startsWith('mnkvm:') || /bash .*-is mininet:|root@169\.254\.0\.2|sftp-server -l QUIET/.test(cmdline)) {
+        found.push(`process ${pid} ${comm} ${cmdline.trim()}`);
+      }
     } catch {
       // exited meanwhile
     }
@@ -121,6 +124,12 @@ export function leftovers(): string[] {
   for (const intf of readdirSync('/sys/class/net')) {
     if (/^(h|s)\d+(-eth\d+)?$/.test(intf)) found.push(`interface ${intf}`);
   }
+  // CPULimitedHost's cgroups, and names still claimed
+  for (const controller of ['cpu', 'cpuacct', 'cpuset']) {
+    const dir = `/sys/fs/cgroup/${controller}`;
+    if (existsSync(dir)) found.push(...readdirSync(dir).filter((g) => /^(h|s)\d+$/.test(g)).map((g) => `cgroup ${controller}:/${g}`));
+  }
+  if (existsSync(join(runDir, 'claims'))) found.push(...readdirSync(join(runDir, 'claims')).map((c) => `claim ${c}`));
   // mn --nat's rules (its interface is nat0-eth0; it masquerades 10.0.0.0/8)
   const rules = spawnSync('sh', ['-c', 'iptables -S FORWARD; iptables -t nat -S POSTROUTING'], { encoding: 'utf8' }).stdout;
   found.push(...rules.split('\n').filter((r) => /nat0-eth0|-s 10\.0\.0\.0\/8 .*MASQUERADE/.test(r)).map((r) => `iptables ${r}`));

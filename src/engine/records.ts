@@ -7,7 +7,7 @@
 // name, made with O_EXCL), and removes only what it holds the claim of, so
 // that a run that clashes with another never removes the other's network.
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { MnkvmError } from './errors.js';
 import { isAlive, killIfSame, processId, run, waitGone, type ProcessId } from './proc.js';
@@ -204,8 +204,12 @@ export class RunRecord {
       }
     }
     for (const r of mine.filter((g) => g.kind === 'cgroup')) {
-      // its processes were killed above; cgdelete knows where each controller is mounted
-      if (nameExists('cgroup', r.name) && (await run('cgdelete', ['-r', `${CGROUP_CONTROLLERS}:/${r.name}`])).code === 0) report.cgroups++;
+      // Its processes were killed above. Each controller's group is removed
+      // on its own: cgdelete -r cpu,cpuacct,cpuset:/NAME (as Mininet runs it)
+      // removes only the first where each has a hierarchy of its own.
+      const dirs = cgroupDirs(r.name).filter((d) => existsSync(d));
+      for (const d of dirs) await removeCgroup(d);
+      if (dirs.length) report.cgroups++;
     }
     for (const r of all) if (r.kind === 'claim') this.release(r.of, r.name);
     // Rules still there (a run that ended normally deleted its own: -D fails), then settings put back.
@@ -237,8 +241,25 @@ function readClaim(path: string): string | null {
 /** Does the thing a name names exist now? (This process is in the root network namespace.) */
 function nameExists(kind: NameKind, name: string): boolean {
   if (kind === 'link') return existsSync(join('/sys/class/net', name));
-  // cgroup v1 (one hierarchy per controller), or v2's one tree
-  return [...CGROUP_CONTROLLERS.split(','), ''].some((c) => existsSync(join(CGROUP_ROOT, c, name)));
+  return cgroupDirs(name).some((d) => existsSync(d));
+}
+
+/** rmdir a cgroup (its control files go with it); a moment's retry while its last tasks exit. */
+async function removeCgroup(dir: string): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      rmdirSync(dir);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** Where a cgroup NAME of CPULimitedHost's controllers lives: one folder per v1 hierarchy, or v2's one tree. */
+function cgroupDirs(name: string): string[] {
+  return [...CGROUP_CONTROLLERS.split(','), ''].map((c) => join(CGROUP_ROOT, c, name));
 }
 
 const NOUNS: Record<keyof SweepReport, [string, string]> = {

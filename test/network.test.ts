@@ -57,7 +57,7 @@ describe('mnkvm networks with KVM hosts', function () {
       ['links', /h1-eth0<->s1-eth1 \(OK OK\)/],
       ['h2 hostname', /^h2\r?$/m],
       // Mininet's walkthrough: a web server in h1 (Python in the guest), fetched from h2
-      ['h1 python -m http.server 80 &', /mininet> $/],
+      ['h1 python -m http.server 80 &', /^/],   // (the next prompt is waited for below)
       ["h2 sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do wget -q -O - h1 && break; sleep 1; done'", /Directory listing for \//],
     ];
     for (const [command, expected] of commands) {

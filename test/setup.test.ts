@@ -28,13 +28,22 @@ describe('set-up and records', function () {
     record.add({ kind: 'shell', name: 'victim', proc: processId(victim.pid!) });
     // The same pid with another start time stands for a pid the kernel gave to someone else.
     record.add({ kind: 'shell', name: 'recycled', proc: { pid: innocent.pid!, start: startTime(innocent.pid!)! + 1 } });
+    record.claim('link', 'mnkvmtest0');
     record.add({ kind: 'intf', name: 'mnkvmtest0' });
     spawnSync('ip', ['link', 'add', 'mnkvmtest0', 'type', 'veth', 'peer', 'name', 'mnkvmtest1']);
-    const report = await record.sweep();
-    expect(report).to.include({ shells: 1, intfs: 1 });
-    expect(startTime(victim.pid!)).to.equal(null);
-    expect(startTime(innocent.pid!)).to.be.a('number');
-    expect(spawnSync('ip', ['link', 'show', 'mnkvmtest0']).status).to.not.equal(0);
-    innocent.kill('SIGKILL');
+    // A name recorded but not claimed (its claim failed: someone else made it) is not this run's to remove.
+    spawnSync('ip', ['link', 'add', 'mnkvmtest2', 'type', 'veth', 'peer', 'name', 'mnkvmtest3']);
+    record.add({ kind: 'intf', name: 'mnkvmtest2' });
+    try {
+      const report = await record.sweep();
+      expect(report).to.include({ shells: 1, intfs: 1 });
+      expect(startTime(victim.pid!)).to.equal(null);
+      expect(startTime(innocent.pid!)).to.be.a('number');
+      expect(spawnSync('ip', ['link', 'show', 'mnkvmtest0']).status).to.not.equal(0);
+      expect(spawnSync('ip', ['link', 'show', 'mnkvmtest2']).status).to.equal(0);
+    } finally {
+      innocent.kill('SIGKILL');
+      spawnSync('ip', ['link', 'del', 'mnkvmtest2']);
+    }
   });
 });

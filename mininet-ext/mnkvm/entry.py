@@ -4,6 +4,7 @@ sent to mnkvm's process doing what Ctrl-C does, and every ending turned
 into the exit code a shell expects. mnkvm removes what is left
 afterwards, from its record."""
 
+import os
 import signal
 import sys
 import traceback
@@ -76,7 +77,10 @@ def exitCode( body, mininetLog=False ):
             traceback.print_exc()
         return 1
     finally:
-        signal.signal( signal.SIGTERM, signal.SIG_DFL )
         signal.signal( FORWARDED_SIGINT, signal.SIG_IGN )
         signal.signal( signal.SIGINT, signal.default_int_handler )
         sys.stdout.flush()
+        # From here a SIGTERM (pythonia's end, or one mnkvm passes on after
+        # the whole group got one) ends this process with the exit code
+        # of a SIGTERM, not as a death by signal mnkvm would count as a crash
+        signal.signal( signal.SIGTERM, lambda *_: os._exit( 143 ) )

@@ -19,7 +19,7 @@ from time import time
 import mininet.link
 import mininet.net
 import mininet.term
-from mininet.log import debug, info
+from mininet.log import debug, info, warn
 from mininet.node import Host, Node
 from mininet.term import makeTerm
 from mininet.util import makeIntfPair, moveIntf
@@ -267,9 +267,11 @@ class KVMHost( Host ):
 
 
 def say( notices ):
-    "The engine's lines for the user, at Mininet's info level (-v output hides them)."
-    for line in notices:
-        info( line + '\n' )
+    """The engine's lines for the user, through Mininet's log at their
+       level (info: -v output hides them; warn: what works less well)."""
+    for notice in notices:
+        ( warn if notice[ 'level' ] == 'warn' else info )(
+            notice[ 'line' ] + '\n' )
 
 
 def _number( name, key, value, least ):

@@ -10,6 +10,7 @@ export async function clean(log: (line: string) => void): Promise<number> {
     const removed = describeSweep(await run.sweep());
     log(`*** ${run.dir}: ${removed || 'nothing left to remove'}`);
   }
+  for (const claim of RunRecord.dropStrayClaims()) log(`*** dropped the claim ${claim} of a run that left no record`);
   for (const template of await removeStaleTemplates()) log(`*** removed stale snapshot template ${template}`);
   log(`*** Cleanup complete (${orphans.length} run${orphans.length === 1 ? '' : 's'})`);
   return 0;

@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MnkvmError } from './errors.js';
 import { loadImage, type GuestImage } from './image.js';
-import { processId } from './proc.js';
+import { processId, startTime } from './proc.js';
 import { resolveAccel, tcgNotice, type AccelChoice } from './accel.js';
 import { MGMT, QemuVm, type VmSpec } from './qemu.js';
 import { ensureTemplate, templateFor, type Template } from './template.js';
@@ -18,6 +18,9 @@ export interface KvmHostOptions {
   boot: 'clone' | 'cold';   // clone: restore from a snapshot template (cold boot where that cannot work)
   bootTimeout: number;      // seconds
 }
+
+/** A line for the user, at a Mininet log level. */
+interface Notice { level: 'info' | 'warn'; line: string }
 
 /** A KVM host's VM: starting (vm), then changes to it (NICs), in order (ops). */
 interface HostVm { vm: Promise<QemuVm>; ops: Promise<void>; running: QemuVm | null }
@@ -34,22 +37,22 @@ export class Engine {
   private readonly templates = new Map<string, Promise<Template | null>>();
   private readonly starting = new Slots(STARTS_AT_ONCE);
 
-  /** Lines for the user (the Python side prints them through Mininet's log, at info level). */
-  private notices: string[] = [];
+  /** Lines for the user; the Python side prints them through Mininet's log at their level. */
+  private notices: Notice[] = [];
 
   constructor(record = RunRecord.create()) {
     this.record = record;
   }
 
-  /** Say a line once per run. */
-  notice(line: string): void {
+  /** Say a line once per run: 'info' for how things are (-v output hides it), 'warn' for what works less well than asked. */
+  notice(line: string, level: Notice['level'] = 'info'): void {
     if (this.warned.has(line)) return;
     this.warned.add(line);
-    this.notices.push(line);
+    this.notices.push({ level, line });
   }
 
-  /** The lines said since the last call (JSON list), for Python to print. */
-  private takeNotices(): string[] {
+  /** The lines said since the last call. */
+  private takeNotices(): Notice[] {
     const lines = this.notices;
     this.notices = [];
     return lines;
@@ -128,7 +131,7 @@ export class Engine {
     let template = this.templates.get(id);
     if (!template) {
       template = ensureTemplate(spec.image, spec, this.record).catch((e: Error) => {
-        this.notice(`*** mnkvm: snapshot clones unavailable (${e.message.split('\n')[0]}): KVM hosts boot cold`);
+        this.notice(`*** mnkvm: snapshot clones unavailable (${e.message.split('\n')[0]}): KVM hosts boot cold`, 'warn');
         return null;
       });
       this.templates.set(id, template);
@@ -218,7 +221,8 @@ export class Engine {
 
   /** Record a process started on this machine for host name (ssh for popen, a terminal): it ends with the run. */
   recordHostProcess(name: string, pid: number): void {
-    this.record.add({ kind: 'popen', name, proc: processId(pid) });
+    const proc = startTime(pid);
+    if (proc !== null) this.record.add({ kind: 'popen', name, proc: { pid, start: proc } });   // (else it has ended already)
   }
 
   /** Record an iptables rule about to be added (its arguments, as JSON). */

@@ -59,7 +59,8 @@ export class RunRecord {
     const dir = join(RUN_ROOT, `run-${owner.pid}-${owner.start}`);
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'owner.json'), JSON.stringify({ ...owner, argv: process.argv }) + '\n');
-    const guard = spawn('sh', ['-c', 'while [ -d /proc/$0 ]; do sleep 0.5; done; exec "$1" "$2" "$3"',
+    // (it also ends once the record is gone: the run swept it itself)
+    const guard = spawn('sh', ['-c', 'while [ -d /proc/$0 ] && [ -d "$3" ]; do sleep 0.5; done; exec "$1" "$2" "$3"',
       String(owner.pid), process.execPath, GUARD, dir], { detached: true, stdio: 'ignore' });
     guard.unref();
     writeFileSync(join(dir, 'guard.pid'), `${guard.pid}\n`);
@@ -150,6 +151,17 @@ export class RunRecord {
       rmSync(path, { force: true });
       throw new MnkvmError(`${what} already exists on this machine and is not mnkvm's: remove it, or use other names`);
     }
+  }
+
+  /** `mnkvm -c`: drop claims whose run left no record (its folder was removed by hand): nobody can prove they made the thing. */
+  static dropStrayClaims(): string[] {
+    if (!existsSync(CLAIMS)) return [];
+    const stray = readdirSync(CLAIMS).filter((c) => {
+      const holder = readClaim(join(CLAIMS, c));
+      return holder !== null && !existsSync(join(RUN_ROOT, holder));
+    });
+    for (const c of stray) rmSync(join(CLAIMS, c), { force: true });
+    return stray;
   }
 
   /** Give a claim back (the thing was not made after all): the sweep then leaves that name alone. */

@@ -20,7 +20,9 @@ class Terminated( BaseException ):
 
 
 def _terminated( _signum, _frame ):
-    signal.signal( signal.SIGTERM, signal.SIG_IGN )   # one is enough
+    # a second one (the group's, and the one mnkvm passes on) must not cut
+    # the network's stop short
+    signal.signal( signal.SIGTERM, signal.SIG_IGN )
     raise Terminated()
 
 

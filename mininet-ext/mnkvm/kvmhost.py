@@ -302,9 +302,11 @@ def _folder( name, share ):
 def recordedMakeIntfPair( intf1, intf2, addr1=None, addr2=None, node1=None,
                           node2=None, deleteIntfs=True, runCmd=None ):
     """Mininet's makeIntfPair, with two changes: the ends that will live in
-       the root namespace are recorded before they exist (so that mnkvm can
-       remove them whatever happens next), and a KVMHost's end is made in its
-       namespace, not by node.cmd (which for a KVMHost is the guest)."""
+       the root namespace are claimed and recorded before they exist (so
+       that mnkvm can remove them whatever happens next, and no other run's
+       interface of the same name), and given back if the pair is not made;
+       and a KVMHost's end is made in its namespace, not by node.cmd (which
+       for a KVMHost is the guest)."""
     rootEnds = [ intf for intf, node in ( ( intf1, node1 ), ( intf2, node2 ) )
                  if node is None or not node.inNamespace ]
     for intf in rootEnds:

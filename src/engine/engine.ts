@@ -2,7 +2,6 @@
 // through the bridge, synchronously from Python's point of view) and the
 // run's resource record. Arguments and results are plain strings and numbers.
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MnkvmError } from './errors.js';
@@ -33,7 +32,7 @@ export class Engine {
   private readonly hosts = new Map<string, HostVm>();
   private readonly images = new Map<string, GuestImage>();
   private readonly inflight = new Set<Promise<unknown>>();
-  private readonly warned = new Set<string>();
+  private readonly said = new Set<string>();
   private readonly templates = new Map<string, Promise<Template | null>>();
   private readonly starting = new Slots(STARTS_AT_ONCE);
 
@@ -46,8 +45,8 @@ export class Engine {
 
   /** Say a line once per run: 'info' for how things are (-v output hides it), 'warn' for what works less well than asked. */
   notice(line: string, level: Notice['level'] = 'info'): void {
-    if (this.warned.has(line)) return;
-    this.warned.add(line);
+    if (this.said.has(line)) return;
+    this.said.add(line);
     this.notices.push({ level, line });
   }
 

@@ -1,9 +1,9 @@
-// QemuDriver: one QEMU process per KVM host, started inside the host's
+// QemuVm: one QEMU process per KVM host, started inside the host's
 // network namespace and driven over QMP. NICs are hot-plugged into
 // pre-created PCIe root ports and wired to the namespace's veth with tc
 // mirred redirects both ways (the Kata Containers model).
 import { spawn } from 'node:child_process';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { QEMU, type Accel } from './accel.js';

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectClean, mnkvm, TEST_ENV } from './helpers.js';
+import { expectClean, mnkvm, SCRIPTS, TEST_ENV } from './helpers.js';
 
 function oneLine(text: string): string {
   const lines = text.split('\n').filter((l) => l.trim() && !l.startsWith('*** mnkvm: guests run under TCG'));
@@ -25,13 +25,23 @@ describe('bad input', function () {
   it('unknown --host kvm option', async () => {
     const r = await mnkvm(['--host', 'kvm,memory=256']);
     expect(r.code).to.equal(1);
-    expect(oneLine(r.err)).to.match(/^mnkvm: unknown --host kvm option 'memory': use mem, cpus, image, accel, bootTimeout/);
+    expect(oneLine(r.err)).to.match(/^mnkvm: unknown KVM host option 'memory': use mem, cpus, accel, image, bootTimeout/);
   });
 
   it('bad --host kvm value', async () => {
     const r = await mnkvm(['--host', 'kvm,mem=lots']);
     expect(r.code).to.equal(1);
-    expect(oneLine(r.err)).to.match(/^mnkvm: --host kvm,mem=lots: mem must be a positive whole number$/);
+    expect(oneLine(r.err)).to.match(/^mnkvm: KVM host option mem=lots: must be a whole number >= 160$/);
+  });
+
+  it('a bad KVM host option gives the same line from mnkvm and from a script', async () => {
+    const line = 'mnkvm: KVM host option mem=100: must be a whole number >= 160';
+    const cli = await mnkvm(['--topo', 'single,1', '--host', 'kvm,mem=100', '--test', 'none']);
+    expect(cli.code).to.equal(1);
+    expect(oneLine(cli.err)).to.equal(line);
+    const script = await mnkvm(['run', join(SCRIPTS, 'kvmhost_mem100.py')]);
+    expect(script.code).to.equal(1);
+    expect(oneLine(script.err)).to.equal(line);
   });
 
   it('unknown --host type', async () => {

@@ -9,6 +9,7 @@ waitOutput() are Mininet's own, running over the guest's virtio console
 (a real fd, as Mininet's CLI polls it); popen() runs over SSH on a
 management link private to the namespace."""
 
+import functools
 import json
 import os
 import re
@@ -27,8 +28,6 @@ from mininet.util import makeIntfPair, moveIntf
 from mnkvm import engine
 from mnkvm.engine import MnkvmError
 
-ACCELS = ( 'auto', 'kvm', 'tcg' )
-BOOTS = ( 'clone', 'cold' )
 # A background job's notice, possibly cut short: '[1] 1234\r\n'
 JOBNOTICE = re.compile( r'(^|\n)\[\d+\] \d+(\r\n?)?$' )
 
@@ -42,29 +41,19 @@ class Namespace( Node ):
 class KVMHost( Host ):
     "A host that is a virtual machine (see module docstring)."
 
-    def __init__( self, name, mem=256, cpus=1, image='default',
-                  accel='auto', bootTimeout=120, share='/tmp', boot='clone',
-                  **params ):
-        """mem: guest memory (MiB)
-           cpus: virtual CPUs
-           image: guest image name or folder (see `mnkvm image`)
-           accel: auto (KVM when /dev/kvm works, else TCG), kvm or tcg
-           bootTimeout: seconds to wait for the guest's shell
-           share: a folder of this machine the guest mounts at the same
-             path (as namespace hosts see the machine's files), or none
-           boot: clone (restore a snapshot of a booted guest; a cold boot
-             where snapshots cannot work) or cold"""
-        self.bootTimeout = _number( name, 'bootTimeout', bootTimeout, 1 )
-        self.vmOptions = dict( mem=_number( name, 'mem', mem, 160 ),
-                               cpus=_number( name, 'cpus', cpus, 1 ),
-                               image=str( image ), accel=str( accel ),
-                               share=_folder( name, share ), boot=str( boot ),
-                               bootTimeout=self.bootTimeout )
-        for key, value, choices in ( ( 'accel', accel, ACCELS ),
-                                     ( 'boot', boot, BOOTS ) ):
-            if value not in choices:
-                raise MnkvmError( '%s: %s=%s is not one of %s' %
-                                  ( name, key, value, '|'.join( choices ) ) )
+    def __init__( self, name, **params ):
+        """The KVM host options (mem, cpus, accel, image, bootTimeout, boot,
+           share, cores: see `mnkvm --help` and the README) are checked and
+           completed by their one definition, in the engine (options.ts);
+           the other parameters are Host's."""
+        names = optionNames()
+        given = { key: params.pop( key ) for key in list( params )
+                  if key in names }
+        self.vmOptions = json.loads( engine.call( 'kvmHostOptions',
+                                                  json.dumps( given ) ) )
+        self.bootTimeout = self.vmOptions[ 'bootTimeout' ]
+        if self.vmOptions[ 'cores' ] is not None:
+            params[ 'cores' ] = self.vmOptions[ 'cores' ]   # for config()
         self.ns, self.console, self.booted = None, None, False
         self.stopped = False
         self.restored = False
@@ -274,29 +263,10 @@ def say( notices ):
             notice[ 'line' ] + '\n' )
 
 
-def _number( name, key, value, least ):
-    "An integer option, at least `least`, or a one-line error."
-    try:
-        number = int( value )
-    except ( TypeError, ValueError ):
-        number = None
-    if number is None or number < least:
-        raise MnkvmError( '%s: %s=%s must be a whole number >= %d' %
-                          ( name, key, value, least ) )
-    return number
-
-
-def _folder( name, share ):
-    "The share option: an existing absolute folder, or None for none."
-    if share in ( None, '', 'none' ):
-        return None
-    share = str( share )
-    if ( not os.path.isabs( share ) or not os.path.isdir( share ) or
-         any( c.isspace() for c in share ) ):
-        raise MnkvmError( '%s: share=%s must be an existing folder given by '
-                          'its absolute path, without spaces, or none' %
-                          ( name, share ) )
-    return os.path.normpath( share )
+@functools.lru_cache( maxsize=None )
+def optionNames():
+    "The KVM host options' names, from their definition in the engine."
+    return frozenset( json.loads( engine.call( 'kvmHostOptionNames' ) ) )
 
 
 def recordedMakeIntfPair( intf1, intf2, addr1=None, addr2=None, node1=None,

@@ -1,13 +1,12 @@
 // A typed topology builder, the counterpart of Mininet's Topo.
+import type { KvmHostOptions } from '../engine/options.js';
 
-/** Options of a host: `kind` picks its class ('kvm', 'proc' or any mn --host spec). */
-export interface HostOptions {
+/**
+ * Options of a host: `kind` picks its class ('kvm', 'proc' or any mn --host
+ * spec); a KVM host takes the KVM host options (engine/options.ts).
+ */
+export interface HostOptions extends Partial<Omit<KvmHostOptions, 'share' | 'cores'>> {
   kind?: 'kvm' | 'proc' | string;
-  mem?: number;
-  cpus?: number;
-  accel?: 'auto' | 'kvm' | 'tcg';
-  image?: string;
-  boot?: 'clone' | 'cold';
   share?: string;        // a folder of the machine the guest mounts, or 'none'
   cores?: number | number[];
   ip?: string;

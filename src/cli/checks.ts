@@ -2,10 +2,9 @@
 import { MnkvmError } from '../engine/errors.js';
 import { loadImage } from '../engine/image.js';
 import { qemuVersion } from '../engine/accel.js';
+import { kvmHostOptions } from '../engine/options.js';
 
-/** Options of `--host kvm,...` (KVMHost's keyword arguments). */
-export const KVM_OPTIONS = ['mem', 'cpus', 'image', 'accel', 'bootTimeout', 'share', 'cores', 'boot'] as const;
-/** Host options Mininet itself takes (Host.config and Node). */
+/** Host options Mininet itself takes (Host.config and Node): they pass through --host kvm too. */
 const HOST_OPTIONS = ['ip', 'mac', 'defaultRoute', 'lo', 'privateDirs', 'inNamespace'];
 
 export function requireRoot(): void {
@@ -35,24 +34,13 @@ export function checkCluster(argv: string[]): void {
 export function checkKvmHost(spec: string | undefined): void {
   const [kind, ...params] = spec?.split(',') ?? [];
   if (kind !== 'kvm') return;
-  let image = 'default';
+  const given: Record<string, string> = {};
   for (const param of params) {
     const [key, value] = param.split('=', 2);
     if (value === undefined) continue;   // positional arguments are Mininet's business
-    if (!(KVM_OPTIONS as readonly string[]).includes(key) && !HOST_OPTIONS.includes(key)) {
-      throw new MnkvmError(`unknown --host kvm option '${key}': use ${KVM_OPTIONS.join(', ')} (e.g. --host kvm,mem=256,cpus=2)`);
-    }
-    if ((key === 'mem' || key === 'cpus' || key === 'bootTimeout') && !/^[1-9]\d*$/.test(value)) {
-      throw new MnkvmError(`--host kvm,${key}=${value}: ${key} must be a positive whole number`);
-    }
-    if (key === 'accel' && !['auto', 'kvm', 'tcg'].includes(value)) {
-      throw new MnkvmError(`--host kvm,accel=${value}: accel must be auto, kvm or tcg`);
-    }
-    if (key === 'boot' && !['clone', 'cold'].includes(value)) {
-      throw new MnkvmError(`--host kvm,boot=${value}: boot must be clone or cold`);
-    }
-    if (key === 'image') image = value;
+    if (!HOST_OPTIONS.includes(key)) given[key] = value;
   }
+  const { image } = kvmHostOptions(given);
   qemuVersion();   // QEMU is there and runs
   loadImage(image);
 }

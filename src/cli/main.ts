@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { MnkvmError } from '../engine/errors.js';
+import { kvmHostSyntax } from '../engine/options.js';
 import { GUEST_BUILD } from '../engine/paths.js';
 import { RunRecord } from '../engine/records.js';
 import { benchCommand } from '../bench/command.js';
@@ -19,7 +20,7 @@ import { clean } from './clean.js';
 import { checkCluster, checkKvmHost, optionValue, requireRoot } from './checks.js';
 import { runInPython } from './session.js';
 
-const HELP = `mnkvm: Mininet with KVM virtual machines as hosts
+const HELP = () => `mnkvm: Mininet with KVM virtual machines as hosts
 
 Usage: mnkvm [mn options]       build and run a network like mn; --host kvm makes hosts VMs
        mnkvm -c                 remove VMs, namespaces and bridges that earlier runs left
@@ -29,7 +30,7 @@ Usage: mnkvm [mn options]       build and run a network like mn; --host kvm make
        mnkvm bench bridge       benchmark what the TypeScript API adds to a call
        mnkvm report DIR         draw the results in DIR as an HTML report with plots
 
-KVM host options: --host kvm[,mem=MiB][,cpus=N][,accel=auto|kvm|tcg][,image=NAME][,bootTimeout=S][,share=DIR|none][,cores=N][,boot=clone|cold]
+KVM host options: ${kvmHostSyntax()}
 
 mn's options:
 `;
@@ -76,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const wantsHelp = argv.some((a) => a === '-h' || a === '--help' || a === '--version');
   if (wantsHelp) {
-    if (argv.includes('-h') || argv.includes('--help')) process.stdout.write(HELP);
+    if (argv.includes('-h') || argv.includes('--help')) process.stdout.write(HELP());
   } else {
     requireRoot();
     checkCluster(argv);

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { MnkvmError } from './errors.js';
+import { KVM_HOST_OPTION_NAMES, kvmHostOptions, type KvmHostOptions } from './options.js';
 import { loadImage, type GuestImage } from './image.js';
 import { processId, startTime } from './proc.js';
 import { resolveAccel, tcgNotice, type AccelChoice } from './accel.js';
@@ -12,11 +13,6 @@ import { MGMT, QemuVm, type VmSpec } from './qemu.js';
 import { ensureTemplate, templateFor, type Template } from './template.js';
 import { RunRecord, type NameKind, type SweepReport } from './records.js';
 
-export interface KvmHostOptions {
-  mem: number; cpus: number; image: string; accel: AccelChoice; share: string | null;
-  boot: 'clone' | 'cold';   // clone: restore from a snapshot template (cold boot where that cannot work)
-  bootTimeout: number;      // seconds
-}
 
 /** A line for the user, at a Mininet log level. */
 interface Notice { level: 'info' | 'warn'; line: string }
@@ -73,7 +69,7 @@ export class Engine {
    */
   startVm(name: string, nsPid: number, optionsJson: string): string {
     if (this.hosts.has(name)) throw new MnkvmError(`a KVM host named ${name} already exists`);
-    const { boot, accel: choice, ...vmOptions } = JSON.parse(optionsJson) as KvmHostOptions;
+    const { boot, accel: choice, cores: _pinnedByPython, ...vmOptions } = JSON.parse(optionsJson) as KvmHostOptions;
     const accel = resolveAccel(choice);
     if (accel === 'tcg') this.notice(tcgNotice(choice));
     const spec = { ...vmOptions, accel, name, nsPid, dir: join(this.record.dir, 'vm', name), image: this.image(vmOptions.image) };
@@ -83,6 +79,16 @@ export class Engine {
     void vm.then((v) => { host.running = v; }, () => undefined);
     this.hosts.set(name, host);
     return JSON.stringify(this.takeNotices());
+  }
+
+  /** The names of the KVM host options (KVMHost takes these out of its keyword arguments). */
+  kvmHostOptionNames(): string {
+    return JSON.stringify(KVM_HOST_OPTION_NAMES);
+  }
+
+  /** A KVM host's options (JSON) from those given (JSON), checked by the one definition (options.ts); one line for a bad one. */
+  kvmHostOptions(givenJson: string): string {
+    return JSON.stringify(kvmHostOptions(JSON.parse(givenJson) as Record<string, unknown>));
   }
 
   /**

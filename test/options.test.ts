@@ -1,0 +1,36 @@
+// The KVM host options' one definition (src/engine/options.ts): its rules, and
+// the README's table kept in step with it. No VMs: milliseconds.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { KVM_HOST_OPTION_NAMES, KVM_HOST_OPTIONS, kvmHostOption, kvmHostOptions, kvmHostSyntax } from '../src/engine/options.js';
+import { PROJECT_ROOT } from '../src/engine/paths.js';
+
+describe('KVM host options (one definition)', function () {
+  it('fills defaults and takes values as the command line and scripts give them', () => {
+    expect(kvmHostOptions({})).to.deep.equal({
+      mem: 256, cpus: 1, accel: 'auto', image: 'default', bootTimeout: 120, boot: 'clone', share: '/tmp', cores: null,
+    });
+    expect(kvmHostOptions({ mem: '512', cpus: 2, share: 'none', cores: '1' })).to.include({ mem: 512, cpus: 2, share: null });
+    expect(kvmHostOption('cores', [0, 1])).to.deep.equal([0, 1]);
+  });
+
+  it('says what a bad value must be, in one line', () => {
+    expect(() => kvmHostOption('mem', 100)).to.throw('KVM host option mem=100: must be a whole number >= 160');
+    expect(() => kvmHostOption('mem', 'lots')).to.throw('KVM host option mem=lots: must be a whole number >= 160');
+    expect(() => kvmHostOption('accel', 'xen')).to.throw('KVM host option accel=xen: must be one of auto, kvm, tcg');
+    expect(() => kvmHostOption('share', '/no/such/folder')).to.throw(/share=\/no\/such\/folder: must be an existing folder/);
+    expect(() => kvmHostOptions({ memory: 256 })).to.throw("unknown KVM host option 'memory': use mem, cpus, accel, image, bootTimeout, boot, share, cores");
+  });
+
+  it("matches the README's table (names, order, defaults) and --help", () => {
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('| option | default | meaning |')).split('\n\n')[0];
+    const rows = table.split('\n').slice(2).map((row) => /^\| `(\w+)` \|([^|]*)\|/.exec(row)!.slice(1, 3).map((c) => c.trim()));
+    expect(rows.map(([name]) => name)).to.deep.equal(KVM_HOST_OPTION_NAMES);
+    for (const [name, fallback] of rows) {
+      expect(fallback, name).to.equal(String(KVM_HOST_OPTIONS[name as keyof typeof KVM_HOST_OPTIONS].default ?? ''));
+    }
+    expect(kvmHostSyntax()).to.equal('--host kvm[,mem=MiB][,cpus=N][,accel=auto|kvm|tcg][,image=NAME][,bootTimeout=S][,boot=clone|cold][,share=DIR|none][,cores=N]');
+  });
+});

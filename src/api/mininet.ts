@@ -1,6 +1,6 @@
 // A running Mininet network, driven from TypeScript.
 import type { PyObject } from '../bridge/bridge.js';
-import { Session } from '../cli/session.js';
+import { Session } from '../bridge/session.js';
 import { MnkvmError, py } from './errors.js';
 import type { HostOptions, LinkOptions, Topo } from './topo.js';
 

@@ -4,8 +4,7 @@
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { requireRoot } from '../cli/checks.js';
-import { callPython } from '../cli/session.js';
+import { callPython, requireRoot } from '../bridge/session.js';
 import { MnkvmError } from '../engine/errors.js';
 import { benchBridge, bridgeTable } from './bridge.js';
 import { defaultAccel, fingerprint } from './fingerprint.js';

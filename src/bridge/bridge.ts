@@ -45,9 +45,6 @@ export class PythonBridge {
     return bridge;
   }
 
-  get pid(): number | undefined {
-    return this.pythonia.com.proc.pid;
-  }
 
   module(name: string): Promise<PyObject> {
     return this.pythonia.python(name);

@@ -7,12 +7,6 @@ import { kvmHostOptions } from '../engine/options.js';
 /** Host options Mininet itself takes (Host.config and Node): they pass through --host kvm too. */
 const HOST_OPTIONS = ['ip', 'mac', 'defaultRoute', 'lo', 'privateDirs', 'inNamespace'];
 
-export function requireRoot(): void {
-  if (process.getuid?.() !== 0) {
-    throw new MnkvmError('mnkvm must run as root (Mininet needs network namespaces): try `sudo mnkvm ...`');
-  }
-}
-
 /** The value of option `--name` in mn-style argv, if any. */
 export function optionValue(argv: string[], name: string): string | undefined {
   let value: string | undefined;

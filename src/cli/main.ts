@@ -17,8 +17,8 @@ import { RunRecord } from '../engine/records.js';
 import { benchCommand } from '../bench/command.js';
 import { writeReport } from '../bench/report.js';
 import { clean } from './clean.js';
-import { checkCluster, checkKvmHost, optionValue, requireRoot } from './checks.js';
-import { runInPython } from './session.js';
+import { requireRoot, runInPython } from '../bridge/session.js';
+import { checkCluster, checkKvmHost, optionValue } from './checks.js';
 
 const HELP = () => `mnkvm: Mininet with KVM virtual machines as hosts
 
@@ -96,7 +96,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: unknown) => {
     if (e instanceof MnkvmError) {
-      process.stderr.write(`mnkvm: ${e.message}\n${e.details.map((l) => `  ${l}\n`).join('')}`);
+      process.stderr.write(`mnkvm: ${e.message}\n`);
     } else if (e && typeof e === 'object' && 'code' in e && String(e.code).startsWith('commander.')) {
       // commander has printed its message already
     } else {

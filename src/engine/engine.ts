@@ -146,7 +146,7 @@ export class Engine {
 
   /** Give host name a NIC for interface intf, named and addressed as intf in the guest: in the background, after what the host has under way (vmReady waits). */
   attachNic(name: string, intf: string): void {
-    this.then(name, async (vm) => {
+    this.queue(name, async (vm) => {
       const { guestMac, mac } = await vm.attachNic(intf);
       await vm.agent(`nic ${guestMac} ${intf} ${mac}`).catch((e: Error) => { throw new MnkvmError(`${name}: ${e.message}`); });
     });
@@ -154,7 +154,7 @@ export class Engine {
 
   /** Take intf's NIC from host name: the guest lets go of it (its name is free at once), then QEMU unplugs it. */
   detachNic(name: string, intf: string): void {
-    this.then(name, async (vm) => {
+    this.queue(name, async (vm) => {
       try {
         await vm.agent(`unplug ${intf}`);
       } finally {
@@ -262,7 +262,8 @@ export class Engine {
   }
 
   /** Run op on host name's VM once what the host has under way is done. */
-  private then(name: string, op: (vm: QemuVm) => Promise<void>): void {
+  // (not `then`: an object with a then method is a thenable, and awaiting it would call it)
+  private queue(name: string, op: (vm: QemuVm) => Promise<void>): void {
     const host = this.host(name);
     host.ops = this.track(() => host.ops.then(async () => op(await host.vm)));
   }

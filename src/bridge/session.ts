@@ -1,9 +1,17 @@
 // A mnkvm session: the engine, the bridged Python, and, however the session
 // ends (normally, an error, Ctrl-C, SIGTERM, Python dying), a sweep of the
 // run's resource record.
-import { PythonBridge, type PyObject } from '../bridge/bridge.js';
+import { PythonBridge, type PyObject } from './bridge.js';
 import { Engine } from '../engine/engine.js';
+import { MnkvmError } from '../engine/errors.js';
 import { describeSweep } from '../engine/records.js';
+
+/** A session runs Mininet, which needs network namespaces: root. */
+export function requireRoot(): void {
+  if (process.getuid?.() !== 0) {
+    throw new MnkvmError('mnkvm must run as root (Mininet needs network namespaces): try `sudo mnkvm ...`');
+  }
+}
 
 export class Session {
   private constructor(readonly engine: Engine, readonly bridge: PythonBridge) {}

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { KVM_HOST_OPTION_NAMES, KVM_HOST_OPTIONS, kvmHostOption, kvmHostOptions, kvmHostSyntax } from '../src/engine/options.js';
-import { PROJECT_ROOT } from '../src/engine/paths.js';
+import { KVM_HOST_OPTION_NAMES, KVM_HOST_OPTIONS, kvmHostOption, kvmHostOptions, kvmHostSyntax } from '../../src/engine/options.js';
+import { PROJECT_ROOT } from '../../src/engine/paths.js';
 
 describe('KVM host options (one definition)', function () {
   it('fills defaults and takes values as the command line and scripts give them', () => {

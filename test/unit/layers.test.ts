@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { PROJECT_ROOT } from '../src/engine/paths.js';
+import { PROJECT_ROOT } from '../../src/engine/paths.js';
 
 const MAY_IMPORT: Record<string, string[]> = {
   engine: ['engine'],

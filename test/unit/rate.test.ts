@@ -4,9 +4,9 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Fingerprint } from '../src/bench/fingerprint.js';
-import { writeReport } from '../src/bench/report.js';
-import { latencySummary, markdown, rateNote, rateNotes, type BenchReport, type Kind, type LatencyRun, type LatencySummary } from '../src/bench/results.js';
+import type { Fingerprint } from '../../src/bench/fingerprint.js';
+import { writeReport } from '../../src/bench/report.js';
+import { latencySummary, markdown, rateNote, rateNotes, type BenchReport, type Kind, type LatencyRun, type LatencySummary } from '../../src/bench/results.js';
 
 function run(kind: Kind, repetition: number, achievedRate: number | undefined, loaded = false): LatencyRun {
   const r = { kind, repetition, rate: 1000, achievedRate, duration: 30, loaded, rttUs: [40, 50, 60, 900], ping: null };

@@ -174,7 +174,7 @@ describe('KVM, QEMU and missing pieces: one line each, found before any wait', f
   afterEach(expectClean);
 
   it('KVM is probed once per boot and QEMU binary, said in one line, and -v output prints no mnkvm line', async () => {
-    const probe = join(RUN_DIR, 'kvm-probe.json');
+    const probe = process.env.MNKVM_KVM_PROBE ?? '/dev/shm/mnkvm/kvm-probe.json';
     rmSync(probe, { force: true });
     const auto = { ...TEST_ENV, MNKVM_ACCEL: 'auto' };
     const first = await mnkvm(['--topo', 'single,1', '--host', 'kvm', '--test', 'none'], { env: auto });

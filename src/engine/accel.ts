@@ -3,10 +3,10 @@
 // remembered), and whether QEMU runs at all. Everything that needs to know
 // (VMs, templates, the bench's fingerprint) asks here.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { accessSync, constants, mkdirSync, rmSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, delimiter, join } from 'node:path';
 import { MnkvmError } from './errors.js';
-import { RUN_ROOT } from './paths.js';
+import { KVM_PROBE } from './paths.js';
 
 export const QEMU = process.env.MNKVM_QEMU ?? 'qemu-system-x86_64';
 export type Accel = 'kvm' | 'tcg';
@@ -63,23 +63,22 @@ let probed: KvmProbe | undefined;
  * Can KVM run a guest here? /dev/kvm may open and still fail (e.g. nested
  * KVM that runs only special guests): QEMU boots a one-sector guest that
  * exits through isa-debug-exit. The answer is kept per boot of the machine
- * and QEMU binary (in RUN_ROOT, which is empty after a reboot).
+ * and QEMU binary (KVM_PROBE, in tmpfs).
  */
 export function kvmProbe(): KvmProbe {
   if (probed) return probed;
   const path = qemuPath();
   const { mtimeMs, size } = statSync(realpathSync(path));
   const key = JSON.stringify([readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), realpathSync(path), mtimeMs, size]);
-  const cache = join(RUN_ROOT, 'kvm-probe.json');
   try {
-    const saved = JSON.parse(readFileSync(cache, 'utf8')) as KvmProbe & { key: string };
+    const saved = JSON.parse(readFileSync(KVM_PROBE, 'utf8')) as KvmProbe & { key: string };
     if (saved.key === key) return (probed = { usable: saved.usable, reason: saved.reason });
   } catch {
     // not probed yet
   }
   probed = runProbe(path);
-  mkdirSync(RUN_ROOT, { recursive: true });
-  writeFileSync(cache, JSON.stringify({ key, ...probed }) + '\n');
+  mkdirSync(dirname(KVM_PROBE), { recursive: true });
+  writeFileSync(KVM_PROBE, JSON.stringify({ key, ...probed }) + '\n');
   return probed;
 }
 
@@ -89,7 +88,7 @@ function runProbe(qemu: string): KvmProbe {
   } catch {
     return { usable: false, reason: 'no /dev/kvm' };
   }
-  const dir = join(RUN_ROOT, `.kvm-probe-${process.pid}`);
+  const dir = join(dirname(KVM_PROBE), `.kvm-probe-${process.pid}`);
   mkdirSync(dir, { recursive: true });
   // mov al,1; out 0xf4,al; hlt: QEMU exits with status (1 << 1) | 1 = 3
   const sector = Buffer.alloc(512);
@@ -99,7 +98,7 @@ function runProbe(qemu: string): KvmProbe {
   const r = spawnSync(qemu, ['-accel', 'kvm', '-machine', 'pc', '-cpu', 'host', '-nodefaults', '-display', 'none',
     '-no-reboot', '-m', '16', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4',
     '-drive', `file=${join(dir, 'boot.img')},format=raw,if=ide`], { encoding: 'utf8', timeout: 10_000, killSignal: 'SIGKILL' });
-  spawnSync('rm', ['-rf', dir]);
+  rmSync(dir, { recursive: true, force: true });
   if (r.status === 3) return { usable: true, reason: 'KVM ran a test guest' };
   const last = r.stderr?.trim().split('\n').at(-1);
   const why = r.error ? 'no answer within 10 s' : last || `exit status ${r.status ?? r.signal}`;

@@ -7,6 +7,8 @@ export const CACHE_ROOT = process.env.MNKVM_CACHE ?? '/var/cache/mnkvm';
 export const IMAGES_DIR = join(CACHE_ROOT, 'images');
 /** Snapshot templates: guest RAM files want memory (tmpfs), and are remade after a reboot. */
 export const TEMPLATES_DIR = process.env.MNKVM_TEMPLATES ?? '/dev/shm/mnkvm/templates';
+/** Whether KVM can run a guest: an answer per boot of the machine, kept in tmpfs beside the templates. */
+export const KVM_PROBE = process.env.MNKVM_KVM_PROBE ?? '/dev/shm/mnkvm/kvm-probe.json';
 
 /** The project's root folder (this file is dist/src/engine/paths.js once compiled). */
 export const PROJECT_ROOT = new URL('../../../', import.meta.url).pathname;

@@ -133,7 +133,12 @@ export class RunRecord {
         linkSync(mark, path);
         break;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') {   // another run removed the emptied folder this moment
+          mkdirSync(CLAIMS, { recursive: true });
+          continue;
+        }
+        if (code !== 'EEXIST') throw e;
       }
       const holder = readClaim(path);
       if (holder === basename(this.dir)) return;
@@ -224,6 +229,11 @@ export class RunRecord {
       if (dirs.length) report.cgroups++;
     }
     for (const r of all) if (r.kind === 'claim') this.release(r.of, r.name);
+    try {
+      rmdirSync(CLAIMS);   // only if no run holds a claim: nothing is left in RUN_ROOT after the last run
+    } catch {
+      // claims of other runs
+    }
     // Rules still there (a run that ended normally deleted its own: -D fails), then settings put back.
     for (const r of all) {
       if (r.kind !== 'rule') continue;

@@ -4,8 +4,9 @@
 // Processes are named by (pid, start time) and never looked up by name.
 // Names are global (an interface of the root namespace, a bridge, a
 // cgroup): a run claims a name before it makes the thing (one file per
-// name, made with O_EXCL), and removes only what it holds the claim of, so
-// that a run that clashes with another never removes the other's network.
+// name in RUN_ROOT/claims, made atomically), and removes only what it holds
+// the claim of, so that a run that clashes with another never removes the
+// other's network.
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -122,11 +123,12 @@ export class RunRecord {
     mkdirSync(CLAIMS, { recursive: true });
     const path = claimPath(kind, name);
     const what = kind === 'link' ? `interface ${name}` : `cgroup ${name}`;
-    // The claim appears whole (a link of a file already written), or not at all.
     if (this.holds(kind, name)) return;
     this.add({ kind: 'claim', of: kind, name });
-    const mark = join(this.dir, 'claim.tmp');
-    writeFileSync(mark, basename(this.dir));
+    // The claim appears whole (a hard link to a file already written: this
+    // run's name), or not at all.
+    const mark = join(this.dir, 'claim');
+    if (!existsSync(mark)) writeFileSync(mark, basename(this.dir));
     for (let attempt = 0; ; attempt++) {
       if (attempt > 5) throw new MnkvmError(`${what}: could not claim the name (it keeps changing hands): try again`);
       try {

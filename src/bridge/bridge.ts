@@ -45,7 +45,6 @@ export class PythonBridge {
     return bridge;
   }
 
-
   module(name: string): Promise<PyObject> {
     return this.pythonia.python(name);
   }

@@ -3,7 +3,7 @@
 // remembered), and whether QEMU runs at all. Everything that needs to know
 // (VMs, templates, the bench's fingerprint) asks here.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdirSync, rmSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, delimiter, join } from 'node:path';
 import { MnkvmError } from './errors.js';
 import { KVM_PROBE } from './paths.js';
@@ -68,8 +68,9 @@ let probed: KvmProbe | undefined;
 export function kvmProbe(): KvmProbe {
   if (probed) return probed;
   const path = qemuPath();
-  const { mtimeMs, size } = statSync(realpathSync(path));
-  const key = JSON.stringify([readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), realpathSync(path), mtimeMs, size]);
+  const binary = realpathSync(path);
+  const { mtimeMs, size } = statSync(binary);
+  const key = JSON.stringify([readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(), binary, mtimeMs, size]);
   try {
     const saved = JSON.parse(readFileSync(KVM_PROBE, 'utf8')) as KvmProbe & { key: string };
     if (saved.key === key) return (probed = { usable: saved.usable, reason: saved.reason });
@@ -105,18 +106,22 @@ function runProbe(qemu: string): KvmProbe {
   return { usable: false, reason: `/dev/kvm could not run a test guest: ${why}` };
 }
 
-/** The accelerator a VM gets for this choice ('auto' as MNKVM_ACCEL says); accel=kvm where KVM cannot run a guest is one line. */
+/** What a host's accel option asks for: 'auto' means what MNKVM_ACCEL says. */
+function wanted(choice: AccelChoice): AccelChoice {
+  return choice === 'auto' ? accelChoice() : choice;
+}
+
+/** The accelerator a VM gets for this choice; accel=kvm where KVM cannot run a guest is one line. */
 export function resolveAccel(choice: AccelChoice): Accel {
-  const wanted = choice === 'auto' ? accelChoice() : choice;
-  if (wanted === 'tcg') return 'tcg';
+  if (wanted(choice) === 'tcg') return 'tcg';
   const kvm = kvmProbe();
   if (kvm.usable) return 'kvm';
-  if (wanted === 'kvm') throw new MnkvmError(`accel=kvm, but KVM cannot run guests here (${kvm.reason}): use accel=tcg or accel=auto`);
+  if (wanted(choice) === 'kvm') throw new MnkvmError(`accel=kvm, but KVM cannot run guests here (${kvm.reason}): use accel=tcg or accel=auto`);
   return 'tcg';
 }
 
 /** The one line a run says when its guests are emulated. */
 export function tcgNotice(choice: AccelChoice): string {
-  const why = (choice === 'auto' ? accelChoice() : choice) === 'tcg' ? 'accel=tcg' : kvmProbe().reason;
+  const why = wanted(choice) === 'tcg' ? 'accel=tcg' : kvmProbe().reason;
   return `*** mnkvm: guests run under TCG emulation (${why}): timings are emulated`;
 }

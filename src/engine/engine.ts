@@ -101,7 +101,7 @@ export class Engine {
     const vm = await host.vm;
     await host.ops;
     return JSON.stringify({
-      console: vm.consolePath, accel: vm.accel, pid: vm.proc.pid, restored: vm.spec.boot.kind === 'clone',
+      console: vm.consolePath, accel: vm.spec.accel, pid: vm.proc.pid, restored: vm.spec.boot.kind === 'clone',
       ssh: { key: vm.spec.image.sshKey, target: `root@${MGMT.guest}` }, notices: this.takeNotices(),
     });
   }

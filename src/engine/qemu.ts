@@ -14,8 +14,6 @@ import { isAlive, killIfSame, nsBatch, processId, runOk, waitGone, type ProcessI
 import { QmpClient, type QmpEvent } from './qmp.js';
 import type { RunRecord } from './records.js';
 
-export { QEMU, type Accel, type AccelChoice } from './accel.js';
-
 export interface VmOptions {
   mem: number;          // MiB
   cpus: number;
@@ -62,7 +60,7 @@ export class QemuVm {
   private readonly releasing = new Set<number>();       // root ports whose NIC the guest has not released yet
   private guestAgent: GuestAgent | null = null;
   private constructor(
-    readonly spec: VmSpec, readonly accel: Accel, readonly proc: ProcessId, private readonly qmp: QmpClient,
+    readonly spec: VmSpec, readonly proc: ProcessId, private readonly qmp: QmpClient,
     private readonly fileServer: ProcessId | null,
   ) {
     this.consolePath = join(spec.dir, 'console.sock');
@@ -76,30 +74,26 @@ export class QemuVm {
 
   /** Start QEMU paused (the caller connects the console, then resume()s). */
   static async start(spec: VmSpec, record: RunRecord): Promise<QemuVm> {
-    return QemuVm.launch(spec, spec.accel, record);
-  }
-
-  private static async launch(spec: VmSpec, accel: Accel, record: RunRecord): Promise<QemuVm> {
     rmSync(spec.dir, { recursive: true, force: true });
     mkdirSync(spec.dir, { recursive: true });
     // The FIFO pairs of QEMU's pipe chardevs: the agent's port, and the shared folder's.
     await runOk('mkfifo', ['ctl', ...(spec.share ? ['share'] : [])].flatMap((f) => [`${f}.in`, `${f}.out`]).map((f) => join(spec.dir, f)));
     const fileServer = spec.share ? await startFileServer(spec, record) : null;
     try {
-      return await QemuVm.run(spec, accel, record, fileServer);
+      return await QemuVm.run(spec, record, fileServer);
     } catch (e) {
       if (fileServer) killIfSame(fileServer, 'SIGKILL');
       throw e;
     }
   }
 
-  private static async run(spec: VmSpec, accel: Accel, record: RunRecord, fileServer: ProcessId | null): Promise<QemuVm> {
+  private static async run(spec: VmSpec, record: RunRecord, fileServer: ProcessId | null): Promise<QemuVm> {
     const logPath = join(spec.dir, 'qemu.log');
     const log = openSync(logPath, 'w');
     // nsenter execs QEMU (no fork for a network namespace), so child.pid is QEMU's pid.
     // detached: its own process group, out of reach of the terminal's Ctrl-C.
     const netns = spec.nsPid === null ? ['unshare', '-n', '--'] : ['nsenter', '-t', String(spec.nsPid), '-n', '--'];
-    const child = spawn(netns[0], [...netns.slice(1), QEMU, ...qemuArgs(spec, accel)],
+    const child = spawn(netns[0], [...netns.slice(1), QEMU, ...qemuArgs(spec, spec.accel)],
       { detached: true, stdio: ['ignore', log, log] });
     closeSync(log);
     child.unref();
@@ -134,7 +128,7 @@ export class QemuVm {
       const mgmt = spec.nsPid === null ? null : runOk('nsenter', ['-t', String(spec.nsPid), '-n', 'sh', '-c',
         'sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 && ' +
         `ip addr add ${MGMT.host}/${MGMT.prefix} dev mnkvm0 && ip link set mnkvm0 up`]);
-      const vm = new QemuVm(spec, accel, proc, qmp, fileServer);
+      const vm = new QemuVm(spec, proc, qmp, fileServer);
       await Promise.all([mgmt, spec.boot.kind === 'clone' ? vm.migrate('migrate-incoming', `exec:cat ${spec.boot.state}`) : null]);
       return vm;
     } catch (e) {
@@ -218,7 +212,7 @@ export class QemuVm {
       guestMac = FIRST_NIC.mac;
     } else {
       try {
-        await this.qmp.execute('netdev_add', nicNetdev(port, this.accel));
+        await this.qmp.execute('netdev_add', nicNetdev(port, this.spec.accel));
         await this.qmp.execute('device_add', { driver: 'virtio-net-pci', id: `nic${port}`, netdev: `net${port}`, mac, bus: `rp${port}` });
       } catch (e) {
         await this.qmp.execute('netdev_del', { id: `net${port}` }).catch(() => undefined);

@@ -69,8 +69,9 @@ export async function ensureTemplate(image: GuestImage, opts: VmOptions, record:
 function checkSpace(memMiB: number): void {
   const fs = statfsSync(TEMPLATES_DIR);
   const freeMiB = Math.floor((fs.bavail * fs.bsize) / 2 ** 20);
-  if (freeMiB < memMiB + 16) {
-    throw new Error(`not enough space in ${TEMPLATES_DIR} for a template: it needs ${memMiB + 16} MiB, ${freeMiB} MiB are free`);
+  const neededMiB = memMiB + 16;   // the RAM file, and the device state beside it
+  if (freeMiB < neededMiB) {
+    throw new Error(`not enough space in ${TEMPLATES_DIR} for a template: it needs ${neededMiB} MiB, ${freeMiB} MiB are free`);
   }
 }
 

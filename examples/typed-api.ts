@@ -6,7 +6,7 @@ import { Mininet, Topo } from '../src/api/index.js';
 const topo = new Topo();
 const s1 = topo.addSwitch('s1');
 topo.addLink(topo.addHost('h1', { kind: 'kvm', mem: 256 }), s1);
-topo.addLink(topo.addHost('h2', { kind: 'proc' }), s1);
+topo.addLink(topo.addHost('h2', { kind: 'namespace' }), s1);
 
 await using net = await Mininet.start({ topo });
 const h1 = await net.get('h1');

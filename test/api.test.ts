@@ -13,7 +13,7 @@ describe('TypeScript API', function () {
   it('starts a network, runs commands, reports typed errors, and cleans up with await using', async () => {
     const topo = new Topo();
     topo.addLink(topo.addHost('h1'), topo.addSwitch('s1'));
-    topo.addLink(topo.addHost('h2', { kind: 'proc' }), 's1');
+    topo.addLink(topo.addHost('h2', { kind: 'namespace' }), 's1');
     {
       await using net = await Mininet.start({ topo, host: 'kvm' });
       const h1 = await net.get('h1');

@@ -121,7 +121,7 @@ def network( kind, n ):
 def stopNetwork( net ):
     "Stop net and wait until every VM has exited (they stop in the background)."
     net.stop()
-    engine.call( 'settle' )
+    engine.settle()
 
 
 def waitListening( host, proto, port, timeout=20 ):

@@ -2,9 +2,13 @@
 
 mnkvm's TypeScript side attaches its Engine here through the pythonia
 bridge; KVMHost and MnkvmNet call it for VM lifecycle and for the run's
-resource record. Calls block until the engine's promise settles."""
+resource record, through the functions below: one per call, the same list
+as src/engine/calls.ts, which gives their types. Arguments and answers
+cross as JSON; an error comes back as a record (kind, message, details)
+and is raised as a MnkvmError of that kind. Calls block until the engine's
+promise settles."""
 
-import re
+import json
 import signal
 
 _engine = None
@@ -15,7 +19,18 @@ FORWARDED_SIGINT = signal.SIGUSR1
 
 
 class MnkvmError( Exception ):
-    "An error the user can act on; its message says what to do."
+    """An error the user can act on; its message says what to do.
+       kind: usage, clash, guest or internal (src/engine/errors.ts);
+       details: what the kind carries (a clash's name, a guest's console)."""
+
+    def __init__( self, message, kind='usage', details=None ):
+        Exception.__init__( self, message )
+        self.kind = kind
+        self.details = details or {}
+
+
+class EngineError( MnkvmError ):
+    "A bug in mnkvm's engine (kind internal): its stack is in details."
 
 
 def attach( engine ):
@@ -26,22 +41,103 @@ def attach( engine ):
     signal.signal( FORWARDED_SIGINT, signal.SIG_IGN )
 
 
-def call( method, *args ):
-    """Call engine.method(*args); a MnkvmError from TypeScript stays one.
-       Ctrl-C and SIGTERM wait until the call returns: a call cut short
-       would leave its answer in the bridge for whoever reads next."""
+def call( method, /, **args ):
+    """Call the engine's `method` with args; return its answer or raise its
+       error. Ctrl-C and SIGTERM wait until the call returns: a call cut
+       short would leave its answer in the bridge for whoever reads next."""
     if _engine is None:
         raise MnkvmError( 'mnkvm is not running: start this script with '
                           '`mnkvm run SCRIPT.py`' )
     mask = signal.pthread_sigmask( signal.SIG_BLOCK, {
         signal.SIGINT, signal.SIGTERM, FORWARDED_SIGINT } )
     try:
-        return getattr( _engine, method )( *args )
-    except Exception as e:  # pythonia raises its JavaScriptError
-        # the message (it may have lines of its own), then the JS stack
-        found = re.search( r'MnkvmError: (.*?)\n\s+at ', str( e ), re.S )
-        if found:
-            raise MnkvmError( found.group( 1 ) ) from None
-        raise
+        answer = json.loads( _engine.call( method, json.dumps( args ) ) )
     finally:
         signal.pthread_sigmask( signal.SIG_SETMASK, mask )
+    if 'error' in answer:
+        error = answer[ 'error' ]
+        cls = EngineError if error[ 'kind' ] == 'internal' else MnkvmError
+        raise cls( error[ 'message' ], error[ 'kind' ], error[ 'details' ] )
+    return answer[ 'value' ]
+
+
+# The engine's calls (src/engine/calls.ts)
+
+def kvmHostOptionNames():
+    return call( 'kvmHostOptionNames' )
+
+
+def kvmHostOptions( given ):
+    return call( 'kvmHostOptions', given=given )
+
+
+def startVm( name, nsPid, options ):
+    return call( 'startVm', name=name, nsPid=nsPid, options=options )
+
+
+def vmReady( name ):
+    return call( 'vmReady', name=name )
+
+
+def attachNic( name, nic ):
+    return call( 'attachNic', name=name, nic=nic )
+
+
+def detachNic( name, intf ):
+    return call( 'detachNic', name=name, intf=intf )
+
+
+def pinVm( name, cores ):
+    return call( 'pinVm', name=name, cores=cores )
+
+
+def stopVm( name ):
+    return call( 'stopVm', name=name )
+
+
+def vmDiagnostics( name ):
+    return call( 'vmDiagnostics', name=name )
+
+
+def recordShell( name, pid ):
+    return call( 'recordShell', name=name, pid=pid )
+
+
+def recordHostProcess( name, pid ):
+    return call( 'recordHostProcess', name=name, pid=pid )
+
+
+def claimNames( kind, names ):
+    return call( 'claimNames', kind=kind, names=names )
+
+
+def recordIntf( name ):
+    return call( 'recordIntf', name=name )
+
+
+def releaseIntf( name ):
+    return call( 'releaseIntf', name=name )
+
+
+def recordBridge( name ):
+    return call( 'recordBridge', name=name )
+
+
+def recordOvsBridge( name ):
+    return call( 'recordOvsBridge', name=name )
+
+
+def recordCgroup( name ):
+    return call( 'recordCgroup', name=name )
+
+
+def recordRule( args ):
+    return call( 'recordRule', args=args )
+
+
+def recordSysctl( key, value ):
+    return call( 'recordSysctl', key=key, value=value )
+
+
+def settle():
+    return call( 'settle' )

@@ -10,8 +10,6 @@ waitOutput() are Mininet's own, running over the guest's virtio console
 management link private to the namespace."""
 
 import functools
-import json
-import os
 import re
 import select
 import socket
@@ -49,8 +47,7 @@ class KVMHost( Host ):
         names = optionNames()
         given = { key: params.pop( key ) for key in list( params )
                   if key in names }
-        self.vmOptions = json.loads( engine.call( 'kvmHostOptions',
-                                                  json.dumps( given ) ) )
+        self.vmOptions = engine.kvmHostOptions( given )
         self.bootTimeout = self.vmOptions[ 'bootTimeout' ]
         if self.vmOptions[ 'cores' ] is not None:
             params[ 'cores' ] = self.vmOptions[ 'cores' ]   # for config()
@@ -69,9 +66,8 @@ class KVMHost( Host ):
         self.ns = Namespace( self.name, inNamespace=True )
         self.pid, self.shell = self.ns.pid, self.ns.shell
         try:
-            engine.call( 'recordShell', self.name, self.pid )
-            say( json.loads( engine.call( 'startVm', self.name, self.pid,
-                                          json.dumps( self.vmOptions ) ) ) )
+            engine.recordShell( self.name, self.pid )
+            say( engine.startVm( self.name, self.pid, self.vmOptions ) )
         except BaseException:
             self.terminate()
             raise
@@ -83,9 +79,9 @@ class KVMHost( Host ):
            names its NICs), then connect to the guest's shell."""
         if self.booted:
             return
-        vm = json.loads( engine.call( 'vmReady', self.name ) )
+        vm = engine.vmReady( self.name )
         say( vm[ 'notices' ] )
-        self.ssh, self.vmPid = vm[ 'ssh' ], vm[ 'pid' ]
+        self.ssh, self.vmPid = vm[ 'ssh' ], vm[ 'pid' ]   # (pid: None where the VM runs elsewhere)
         self.restored = vm[ 'restored' ]
         self.console = socket.socket( socket.AF_UNIX, socket.SOCK_STREAM )
         self.console.connect( vm[ 'console' ] )
@@ -133,7 +129,7 @@ class KVMHost( Host ):
 
     def bootFailure( self, what ):
         "One line saying what went wrong, then the guest's last console lines."
-        lines = engine.call( 'vmDiagnostics', self.name )
+        lines = engine.vmDiagnostics( self.name )
         return '%s: guest %s; last console lines:\n%s' % (
             self.name, what, lines or '(none)' )
 
@@ -148,17 +144,10 @@ class KVMHost( Host ):
         return result
 
     def setCPUs( self, cores ):
-        "Pin every thread of the VM's QEMU process to cores."
+        "Pin the VM (every thread of it) to cores."
         self.waitBooted()
-        cores = set( cores if isinstance( cores, ( list, tuple ) )
-                     else [ cores ] )
-        try:
-            for tid in os.listdir( '/proc/%d/task' % self.vmPid ):
-                os.sched_setaffinity( int( tid ), { int( c ) for c in cores } )
-        except ( ValueError, OSError ) as e:
-            raise MnkvmError( '%s: cannot pin to cores %s (%s): use cores '
-                              'between 0 and %d' % ( self.name, sorted( cores ),
-                                                     e, os.cpu_count() - 1 ) )
+        engine.pinVm( self.name, sorted( set(
+            cores if isinstance( cores, ( list, tuple ) ) else [ cores ] ) ) )
 
     def read( self, size=1024 ):
         """Node.read; but a background job's '[1] 1234' notice is read
@@ -188,7 +177,7 @@ class KVMHost( Host ):
 
     def track( self, popen ):
         "Record a process of ours on this machine (its pid stays ssh's: exec)."
-        engine.call( 'recordHostProcess', self.name, popen.pid )
+        engine.recordHostProcess( self.name, popen.pid )
         self.popens.append( popen )
 
     def sshCommand( self, *options ):
@@ -203,14 +192,18 @@ class KVMHost( Host ):
                      self.ssh[ 'target' ] ) )
 
     def addIntf( self, intf, port=None, moveIntfFn=moveIntf ):
-        "Add intf in our namespace, then give the guest a NIC wired to it."
+        """Add intf in our namespace, then give the guest a NIC wired as
+           intf says (nicAttachment(), see src/engine/backend.ts): by
+           default a tap joined to intf's veth end."""
         Host.addIntf( self, intf, port=port, moveIntfFn=moveIntfFn )
-        engine.call( 'attachNic', self.name, intf.name )
+        nic = getattr( intf, 'nicAttachment', None )
+        engine.attachNic( self.name, nic() if nic else
+                          { 'kind': 'tap', 'intf': intf.name } )
         if self.booted:
             # a link added to a running network: the NIC is there and named
             # before the next cmd() configures it (while the network is built,
             # the first cmd()'s waitBooted waits)
-            say( json.loads( engine.call( 'vmReady', self.name ) )[ 'notices' ] )
+            say( engine.vmReady( self.name )[ 'notices' ] )
 
     def delIntf( self, intf ):
         "Forget intf, unplug its NIC and delete its veth in our namespace."
@@ -218,7 +211,7 @@ class KVMHost( Host ):
         if self.ns and self.ns.shell:
             self.ns.cmd( 'ip link del', intf.name )
             if not self.stopped:
-                engine.call( 'detachNic', self.name, intf.name )
+                engine.detachNic( self.name, intf.name )
 
     def cmd( self, *args, **kwargs ):
         """Node.cmd; once the guest is stopped (the network is stopping)
@@ -233,7 +226,7 @@ class KVMHost( Host ):
         """Stop the VM (in the background), close its console and end the
            processes started for it here."""
         if not self.stopped:
-            engine.call( 'stopVm', self.name )
+            engine.stopVm( self.name )
             self.stopped = True
         if self.console:
             self.console.close()
@@ -266,7 +259,7 @@ def say( notices ):
 @functools.lru_cache( maxsize=None )
 def optionNames():
     "The KVM host options' names, from their definition in the engine."
-    return frozenset( json.loads( engine.call( 'kvmHostOptionNames' ) ) )
+    return frozenset( engine.kvmHostOptionNames() )
 
 
 def recordedMakeIntfPair( intf1, intf2, addr1=None, addr2=None, node1=None,
@@ -280,7 +273,7 @@ def recordedMakeIntfPair( intf1, intf2, addr1=None, addr2=None, node1=None,
     rootEnds = [ intf for intf, node in ( ( intf1, node1 ), ( intf2, node2 ) )
                  if node is None or not node.inNamespace ]
     for intf in rootEnds:
-        engine.call( 'recordIntf', intf )
+        engine.recordIntf( intf )
     node1 = node1.ns if isinstance( node1, KVMHost ) else node1
     node2 = node2.ns if isinstance( node2, KVMHost ) else node2
     try:
@@ -290,7 +283,7 @@ def recordedMakeIntfPair( intf1, intf2, addr1=None, addr2=None, node1=None,
         # not made: the names are not ours to remove (a veth pair is made
         # whole or not at all)
         for intf in rootEnds:
-            engine.call( 'releaseIntf', intf )
+            engine.releaseIntf( intf )
         raise
 
 
@@ -308,7 +301,7 @@ def guestMakeTerm( node, title='Node', term='xterm', display=None,
         return terms
     terms = makeTerm( node, title, term, display, cmd )
     for popen in terms:
-        engine.call( 'recordHostProcess', node.name, popen.pid )
+        engine.recordHostProcess( node.name, popen.pid )
     return terms
 
 

@@ -2,7 +2,9 @@
 
 mn is loaded as a module (it guards its main code with __name__), and its
 registries are extended here, in one place:
-- HOSTS['kvm'] = KVMHost, so `--host kvm,mem=256,cpus=2` works;
+- HOSTS['kvm'] = KVMHost, so `--host kvm,mem=256,cpus=2` works, and
+  HOSTS['namespace'] = Mininet's Host (mn's `proc`): the two kinds mnkvm's
+  API and benchmarks name;
 - CONTROLLERS['none'] = NoController (a script's own addController works);
 - CLI -> MnkvmCLI (Ctrl-C); every network is an MnkvmNet (net.install);
 - a bad --topo parameter is one line (mn would raise from inside the topo);
@@ -43,6 +45,7 @@ def mnModule():
     mn = importlib.util.module_from_spec( spec )
     loader.exec_module( mn )
     mn.HOSTS[ 'kvm' ] = KVMHost
+    mn.HOSTS[ 'namespace' ] = mn.HOSTS[ 'proc' ]
     mn.CONTROLLERS[ 'none' ] = NoController
     mn.CLI = MnkvmCLI
     mn.buildTopo = checkedBuildTopo

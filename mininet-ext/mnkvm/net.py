@@ -13,7 +13,6 @@ name it reached Mininet by (TreeNet, a module that imported Mininet before
 mnkvm ran, a subclass of the script's own)."""
 
 import functools
-import json
 import os
 import shlex
 
@@ -95,8 +94,7 @@ class MnkvmNet( Mininet ):
         """Mininet's, once every name the topology takes in the root
            namespace is claimed: a clash is one line before anything is
            built."""
-        engine.call( 'claimNames', 'link', json.dumps(
-            rootNames( topo, self.inNamespace ) ) )
+        engine.claimNames( 'link', rootNames( topo, self.inNamespace ) )
         super().buildFromTopo( topo )
 
     def addHost( self, name, cls=None, **params ):
@@ -108,7 +106,7 @@ class MnkvmNet( Mininet ):
 
     def addSwitch( self, name, cls=None, **params ):
         if not params.get( 'inNamespace', self.inNamespace ):
-            engine.call( 'claimNames', 'link', json.dumps( [ name ] ) )
+            engine.claimNames( 'link', [ name ] )
         switch = super().addSwitch( name, cls=cls, **params )
         self.record( switch )
         return switch
@@ -157,13 +155,13 @@ class MnkvmNet( Mininet ):
         "Record node's shell (KVM hosts record their own) and its bridge."
         if not isinstance( node, Node ) or isinstance( node, KVMHost ):
             return
-        engine.call( 'recordShell', node.name, node.pid )
+        engine.recordShell( node.name, node.pid )
         if node.inNamespace:
             return   # its bridge goes with its namespace
         if isinstance( node, LinuxBridge ):
-            engine.call( 'recordBridge', node.name )
+            engine.recordBridge( node.name )
         elif isinstance( node, OVSSwitch ):
-            engine.call( 'recordOvsBridge', node.name )
+            engine.recordOvsBridge( node.name )
 
 
 def rootNames( topo, switchesInNamespace ):
@@ -205,7 +203,7 @@ class MnkvmNAT( NAT ):
             NAT.setManualConfig( self, intf )
 
     def config( self, **params ):
-        engine.call( 'recordSysctl', 'net.ipv4.ip_forward', self.forwardState )
+        engine.recordSysctl( 'net.ipv4.ip_forward', self.forwardState )
         return NAT.config( self, **params )
 
     def cmd( self, *args, **kwargs ):
@@ -214,7 +212,7 @@ class MnkvmNAT( NAT ):
         # (only iptables lines are split: any other may not be shell words)
         words = shlex.split( line ) if line.startswith( 'iptables ' ) else []
         if '-A' in words or '-I' in words:
-            engine.call( 'recordRule', json.dumps( words[ 1: ] ) )
+            engine.recordRule( words[ 1: ] )
         return NAT.cmd( self, *args, **kwargs )
 
 
@@ -243,7 +241,7 @@ def install( host=None, switch=None, controller=None ):
         if klass is Host and host:
             klass = host
         if issubclass( klass, CPULimitedHost ) and name:
-            engine.call( 'recordCgroup', str( name ) )
+            engine.recordCgroup( str( name ) )
         return object.__new__( klass )
 
     Mininet.__new__ = staticmethod( newNet )

@@ -1,34 +1,36 @@
-// The API's errors: a MnkvmError family, never a raw traceback.
-import { MnkvmError } from '../engine/errors.js';
+// The API's errors: a MnkvmError family, never a raw traceback. Python's
+// side (mnkvm.api) keeps the record of an exception it raised; py() fetches
+// it: no traceback text is parsed.
+import { MnkvmError, type ErrorRecord } from '../engine/errors.js';
+import type { ApiModule } from './python.js';
 
 export { MnkvmError };
 
 /** An exception raised in Mininet (Python); the Python type and traceback are attached. */
 export class MininetError extends MnkvmError {
-  constructor(message: string, readonly pythonType: string, readonly pythonTraceback: string, options?: { cause?: unknown }) {
-    super(message);
+  readonly pythonType: string;
+  readonly pythonTraceback: string;
+  constructor(message: string, details: { pythonType: string; traceback: string }) {
+    super(message, 'mininet', details);
     this.name = 'MininetError';
-    if (options?.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
+    this.pythonType = details.pythonType;
+    this.pythonTraceback = details.traceback;
   }
 }
 
-/** Turn a pythonia error into a MnkvmError (or a MininetError carrying the Python cause). */
-export function fromPython(e: unknown): Error {
-  if (e instanceof MnkvmError) return e;
-  const text = e instanceof Error ? e.message + '\n' + (e.stack ?? '') : String(e);
-  const own = /MnkvmError: (.*)/.exec(text);
-  if (own) return new MnkvmError(own[1]);
-  // pythonia ends its report with the Python exception: "*** JS *** KeyError: 'nope'".
-  const last = [...text.matchAll(/(?:^\s*|\*\*\* )([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)): (.*)$/gm)].at(-1);
-  if (last) return new MininetError(last[2], last[1], text, { cause: e });
-  return e instanceof Error ? e : new Error(text);
+/** The error a record describes. */
+export function fromRecord(record: ErrorRecord): MnkvmError {
+  if (record.kind === 'mininet') return new MininetError(record.message, record.details as { pythonType: string; traceback: string });
+  return new MnkvmError(record.message, record.kind, record.details);
 }
 
-/** Await a bridge call, converting its errors. */
-export async function py<T>(call: Promise<T>): Promise<T> {
+/** Await a call of mnkvm.api; its exception comes back as the MnkvmError its record describes. */
+export async function py<T>(api: ApiModule, call: Promise<T>): Promise<T> {
   try {
     return await call;
   } catch (e) {
-    throw fromPython(e);
+    const record = JSON.parse(await api.lastError().catch(() => 'null')) as ErrorRecord | null;
+    if (record) throw fromRecord(record);
+    throw e;   // not raised by mnkvm.api (Python died, a bridge failure): as it came
   }
 }

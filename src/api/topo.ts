@@ -2,11 +2,12 @@
 import type { KvmHostOptions } from '../engine/options.js';
 
 /**
- * Options of a host: `kind` picks its class ('kvm', 'proc' or any mn --host
- * spec); a KVM host takes the KVM host options (engine/options.ts).
+ * Options of a host: `kind` picks its class ('kvm', 'namespace': Mininet's
+ * Host, which mn calls proc, or any mn --host spec); a KVM host takes the
+ * KVM host options (engine/options.ts).
  */
 export interface HostOptions extends Partial<Omit<KvmHostOptions, 'share' | 'cores'>> {
-  kind?: 'kvm' | 'proc' | string;
+  kind?: 'kvm' | 'namespace' | string;
   share?: string;        // a folder of the machine the guest mounts, or 'none'
   cores?: number | number[];
   ip?: string;

@@ -8,7 +8,7 @@ export interface BridgeResult { kind: 'namespace' | 'kvm'; calls: number; apiMs:
 
 export async function benchBridge(calls: number): Promise<BridgeResult[]> {
   const topo = new Topo();
-  topo.addLink(topo.addHost('h1', { kind: 'proc' }), topo.addSwitch('s1'));
+  topo.addLink(topo.addHost('h1', { kind: 'namespace' }), topo.addSwitch('s1'));
   topo.addLink(topo.addHost('h2', { kind: 'kvm' }), 's1');
   await using net = await Mininet.start({ topo });
   const results: BridgeResult[] = [];

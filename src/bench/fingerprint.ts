@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { PROJECT_ROOT } from '../engine/paths.js';
-import { QEMU, resolveAccel } from '../engine/accel.js';
+import { QEMU, resolveAccel } from '../engine/qemu/accel.js';
 
 function firstLine(cmd: string, args: string[]): string {
   try {

@@ -6,12 +6,15 @@ import type { Engine } from '../engine/engine.js';
 import { MnkvmError } from '../engine/errors.js';
 import { MININET_EXT } from '../engine/paths.js';
 
-/** A Python object seen through pythonia: every attribute is awaitable and callable. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type PyObject = any;
+declare const heldInPython: unique symbol;
+/**
+ * An object held in Python, seen through pythonia. Opaque: a module's
+ * interface (e.g. src/api/python.ts) says what its functions take and give.
+ */
+export interface PythonRef { readonly [heldInPython]: true }
 
 interface Pythonia {
-  python: ((module: string) => Promise<PyObject>) & { exit(): void };
+  python: ((module: string) => Promise<unknown>) & { exit(): void };
   com: { proc: ChildProcess };
 }
 
@@ -26,7 +29,7 @@ export class PythonBridge {
     process.env.PYTHON_BIN ??= '/usr/bin/python3';
     // pythonia is CommonJS: its module.exports is the default export.
     const pythonia = (await import('pythonia')).default as unknown as Pythonia;
-    const sys = await pythonia.python('sys');
+    const sys = await pythonia.python('sys') as { path: { insert(i: number, path: string): Promise<void> } };
     const proc = pythonia.com.proc;
     // An engine call can finish after Python died (Ctrl-C mid-call): its answer has nowhere to go.
     proc.on('error', () => undefined);
@@ -36,7 +39,7 @@ export class PythonBridge {
     if (proc.pid !== undefined) engine.recordProcess('python', proc.pid);
     try {
       await sys.path.insert(0, MININET_EXT);
-      const mnkvmEngine = await bridge.module('mnkvm.engine');
+      const mnkvmEngine = await bridge.module<{ attach(engine: Engine): Promise<void> }>('mnkvm.engine');
       await mnkvmEngine.attach(engine);
     } catch (e) {
       await bridge.close();
@@ -45,8 +48,9 @@ export class PythonBridge {
     return bridge;
   }
 
-  module(name: string): Promise<PyObject> {
-    return this.pythonia.python(name);
+  /** A Python module; T: what its functions take and give (the caller's word: pythonia checks nothing). */
+  async module<T>(name: string): Promise<T> {
+    return await this.pythonia.python(name) as T;
   }
 
   /**

@@ -1,7 +1,7 @@
 // A mnkvm session: the engine, the bridged Python, and, however the session
 // ends (normally, an error, Ctrl-C, SIGTERM, Python dying), a sweep of the
 // run's resource record.
-import { PythonBridge, type PyObject } from './bridge.js';
+import { PythonBridge } from './bridge.js';
 import { Engine } from '../engine/engine.js';
 import { MnkvmError } from '../engine/errors.js';
 import { describeSweep } from '../engine/records.js';
@@ -26,8 +26,8 @@ export class Session {
     }
   }
 
-  module(name: string): Promise<PyObject> {
-    return this.bridge.module(name);
+  module<T>(name: string): Promise<T> {
+    return this.bridge.module<T>(name);
   }
 
   /** Close the bridge and remove whatever the run left; returns what was removed ('' for nothing). */
@@ -55,8 +55,8 @@ export async function callPython<T>(module: string, args: unknown[]): Promise<T 
   process.on('SIGHUP', onTerm);
   try {
     session = await Session.open();
-    const entry = await session.module(module);
-    return await session.bridge.call((t) => entry.main$(...args, t) as Promise<T>);
+    const entry = await session.module<{ main$(...args: unknown[]): Promise<T> }>(module);
+    return await session.bridge.call((t) => entry.main$(...args, t));
   } finally {
     const removed = await session?.close();
     if (removed) process.stderr.write(`*** mnkvm: removed ${removed}\n`);

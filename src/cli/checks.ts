@@ -1,7 +1,7 @@
 // What mnkvm checks before it builds anything, each failure one line that says what to do.
 import { MnkvmError } from '../engine/errors.js';
 import { loadImage } from '../engine/image.js';
-import { qemuVersion } from '../engine/accel.js';
+import { qemuVersion } from '../engine/qemu/accel.js';
 import { kvmHostOptions } from '../engine/options.js';
 
 /** Host options Mininet itself takes (Host.config and Node): they pass through --host kvm too. */

@@ -1,7 +1,7 @@
 // `mnkvm -c`: remove what earlier runs left, from their resource records.
 // Unlike `mn -c` it kills nothing by name: only recorded (pid, start time) pairs.
 import { describeSweep, RunRecord } from '../engine/records.js';
-import { removeStaleTemplates } from '../engine/template.js';
+import { removeStaleTemplates } from '../engine/qemu/template.js';
 
 export async function clean(log: (line: string) => void): Promise<number> {
   log('*** Removing what earlier mnkvm runs left');

@@ -1,45 +1,53 @@
-// The engine: VM lifecycle for the Python side (KVMHost calls these methods
-// through the bridge, synchronously from Python's point of view) and the
-// run's resource record. Arguments and results are plain strings and numbers.
+// The engine: KVM hosts' guests for the Python side (KVMHost calls it
+// through the bridge, synchronously from Python's point of view: calls.ts
+// lists the calls) and the run's resource record. What runs a guest is a
+// backend's (backend.ts); the engine starts guests in parallel, gives them
+// their identity, orders each host's NIC changes and reports failures by
+// host name.
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { guestFailed, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from './backend.js';
+import { isEngineCall, type Answer, type EngineCalls, type VmInfo } from './calls.js';
 import { MnkvmError } from './errors.js';
-import { KVM_HOST_OPTION_NAMES, kvmHostOptions, type KvmHostOptions } from './options.js';
 import { loadImage, type GuestImage } from './image.js';
+import { KVM_HOST_OPTION_NAMES, kvmHostOptions, type KvmHostOptions } from './options.js';
 import { processId, startTime } from './proc.js';
-import { resolveAccel, tcgNotice, type AccelChoice } from './accel.js';
-import { MGMT, QemuVm, type VmSpec } from './qemu.js';
-import { ensureTemplate, templateFor, type Template } from './template.js';
+import { QemuBackend } from './qemu/backend.js';
 import { RunRecord, type NameKind, type SweepReport } from './records.js';
 
+/**
+ * A KVM host's guest: starting (guest), then changes to it (NICs), in order
+ * (ops, which never rejects); a change that failed waits in failed for the
+ * next vmReady to report it, once: the changes after it still run.
+ */
+interface HostVm { guest: Promise<Guest>; ops: Promise<void>; failed: Error[]; running: Guest | null }
 
-/** A line for the user, at a Mininet log level. */
-interface Notice { level: 'info' | 'warn'; line: string }
-
-/** A KVM host's VM: starting (vm), then changes to it (NICs), in order (ops). */
-interface HostVm { vm: Promise<QemuVm>; ops: Promise<void>; running: QemuVm | null }
+/** A backend for a run: it records what it makes in the run's record, and says lines for the user through notice. */
+export type BackendFactory = (record: RunRecord, notice: (line: string, level?: Notice['level']) => void) => VmBackend;
 
 /** At most this many guests start at once (restore or boot): one per core. */
 const STARTS_AT_ONCE = Math.max(1, availableParallelism());
 
-export class Engine {
+export class Engine implements EngineCalls {
   readonly record: RunRecord;
+  readonly backend: VmBackend;
   private readonly hosts = new Map<string, HostVm>();
   private readonly images = new Map<string, GuestImage>();
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly said = new Set<string>();
-  private readonly templates = new Map<string, Promise<Template | null>>();
   private readonly starting = new Slots(STARTS_AT_ONCE);
 
   /** Lines for the user; the Python side prints them through Mininet's log at their level. */
   private notices: Notice[] = [];
 
-  constructor(record = RunRecord.create()) {
+  /** makeBackend: what runs the guests (QEMU on this machine unless given). */
+  constructor(record = RunRecord.create(), makeBackend: BackendFactory = (r, notice) => new QemuBackend(r, notice)) {
     this.record = record;
+    this.backend = makeBackend(record, (line, level) => this.notice(line, level));
   }
 
-  /** Say a line once per run: 'info' for how things are (-v output hides it), 'warn' for what works less well than asked. */
+  /** Say a line once per run. */
   notice(line: string, level: Notice['level'] = 'info'): void {
     if (this.said.has(line)) return;
     this.said.add(line);
@@ -59,193 +67,170 @@ export class Engine {
     return image;
   }
 
-  // ---- called from Python (mininet-ext/mnkvm) ----
+  /** The bridge's one entry: a call by name with JSON arguments; answers JSON, an error as a record. */
+  async call(name: string, argsJson: string): Promise<string> {
+    let answer: Answer;
+    try {
+      if (!isEngineCall(name)) throw new Error(`no engine call named ${name}`);
+      const method = this[name] as (a: unknown) => unknown;
+      answer = { value: (await method.call(this, JSON.parse(argsJson))) ?? null };
+    } catch (e) {
+      answer = { error: MnkvmError.record(e) };
+    }
+    return JSON.stringify(answer);
+  }
+
+  // ---- the calls (calls.ts says what each does) ----
+
+  kvmHostOptionNames(): string[] {
+    return KVM_HOST_OPTION_NAMES;
+  }
+
+  kvmHostOptions({ given }: { given: Record<string, unknown> }): KvmHostOptions {
+    return kvmHostOptions(given);
+  }
 
   /**
-   * Start the VM of host `name` inside the namespace of nsPid, in the
-   * background: the network build goes on while guests start (at most one
-   * per core at once). vmReady() waits for it; a failure is reported there,
-   * by host name.
+   * Start the guest in the background: the network build goes on while
+   * guests start (at most one per core at once). vmReady() waits for it;
+   * a failure is reported there, by host name.
    */
-  startVm(name: string, nsPid: number, optionsJson: string): string {
+  startVm({ name, nsPid, options }: { name: string; nsPid: number; options: KvmHostOptions }): Notice[] {
     if (this.hosts.has(name)) throw new MnkvmError(`a KVM host named ${name} already exists`);
-    const { boot, accel: choice, cores: _pinnedByPython, ...vmOptions } = JSON.parse(optionsJson) as KvmHostOptions;
-    const accel = resolveAccel(choice);
-    if (accel === 'tcg') this.notice(tcgNotice(choice));
-    const spec = { ...vmOptions, accel, name, nsPid, dir: join(this.record.dir, 'vm', name), image: this.image(vmOptions.image) };
-    const vm = this.track(() => this.bringUp(spec, boot));
-    const host: HostVm = { vm, ops: vm.then(() => undefined), running: null };
-    host.ops.catch(() => undefined);   // a failure is vmReady's to report
-    void vm.then((v) => { host.running = v; }, () => undefined);
+    const { image, cores: _pinnedByPython, ...rest } = options;
+    const spec = { ...rest, name, nsPid, dir: join(this.record.dir, 'vm', name), image: this.image(image) };
+    const guest = this.track(() => this.bringUp(spec));
+    // a failure to start is vmReady's to report, every time
+    const host: HostVm = { guest, ops: guest.then(() => undefined, () => undefined), failed: [], running: null };
+    void guest.then((g) => { host.running = g; }, () => undefined);
     this.hosts.set(name, host);
-    return JSON.stringify(this.takeNotices());
+    return this.takeNotices();
   }
 
-  /** The names of the KVM host options (KVMHost takes these out of its keyword arguments). */
-  kvmHostOptionNames(): string {
-    return JSON.stringify(KVM_HOST_OPTION_NAMES);
-  }
-
-  /** A KVM host's options (JSON) from those given (JSON), checked by the one definition (options.ts); one line for a bad one. */
-  kvmHostOptions(givenJson: string): string {
-    return JSON.stringify(kvmHostOptions(JSON.parse(givenJson) as Record<string, unknown>));
-  }
-
-  /**
-   * Wait until host name's guest runs with its identity (hostname, clock,
-   * fresh randomness, shared folder) and its NICs attached so far are named;
-   * returns JSON: console socket, SSH, pid, whether it was restored.
-   */
-  async vmReady(name: string): Promise<string> {
+  async vmReady({ name }: { name: string }): Promise<VmInfo> {
     const host = this.host(name);
-    const vm = await host.vm;
+    const guest = await host.guest;
     await host.ops;
-    return JSON.stringify({
-      console: vm.consolePath, accel: vm.spec.accel, pid: vm.proc.pid, restored: vm.spec.boot.kind === 'clone',
-      ssh: { key: vm.spec.image.sshKey, target: `root@${MGMT.guest}` }, notices: this.takeNotices(),
-    });
+    const failure = host.failed.shift();
+    if (failure) throw failure;
+    const { console, accel, pid, restored, ssh } = guest;
+    return { console, accel, pid, restored, ssh, notices: this.takeNotices() };
   }
 
-  /** Launch (a clone, or a cold boot), let it run, then give the guest its identity. */
-  private async bringUp(spec: Omit<VmSpec, 'boot'>, boot: KvmHostOptions['boot']): Promise<QemuVm> {
+  /** Start (at most one per core at once), then give the guest its identity. */
+  private async bringUp(spec: GuestSpec): Promise<Guest> {
     await this.starting.acquire();
     try {
-      const template = boot === 'clone' ? await this.template(spec) : null;
-      const vm = await QemuVm.start(template ? { ...spec, boot: template.boot } : { ...spec, boot: { kind: 'cold' } }, this.record);
+      const guest = await this.backend.start(spec);
       try {
-        await vm.resume();
-        if (!template && !(await vm.waitReady(spec.bootTimeout * 1000))) {
-          throw new Error(vm.alive() ? `did not reach its shell within ${spec.bootTimeout} s` : 'stopped while booting');
-        }
-        await vm.agent(`identity ${spec.name} ${BigInt(Date.now()) * 1_000_000n} ${randomBytes(32).toString('hex')}`);
-        if (spec.share && !template) await vm.agent(`mount ${spec.share}`);   // a clone's is mounted in its template
+        await guest.agent(`identity ${spec.name} ${BigInt(Date.now()) * 1_000_000n} ${randomBytes(32).toString('hex')}`);
+        if (spec.share && !guest.restored) await guest.agent(`mount ${spec.share}`);   // a clone's is mounted in its template
       } catch (e) {
-        const lines = vm.diagnostics().join('\n') || '(none)';
-        await vm.stop();
-        throw new MnkvmError(`${spec.name}: guest ${(e as Error).message}; last console lines:\n${lines}`);
+        throw await guestFailed(guest, (e as Error).message);
       }
-      return vm;
+      return guest;
     } finally {
       this.starting.release();
     }
   }
 
-  /** The snapshot template for spec, made once per run and key; null (with one notice) where snapshots cannot work. */
-  private async template(spec: Omit<VmSpec, 'boot'>): Promise<Template | null> {
-    const id = templateFor(spec.image, spec);
-    let template = this.templates.get(id);
-    if (!template) {
-      template = ensureTemplate(spec.image, spec, this.record).catch((e: Error) => {
-        this.notice(`*** mnkvm: snapshot clones unavailable (${e.message.split('\n')[0]}): KVM hosts boot cold`, 'warn');
-        return null;
-      });
-      this.templates.set(id, template);
-    }
-    return template;
-  }
-
-  /** Give host name a NIC for interface intf, named and addressed as intf in the guest: in the background, after what the host has under way (vmReady waits). */
-  attachNic(name: string, intf: string): void {
-    this.queue(name, async (vm) => {
-      const { guestMac, mac } = await vm.attachNic(intf);
-      await vm.agent(`nic ${guestMac} ${intf} ${mac}`).catch((e: Error) => { throw new MnkvmError(`${name}: ${e.message}`); });
+  /** The NIC is named and addressed as its intf in the guest (vmReady waits). */
+  attachNic({ name, nic }: { name: string; nic: NicAttachment }): void {
+    this.queue(name, async (guest) => {
+      const { guestMac, mac } = await guest.attach(nic);
+      await guest.agent(`nic ${guestMac} ${nic.intf} ${mac}`).catch((e: Error) => { throw new MnkvmError(`${name}: ${e.message}`); });
     });
   }
 
-  /** Take intf's NIC from host name: the guest lets go of it (its name is free at once), then QEMU unplugs it. */
-  detachNic(name: string, intf: string): void {
-    this.queue(name, async (vm) => {
+  /** The guest lets go of the NIC (its name is free at once), then the backend unplugs it. */
+  detachNic({ name, intf }: { name: string; intf: string }): void {
+    this.queue(name, async (guest) => {
       try {
-        await vm.agent(`unplug ${intf}`);
+        await guest.agent(`unplug ${intf}`);
       } finally {
-        await vm.detachNic(intf);
+        await guest.detach(intf);
       }
     });
   }
 
-  /** Stop the VM of host name, without waiting for it: hosts stop in parallel, shutdown() waits for them all. */
-  stopVm(name: string): void {
+  async pinVm({ name, cores }: { name: string; cores: number[] }): Promise<void> {
+    const count = availableParallelism();
+    if (!cores.length || cores.some((c) => !Number.isInteger(c) || c < 0 || c >= count)) {
+      throw new MnkvmError(`${name}: cannot pin to cores ${cores.join(',') || '(none)'}: use cores between 0 and ${count - 1}`);
+    }
+    await (await this.host(name).guest).pin(cores);
+  }
+
+  /** Hosts stop in parallel; shutdown() waits for them all. */
+  stopVm({ name }: { name: string }): void {
     const host = this.hosts.get(name);
     if (!host) return;
     this.hosts.delete(name);
-    host.ops.catch(() => undefined);
-    void this.track(async () => (await host.vm.catch(() => null))?.stop());
+    void this.track(async () => (await host.guest.catch(() => null))?.stop());
   }
 
-  /** Why a guest is not answering: its last console lines, and whether QEMU is still running. */
-  vmDiagnostics(name: string): string {
-    const vm = this.hosts.get(name)?.running;
-    if (!vm) return '';
-    return vm.diagnostics().join('\n');
+  vmDiagnostics({ name }: { name: string }): string {
+    return this.hosts.get(name)?.running?.diagnostics().join('\n') ?? '';
   }
 
-  /** Record a Mininet node's shell (its process group holds everything it started). */
-  recordShell(name: string, pid: number): void {
+  recordShell({ name, pid }: { name: string; pid: number }): void {
     this.record.add({ kind: 'shell', name, proc: processId(pid) });
   }
 
-  recordProcess(name: string, pid: number): void {
-    this.record.add({ kind: 'process', name, proc: processId(pid) });
+  recordHostProcess({ name, pid }: { name: string; pid: number }): void {
+    const start = startTime(pid);
+    if (start !== null) this.record.add({ kind: 'popen', name, proc: { pid, start } });   // (else it has ended already)
   }
 
-  /**
-   * Claim names of the root namespace (interfaces, bridges) or cgroups before
-   * anything is made with them (a network's names, all at once): a clash
-   * with another run, or with something that is not mnkvm's, is one line.
-   */
-  claimNames(kind: NameKind, namesJson: string): void {
-    for (const name of JSON.parse(namesJson) as string[]) this.record.claim(kind, name);
+  /** A clash with another run, or with something that is not mnkvm's, is one line (kind clash). */
+  claimNames({ kind, names }: { kind: NameKind; names: string[] }): void {
+    for (const name of names) this.record.claim(kind, name);
   }
 
-  /** Claim and record a root-namespace interface about to be made. */
-  recordIntf(name: string): void {
+  recordIntf({ name }: { name: string }): void {
     this.record.claim('link', name);
     this.record.add({ kind: 'intf', name });
   }
 
-  /** The interface was not made after all: its name is not this run's to remove. */
-  releaseIntf(name: string): void {
+  /** Its name is not this run's to remove. */
+  releaseIntf({ name }: { name: string }): void {
     this.record.release('link', name);
   }
 
-  recordBridge(name: string): void {
+  recordBridge({ name }: { name: string }): void {
     this.record.claim('link', name);
     this.record.add({ kind: 'bridge', name });
   }
 
-  recordOvsBridge(name: string): void {
+  recordOvsBridge({ name }: { name: string }): void {
     this.record.claim('link', name);
     this.record.add({ kind: 'ovsbr', name });
   }
 
-  /** Claim and record the cgroups CPULimitedHost name makes. */
-  recordCgroup(name: string): void {
+  recordCgroup({ name }: { name: string }): void {
     this.record.claim('cgroup', name);
     this.record.add({ kind: 'cgroup', name });
   }
 
-  /** Record a process started on this machine for host name (ssh for popen, a terminal): it ends with the run. */
-  recordHostProcess(name: string, pid: number): void {
-    const proc = startTime(pid);
-    if (proc !== null) this.record.add({ kind: 'popen', name, proc: { pid, start: proc } });   // (else it has ended already)
+  recordRule({ args }: { args: string[] }): void {
+    this.record.add({ kind: 'rule', args });
   }
 
-  /** Record an iptables rule about to be added (its arguments, as JSON). */
-  recordRule(argsJson: string): void {
-    this.record.add({ kind: 'rule', args: JSON.parse(argsJson) as string[] });
-  }
-
-  /** Record a kernel setting's value before the run changes it. */
-  recordSysctl(key: string, value: string): void {
+  recordSysctl({ key, value }: { key: string; value: string }): void {
     this.record.add({ kind: 'sysctl', key, value });
+  }
+
+  /** E.g. after Python was interrupted mid-call. */
+  async settle(): Promise<void> {
+    const pending = [...this.inflight];
+    await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, 20_000))]);
   }
 
   // ---- called from TypeScript ----
 
-  /** Wait (at most 20 s) for operations still under way, e.g. after Python was interrupted mid-call. */
-  async settle(): Promise<void> {
-    const pending = [...this.inflight];
-    await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, 20_000))]);
+  /** Record a process of the session (the bridged Python). */
+  recordProcess(name: string, pid: number): void {
+    this.record.add({ kind: 'process', name, proc: processId(pid) });
   }
 
   /** Settle, then remove whatever the run left. */
@@ -261,11 +246,14 @@ export class Engine {
     return host;
   }
 
-  /** Run op on host name's VM once what the host has under way is done. */
+  /** Run op on host name's guest once what the host has under way is done. */
   // (not `then`: an object with a then method is a thenable, and awaiting it would call it)
-  private queue(name: string, op: (vm: QemuVm) => Promise<void>): void {
+  private queue(name: string, op: (guest: Guest) => Promise<void>): void {
     const host = this.host(name);
-    host.ops = this.track(() => host.ops.then(async () => op(await host.vm)));
+    host.ops = this.track(() => host.ops.then(async () => {
+      const guest = await host.guest.catch(() => null);
+      if (guest) await op(guest).catch((e: Error) => { host.failed.push(e); });
+    }));
   }
 
   private track<T>(op: () => Promise<T>): Promise<T> {

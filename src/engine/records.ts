@@ -147,16 +147,19 @@ export class RunRecord {
       if (holder === null) continue;   // given back this moment
       const other = new RunRecord(join(RUN_ROOT, holder));
       if (other.ownerAlive()) {
-        throw new MnkvmError(`${what} is in use by another mnkvm run (${other.describeOwner()}): stop that run first, or use other names`);
+        throw new MnkvmError(`${what} is in use by another mnkvm run (${other.describeOwner()}): stop that run first, or use other names`,
+          'clash', { name, holder: 'run', pid: other.owner()?.pid ?? null });
       }
       if (nameExists(kind, name)) {
-        throw new MnkvmError(`${what} was left by an mnkvm run that has ended (${other.describeOwner()}): remove it with \`mnkvm -c\``);
+        throw new MnkvmError(`${what} was left by an mnkvm run that has ended (${other.describeOwner()}): remove it with \`mnkvm -c\``,
+          'clash', { name, holder: 'ended run' });
       }
       rmSync(path, { force: true });   // a stale claim of an ended run whose thing is gone
     }
     if (nameExists(kind, name)) {
       rmSync(path, { force: true });
-      throw new MnkvmError(`${what} already exists on this machine and is not mnkvm's: remove it, or use other names`);
+      throw new MnkvmError(`${what} already exists on this machine and is not mnkvm's: remove it, or use other names`,
+        'clash', { name, holder: 'machine' });
     }
   }
 

@@ -5,8 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, delimiter, join } from 'node:path';
-import { MnkvmError } from './errors.js';
-import { KVM_PROBE } from './paths.js';
+import { MnkvmError } from '../errors.js';
+import { KVM_PROBE } from '../paths.js';
 
 export const QEMU = process.env.MNKVM_QEMU ?? 'qemu-system-x86_64';
 export type Accel = 'kvm' | 'tcg';

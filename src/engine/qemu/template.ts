@@ -1,18 +1,22 @@
 // Snapshot templates: for each (guest image, memory, CPUs, accelerator,
 // shared folder, QEMU) one guest is booted once, up to its shell, and saved: its
 // RAM in a file on tmpfs, its device state in a migration stream. Every KVM
-// host then starts as a clone of it (see Boot in qemu.ts): ~0.2 s under TCG
+// host then starts as a clone of it (see Boot in args.ts): ~0.2 s under TCG
 // instead of a ~3 s boot, and the clones share the template's RAM pages.
 import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { GuestImage } from './image.js';
-import { TEMPLATES_DIR } from './paths.js';
 import { qemuVersion, type Accel } from './accel.js';
-import { startTime } from './proc.js';
-import { QemuVm, type Boot, type VmOptions } from './qemu.js';
-import type { RunRecord } from './records.js';
+import type { Boot, VmSpec } from './args.js';
+import { QemuVm } from './vm.js';
+import type { GuestImage } from '../image.js';
+import { TEMPLATES_DIR } from '../paths.js';
+import { startTime } from '../proc.js';
+import type { RunRecord } from '../records.js';
+
+/** What a template depends on besides its image. */
+type VmOptions = Pick<VmSpec, 'mem' | 'cpus' | 'accel' | 'share' | 'bootTimeout'>;
 
 /** Bump when what a template holds changes in a way its key does not show (e.g. guest/init's protocol). */
 const FORMAT = 3;
@@ -81,8 +85,8 @@ async function saveGuest(dir: string, image: GuestImage, opts: VmOptions, record
     boot: { kind: 'template', ram: join(dir, 'ram') } }, record);
   try {
     await vm.resume();
-    await waitForPrompt(vm.consolePath, opts.bootTimeout * 1000);
-    // Clones keep the template's mount; their file server is started past the SFTP handshake (qemu.ts).
+    await waitForPrompt(vm.console, opts.bootTimeout * 1000);
+    // Clones keep the template's mount; their file server is started past the SFTP handshake (fileserver.ts).
     if (opts.share) await vm.agent(`mount ${opts.share}`);
     await vm.pause();
     await vm.migrate('migrate', `exec:cat > ${join(dir, 'state')}`);

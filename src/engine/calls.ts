@@ -1,0 +1,78 @@
+// The engine as Python sees it: every call Python makes, with its arguments
+// and result, listed once. mininet-ext/mnkvm/engine.py lists the same calls
+// as functions (a unit test checks that the two lists agree). A call
+// crosses the bridge as Engine.call(name, JSON of its arguments) and comes
+// back as JSON: { value } or { error: { kind, message, details } }.
+import type { NicAttachment, Notice } from './backend.js';
+import type { ErrorRecord } from './errors.js';
+import type { KvmHostOptions } from './options.js';
+import type { NameKind } from './records.js';
+
+/** A started guest, as KVMHost needs it. */
+export interface VmInfo {
+  console: string;
+  accel: 'kvm' | 'tcg' | 'none';
+  pid: number | null;
+  restored: boolean;
+  ssh: { key: string; target: string };
+  notices: Notice[];
+}
+
+export interface EngineCalls {
+  /** The names of the KVM host options (KVMHost takes these out of its keyword arguments). */
+  kvmHostOptionNames(a: Record<string, never>): string[];
+  /** A KVM host's options from those given, checked by their one definition (options.ts). */
+  kvmHostOptions(a: { given: Record<string, unknown> }): KvmHostOptions;
+  /** Start host name's guest in the background (its NICs are wired in nsPid's namespace); returns lines for the user. */
+  startVm(a: { name: string; nsPid: number; options: KvmHostOptions }): Notice[];
+  /** Wait until the guest runs with its identity and the NICs attached so far. */
+  vmReady(a: { name: string }): Promise<VmInfo>;
+  /** Give the guest a NIC (in the background, after what the host has under way). */
+  attachNic(a: { name: string; nic: NicAttachment }): void;
+  /** Take intf's NIC from the guest (in the background). */
+  detachNic(a: { name: string; intf: string }): void;
+  /** Run the guest on these cores of the machine only. */
+  pinVm(a: { name: string; cores: number[] }): Promise<void>;
+  /** Stop the guest, without waiting for it. */
+  stopVm(a: { name: string }): void;
+  /** The guest's last console lines, and whether it has ended. */
+  vmDiagnostics(a: { name: string }): string;
+  /** Record a Mininet node's shell (its process group holds everything it started). */
+  recordShell(a: { name: string; pid: number }): void;
+  /** Record a process started on this machine for host name (ssh for popen, a terminal). */
+  recordHostProcess(a: { name: string; pid: number }): void;
+  /** Claim global names before anything is made with them. */
+  claimNames(a: { kind: NameKind; names: string[] }): void;
+  /** Claim and record a root-namespace interface about to be made. */
+  recordIntf(a: { name: string }): void;
+  /** The interface was not made after all. */
+  releaseIntf(a: { name: string }): void;
+  recordBridge(a: { name: string }): void;
+  recordOvsBridge(a: { name: string }): void;
+  /** Claim and record the cgroups CPULimitedHost name makes. */
+  recordCgroup(a: { name: string }): void;
+  /** Record an iptables rule about to be added (its arguments). */
+  recordRule(a: { args: string[] }): void;
+  /** Record a kernel setting's value before the run changes it. */
+  recordSysctl(a: { key: string; value: string }): void;
+  /** Wait (at most 20 s) for operations still under way. */
+  settle(a: Record<string, never>): Promise<void>;
+}
+
+export type EngineCall = keyof EngineCalls;
+
+/** Every call's name (a Record, so that the compiler sees none is missing). */
+const NAMES: Record<EngineCall, true> = {
+  kvmHostOptionNames: true, kvmHostOptions: true, startVm: true, vmReady: true, attachNic: true, detachNic: true,
+  pinVm: true, stopVm: true, vmDiagnostics: true, recordShell: true, recordHostProcess: true, claimNames: true,
+  recordIntf: true, releaseIntf: true, recordBridge: true, recordOvsBridge: true, recordCgroup: true,
+  recordRule: true, recordSysctl: true, settle: true,
+};
+export const ENGINE_CALLS = Object.keys(NAMES) as EngineCall[];
+
+/** What a call answers, as JSON. */
+export type Answer = { value: unknown } | { error: ErrorRecord };
+
+export function isEngineCall(name: string): name is EngineCall {
+  return Object.hasOwn(NAMES, name);
+}

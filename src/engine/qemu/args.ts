@@ -1,0 +1,103 @@
+// The QEMU command line of a KVM host, and the QMP arguments of the NICs
+// plugged in later: pure functions of the VM's spec (unit-tested).
+import { join } from 'node:path';
+import type { Accel } from './accel.js';
+import { MAX_NICS, type GuestSpec } from '../backend.js';
+
+/**
+ * How a VM starts: a cold boot; a boot that becomes a template (its RAM in a
+ * new file, shared, so that a migration with x-ignore-shared saves only the
+ * device state); or a clone restored from a template (the template's RAM
+ * file mapped copy-on-write, the device state migrated in).
+ */
+export type Boot =
+  | { kind: 'cold' }
+  | { kind: 'template'; ram: string }
+  | { kind: 'clone'; ram: string; state: string };
+
+/** A QEMU VM: a guest's spec, its accelerator resolved, how it boots; nsPid null: a namespace of its own (a template). */
+export interface VmSpec extends Omit<GuestSpec, 'boot' | 'accel' | 'nsPid'> {
+  accel: Accel;
+  boot: Boot;
+  nsPid: number | null;
+}
+
+/**
+ * The NIC every guest starts with (in root port 1; the template has it, so
+ * clones do too): the first link takes it over, with its own MAC and name.
+ */
+export const FIRST_NIC = { port: 1, mac: '52:54:00:00:01:01' };
+/** The management link (SSH for popen) is private to each namespace, so every VM uses the same addresses. */
+export const MGMT = { mac: '52:54:00:00:00:01', host: '169.254.0.1', guest: '169.254.0.2', prefix: 30 };
+
+/** Guest RAM: anonymous for a cold boot, else the template's file (shared while it is made, copy-on-write in clones). */
+function memoryArgs({ mem, boot }: VmSpec): string[] {
+  if (boot.kind === 'cold') return ['-m', String(mem)];
+  const backend = `memory-backend-file,id=ram0,size=${mem}M,mem-path=${boot.ram},share=${boot.kind === 'template' ? 'on' : 'off'}`;
+  return ['-m', String(mem), '-object', backend, '-machine', 'memory-backend=ram0',
+    ...(boot.kind === 'clone' ? ['-incoming', 'defer'] : [])];
+}
+
+/** The tap backend of the NIC in root port `port` (tapN in the namespace; vhost-net where KVM runs the guest). */
+export function tapNetdev(port: number, accel: Accel, vhostNet: boolean): Record<string, string | boolean> {
+  return {
+    type: 'tap', id: `net${port}`, ifname: `tap${port}`, script: 'no', downscript: 'no',
+    ...(accel === 'kvm' && vhostNet ? { vhost: true } : {}),
+  };
+}
+
+/** The device of a NIC in root port `port`: virtio-net on tapN, or a VF passed through. */
+export function nicDevice(port: number, nic: { kind: 'virtio'; mac: string } | { kind: 'vfio'; pci: string }): Record<string, string> {
+  return nic.kind === 'virtio'
+    ? { driver: 'virtio-net-pci', id: `nic${port}`, netdev: `net${port}`, mac: nic.mac, bus: `rp${port}` }
+    : { driver: 'vfio-pci', id: `nic${port}`, host: nic.pci, bus: `rp${port}` };
+}
+
+/** A QMP argument object as a command-line option value: driver,key=value,... */
+function optionValue(first: string, props: Record<string, string | boolean>): string {
+  return [first, ...Object.entries(props).map(([k, v]) => `${k}=${v === true ? 'on' : v}`)].join(',');
+}
+
+/** The QEMU command line of a KVM host (vhostNet: /dev/vhost-net exists). */
+export function qemuArgs(spec: VmSpec, vhostNet: boolean): string[] {
+  const { dir, image, accel } = spec;
+  const append = [
+    'console=ttyS0', 'quiet', 'panic=-1', 'mitigations=off', 'random.trust_cpu=on',
+    `mnkvm.mgmt=${MGMT.guest}/${MGMT.prefix}`,
+    // TCG looks translated code up by virtual address: with the libraries of
+    // every process at the same place, each exec of ip, tc or ifconfig reuses
+    // the code earlier ones had translated (3x faster commands in the guest).
+    ...(accel === 'tcg' ? ['norandmaps'] : []),
+  ];
+  const share = spec.share ? [
+    '-chardev', `pipe,id=share,path=${join(dir, 'share')}`,
+    '-device', 'virtserialport,chardev=share,name=mnkvm.share,bus=vser0.0',
+  ] : [];
+  const rootPorts = Array.from({ length: MAX_NICS }, (_, i) =>
+    ['-device', `pcie-root-port,id=rp${i + 1},bus=pcie.0,chassis=${i + 1},addr=${(0x10 + i).toString(16)}.0`]).flat();
+  const { type, ...tap } = tapNetdev(FIRST_NIC.port, accel, vhostNet);
+  const { driver, ...device } = nicDevice(FIRST_NIC.port, { kind: 'virtio', mac: FIRST_NIC.mac });
+  const firstNic = ['-netdev', optionValue(String(type), tap), '-device', optionValue(driver, device)];
+  return [
+    '-name', `${spec.name},process=mnkvm:${spec.name}`,
+    '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-S',
+    // TCG's translation cache defaults to 1 GiB; 64 MiB is plenty for a small guest.
+    '-machine', 'q35', '-accel', accel === 'kvm' ? 'kvm' : 'tcg,tb-size=64', '-cpu', accel === 'kvm' ? 'host' : 'max',
+    ...memoryArgs(spec),
+    '-smp', String(spec.cpus),
+    '-kernel', image.kernel, '-initrd', image.initramfs, '-append', append.join(' '),
+    '-serial', `file:${join(dir, 'serial.log')}`,
+    '-device', 'virtio-serial-pci,id=vser0',
+    '-chardev', `socket,id=con0,path=${join(dir, 'console.sock')},server=on,wait=off`,
+    '-device', 'virtconsole,chardev=con0,bus=vser0.0',
+    '-chardev', `pipe,id=ctl,path=${join(dir, 'ctl')}`,
+    '-device', 'virtserialport,chardev=ctl,name=mnkvm.ctl,bus=vser0.0',
+    ...share,
+    '-netdev', 'tap,id=mgmt,ifname=mnkvm0,script=no,downscript=no',
+    '-device', `virtio-net-pci,netdev=mgmt,mac=${MGMT.mac}`,
+    '-object', 'rng-random,id=rng0,filename=/dev/urandom', '-device', 'virtio-rng-pci,rng=rng0',
+    ...rootPorts, ...firstNic,
+    '-qmp', `unix:${join(dir, 'qmp.sock')},server=on,wait=off`,
+    '-pidfile', join(dir, 'qemu.pid'),
+  ];
+}

@@ -1,0 +1,260 @@
+// QemuVm: one QEMU process per KVM host, started inside the host's
+// network namespace and driven over QMP (start, migration for snapshot
+// templates, NIC hot-plug into pre-created PCIe root ports, stop).
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { QEMU } from './accel.js';
+import { FIRST_NIC, MGMT, nicDevice, qemuArgs, tapNetdev, type VmSpec } from './args.js';
+import { startFileServer } from './fileserver.js';
+import { checkVfio, macIn, makeTunnelEnd, wireTap } from '../nics.js';
+import { QmpClient, type QmpEvent } from './qmp.js';
+import { GuestAgent } from '../agent.js';
+import { MAX_NICS, type AttachedNic, type Guest, type NicAttachment } from '../backend.js';
+import { MnkvmError } from '../errors.js';
+import { isAlive, killIfSame, nsBatch, processId, run, runOk, waitGone, type ProcessId } from '../proc.js';
+import type { RunRecord } from '../records.js';
+
+/** A VM's NIC: its root port, and what the far end is (a tunnel end is ours to delete). */
+interface PluggedNic { port: number; kind: NicAttachment['kind'] }
+
+export class QemuVm implements Guest {
+  readonly console: string;
+  readonly ssh: Guest['ssh'];
+  private readonly nics = new Map<string, PluggedNic>();   // by intf name
+  private firstNicFree = true;                          // FIRST_NIC is not given to an intf yet
+  private readonly releasing = new Set<number>();       // root ports whose NIC the guest has not released yet
+  private guestAgent: GuestAgent | null = null;
+  private stopped: Promise<void> | null = null;
+  private constructor(
+    readonly spec: VmSpec, readonly proc: ProcessId, private readonly qmp: QmpClient,
+    private readonly fileServer: ProcessId | null, private readonly record: RunRecord,
+  ) {
+    this.console = join(spec.dir, 'console.sock');
+    this.ssh = { key: spec.image.sshKey, target: `root@${MGMT.guest}` };
+    // An unplugged NIC leaves its root port when the guest lets go of it (Linux's
+    // pciehp waits 5 s after the attention button): only then can the port take another.
+    qmp.on('event', (e: QmpEvent) => {
+      const port = e.event === 'DEVICE_DELETED' ? /^nic(\d+)$/.exec(String(e.data?.device ?? ''))?.[1] : undefined;
+      if (port) this.releasing.delete(Number(port));
+    });
+  }
+
+  get name(): string { return this.spec.name; }
+  get accel(): Guest['accel'] { return this.spec.accel; }
+  get restored(): boolean { return this.spec.boot.kind === 'clone'; }
+  get pid(): number { return this.proc.pid; }
+
+  /** Start QEMU paused (the caller connects the console, then resume()s). */
+  static async start(spec: VmSpec, record: RunRecord): Promise<QemuVm> {
+    rmSync(spec.dir, { recursive: true, force: true });
+    mkdirSync(spec.dir, { recursive: true });
+    // The FIFO pairs of QEMU's pipe chardevs: the agent's port, and the shared folder's.
+    await runOk('mkfifo', ['ctl', ...(spec.share ? ['share'] : [])].flatMap((f) => [`${f}.in`, `${f}.out`]).map((f) => join(spec.dir, f)));
+    const fileServer = spec.share ? await startFileServer(spec, record) : null;
+    try {
+      return await QemuVm.run(spec, record, fileServer);
+    } catch (e) {
+      if (fileServer) killIfSame(fileServer, 'SIGKILL');
+      throw e;
+    }
+  }
+
+  private static async run(spec: VmSpec, record: RunRecord, fileServer: ProcessId | null): Promise<QemuVm> {
+    const logPath = join(spec.dir, 'qemu.log');
+    const log = openSync(logPath, 'w');
+    // nsenter execs QEMU (no fork for a network namespace), so child.pid is QEMU's pid.
+    // detached: its own process group, out of reach of the terminal's Ctrl-C.
+    const netns = spec.nsPid === null ? ['unshare', '-n', '--'] : ['nsenter', '-t', String(spec.nsPid), '-n', '--'];
+    const child = spawn(netns[0], [...netns.slice(1), QEMU, ...qemuArgs(spec, existsSync('/dev/vhost-net'))],
+      { detached: true, stdio: ['ignore', log, log] });
+    closeSync(log);
+    child.unref();
+    let exit = 'QEMU exited at start';
+    child.once('exit', (code, signal) => { exit = `QEMU exited at start (${signal ?? `exit code ${code}`})`; });
+    const failure = () => {
+      const text = existsSync(logPath) ? readFileSync(logPath, 'utf8').trim().split('\n').filter(Boolean) : [];
+      return new MnkvmError(`${spec.name}: QEMU ${text.at(-1) ?? exit}`);
+    };
+    if (child.pid === undefined) throw new MnkvmError(`${QEMU} could not be started: run ./setup.sh`);
+    let proc: ProcessId;
+    try {
+      proc = processId(child.pid);
+    } catch {
+      throw failure();
+    }
+    record.add({ kind: 'vm', name: spec.name, proc });
+    let qmp: QmpClient | undefined;
+    try {
+      // QEMU binds its QMP socket before it listens: connect until it answers.
+      const qmpPath = join(spec.dir, 'qmp.sock');
+      const deadline = Date.now() + 15_000;
+      while (!qmp) {
+        if (!isAlive(proc)) throw failure();
+        if (Date.now() > deadline) throw new MnkvmError(`${spec.name}: QEMU did not answer on its QMP socket within 15 s`);
+        qmp = existsSync(qmpPath) ? await QmpClient.open(qmpPath).catch(() => undefined) : undefined;
+        if (!qmp) await new Promise((r) => setTimeout(r, 10));
+      }
+      // The namespace side of the management link (IPv6 off so that no
+      // namespace-side interface ever sends traffic of its own), while a
+      // clone loads its device state.
+      const mgmt = spec.nsPid === null ? null : runOk('nsenter', ['-t', String(spec.nsPid), '-n', 'sh', '-c',
+        'sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 && ' +
+        `ip addr add ${MGMT.host}/${MGMT.prefix} dev mnkvm0 && ip link set mnkvm0 up`]);
+      const vm = new QemuVm(spec, proc, qmp, fileServer, record);
+      await Promise.all([mgmt, spec.boot.kind === 'clone' ? vm.migrate('migrate-incoming', `exec:cat ${spec.boot.state}`) : null]);
+      return vm;
+    } catch (e) {
+      // a QEMU that did not come up, or a clone whose state did not load
+      qmp?.close();
+      killIfSame(proc, 'SIGKILL', true);
+      throw e;
+    }
+  }
+
+  /**
+   * Run a migration with the x-ignore-shared capability (RAM in a shared
+   * file is not copied) and wait for it: `migrate` saves this VM's device
+   * state to uri; `migrate-incoming` loads it into this (paused) clone.
+   */
+  async migrate(command: 'migrate' | 'migrate-incoming', uri: string): Promise<void> {
+    await this.qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
+    await this.qmp.execute(command, { uri });
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { status, 'error-desc': error } = (await this.qmp.execute('query-migrate')) as { status?: string; 'error-desc'?: string };
+      if (status === 'completed') return;
+      if (status === 'failed' || status === 'cancelled') throw new Error(`${command} ${status}${error ? `: ${error}` : ''}`);
+      if (Date.now() > deadline) throw new Error(`${command} did not complete within 60 s`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  /** Wait (at most timeoutMs) until the guest's init says it is ready on the serial console; false if it did not, or QEMU exited. */
+  async waitReady(timeoutMs: number): Promise<boolean> {
+    const serial = join(this.spec.dir, 'serial.log');
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline && this.alive()) {
+      if (existsSync(serial) && readFileSync(serial, 'utf8').includes('mnkvm-guest: ready')) return true;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return false;
+  }
+
+  /** Ask the guest's mnkvm-agent (see agent.ts) for one thing: identity, nic or mount. */
+  agent(request: string): Promise<void> {
+    this.guestAgent ??= new GuestAgent(join(this.spec.dir, 'ctl'));
+    return this.guestAgent.request(request, this.spec.bootTimeout * 1000);
+  }
+
+  /** Pause the guest (before its state is saved). */
+  async pause(): Promise<void> {
+    await this.qmp.execute('stop');
+  }
+
+  /** Let the guest run (it was started paused so that no console output is lost). */
+  async resume(): Promise<void> {
+    await this.qmp.execute('cont');
+  }
+
+  /**
+   * Give the guest a NIC wired as nic says (see NicAttachment). A tap or a
+   * tunnel end gets the virtio NIC plugged in at start if it is still free
+   * (under TCG a PCIe hot-plug costs the guest ~0.3 s of CPU), else a
+   * hot-plugged one; a VF is hot-plugged. Returns the NIC's MAC in the
+   * guest now, and the MAC it must carry: a veth's own (Mininet chose it
+   * and reports it), a tunnel end's, or the VF's.
+   */
+  async attach(nic: NicAttachment): Promise<AttachedNic> {
+    const { intf } = nic;
+    if (this.nics.has(intf)) throw new MnkvmError(`${this.name}: ${intf} already has a NIC`);
+    const virtio = nic.kind !== 'vf';
+    const port = this.freePort(intf, virtio);
+    const nsPid = this.nsPid();
+    if (nic.kind === 'vf') checkVfio(nic.pci);
+    if (nic.kind === 'tunnel') await makeTunnelEnd(nsPid, nic, this.record);
+    const mac = nic.kind === 'vf' ? nic.mac : await macIn(nsPid, intf);
+    if (!mac) throw new MnkvmError(`${this.name}: no interface ${intf} with a MAC address in its namespace`);
+    let guestMac = mac;
+    if (virtio && port === FIRST_NIC.port && this.firstNicFree) {
+      this.firstNicFree = false;
+      guestMac = FIRST_NIC.mac;
+    } else {
+      try {
+        if (virtio) await this.qmp.execute('netdev_add', tapNetdev(port, this.spec.accel, existsSync('/dev/vhost-net')));
+        await this.qmp.execute('device_add', nicDevice(port, virtio ? { kind: 'virtio', mac } : { kind: 'vfio', pci: nic.pci }));
+      } catch (e) {
+        if (virtio) await this.qmp.execute('netdev_del', { id: `net${port}` }).catch(() => undefined);
+        throw new MnkvmError(`${this.name}: QEMU could not plug a NIC for ${intf} (${(e as Error).message})`);
+      }
+    }
+    this.nics.set(intf, { port, kind: nic.kind });
+    if (virtio) await wireTap(nsPid, `tap${port}`, intf);
+    return { guestMac, mac };
+  }
+
+  /** The first root port free for a NIC (port 1 holds the NIC plugged in at start until a virtio NIC takes it). */
+  private freePort(intf: string, virtio: boolean): number {
+    const used = new Set([...[...this.nics.values()].map((n) => n.port), ...this.releasing]);
+    if (!virtio && this.firstNicFree) used.add(FIRST_NIC.port);
+    let port = 1;
+    while (used.has(port)) port++;
+    if (port > MAX_NICS) {
+      throw new MnkvmError(this.releasing.size
+        ? `${this.name}: no free PCIe slot for ${intf}: the guest is still releasing a removed link's NIC: try again in a few seconds`
+        : `${this.name}: no free PCIe slot for ${intf}: a KVM host has at most ${MAX_NICS} links`);
+    }
+    return port;
+  }
+
+  private nsPid(): number {
+    if (this.spec.nsPid === null) throw new MnkvmError(`${this.name}: a VM without a host namespace has no links`);
+    return this.spec.nsPid;
+  }
+
+  /** Unplug the NIC of intf (the guest releases it in the background); its wiring goes, a tunnel end too. */
+  async detach(intf: string): Promise<void> {
+    const nic = this.nics.get(intf);
+    if (nic === undefined) return;
+    this.nics.delete(intf);
+    this.releasing.add(nic.port);
+    await this.qmp.execute('device_del', { id: `nic${nic.port}` }).catch(() => this.releasing.delete(nic.port));
+    if (nic.kind !== 'vf') await this.qmp.execute('netdev_del', { id: `net${nic.port}` }).catch(() => undefined);
+    // the veth end stays Mininet's, without our redirect; a tunnel end was ours
+    if (nic.kind === 'tap') await nsBatch(this.nsPid(), 'tc', [`qdisc del dev ${intf} ingress`]).catch(() => undefined);
+    if (nic.kind === 'tunnel') await nsBatch(this.nsPid(), 'ip', [`link del ${intf}`]).catch(() => undefined);
+  }
+
+  /** Pin every thread of QEMU (vCPUs, I/O) to cores. */
+  async pin(cores: number[]): Promise<void> {
+    const r = await run('taskset', ['--all-tasks', '--pid', '--cpu-list', cores.join(','), String(this.proc.pid)]);
+    if (r.code !== 0) throw new MnkvmError(`${this.name}: cannot pin to cores ${cores.join(',')} (${r.stderr.trim().split('\n').at(-1)})`);
+  }
+
+  /** Stop QEMU: quit over QMP, SIGKILL if it lingers; then its file server and runtime folder. */
+  stop(): Promise<void> {
+    this.stopped ??= (async () => {
+      await Promise.race([this.qmp.execute('quit').catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
+      this.qmp.close();
+      this.guestAgent?.close();
+      if (!(await waitGone(this.proc, 2000))) {
+        killIfSame(this.proc, 'SIGKILL', true);
+        await waitGone(this.proc, 2000);
+      }
+      if (this.fileServer) killIfSame(this.fileServer, 'SIGKILL', false);
+      rmSync(this.spec.dir, { recursive: true, force: true });
+    })();
+    return this.stopped;
+  }
+
+  /** The last lines the guest and QEMU printed, and whether QEMU has exited, for error messages. */
+  diagnostics(lines = 10): string[] {
+    const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
+    const text = read(join(this.spec.dir, 'serial.log')) + read(join(this.spec.dir, 'qemu.log'));
+    return [...text.replace(/\r/g, '').split('\n').filter((l) => l.trim()).slice(-lines), ...(this.alive() ? [] : ['(QEMU has exited)'])];
+  }
+
+  alive(): boolean {
+    return isAlive(this.proc);
+  }
+}

@@ -1,0 +1,128 @@
+// The engine's seams without a VM: the backend contract run against the
+// fake backend, calls and errors as they cross to Python, the QEMU command
+// line, and a VF's checks on fixture trees of other machines' sysfs.
+import { expect } from 'chai';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ENGINE_CALLS } from '../../src/engine/calls.js';
+import { Engine } from '../../src/engine/engine.js';
+import { FakeBackend } from '../../src/engine/fake.js';
+import { checkVfio, mirredLines } from '../../src/engine/nics.js';
+import { kvmHostOptions } from '../../src/engine/options.js';
+import { MININET_EXT, PROJECT_ROOT } from '../../src/engine/paths.js';
+import { FIRST_NIC, nicDevice, qemuArgs, type VmSpec } from '../../src/engine/qemu/args.js';
+import { RunRecord } from '../../src/engine/records.js';
+import { backendContract } from '../contract.js';
+
+const FAKE_IMAGE = join(PROJECT_ROOT, 'test', 'fixtures', 'fake-image');
+
+backendContract('fake', (record) => new FakeBackend(record), () => kvmHostOptions({ image: FAKE_IMAGE, share: 'none' }));
+
+describe('engine calls from Python', function () {
+  let engine: Engine;
+  beforeEach(() => { engine = new Engine(RunRecord.create(), (record) => new FakeBackend(record)); });
+  afterEach(async () => { await engine.shutdown(); });
+
+  it('are listed once on each side, and the lists agree', () => {
+    const python = readFileSync(join(MININET_EXT, 'mnkvm', 'engine.py'), 'utf8');
+    const defined = [...python.slice(python.indexOf('# The engine\'s calls')).matchAll(/^def (\w+)\(/gm)].map((m) => m[1]);
+    expect(defined).to.deep.equal(ENGINE_CALLS);
+  });
+
+  it('answer JSON, and errors as records of kind, message and details', async () => {
+    const call = async (name: string, args: object) => JSON.parse(await engine.call(name, JSON.stringify(args))) as Record<string, unknown>;
+    expect(await call('kvmHostOptions', { given: { mem: '512' } })).to.have.nested.property('value.mem', 512);
+    expect(await call('kvmHostOptions', { given: { mem: 100 } })).to.deep.equal({
+      error: { kind: 'usage', message: 'KVM host option mem=100: must be a whole number >= 160', details: {} } });
+    expect(await call('vmReady', { name: 'h9' })).to.deep.equal({ error: { kind: 'usage', message: 'no KVM host named h9', details: {} } });
+    const bug = await call('noSuchCall', {});
+    expect(bug).to.have.nested.property('error.kind', 'internal');
+    expect(bug).to.have.nested.property('error.message', 'no engine call named noSuchCall');
+  });
+});
+
+describe('QEMU command line', function () {
+  const spec: VmSpec = {
+    name: 'h1', nsPid: 1, dir: '/run/x', accel: 'tcg', mem: 256, cpus: 2, share: null, bootTimeout: 60,
+    image: { name: 'default', dir: '/i', kernel: '/i/k', initramfs: '/i/r', sshKey: '/i/key', key: 'k' }, boot: { kind: 'cold' },
+  };
+  const value = (args: string[], flag: string) => args.filter((_, i) => args[i - 1] === flag);
+
+  it('boots the image with the spec, paused, and plugs the first NIC in root port 1', () => {
+    const args = qemuArgs(spec, true);
+    expect(value(args, '-m')).to.deep.equal(['256']);
+    expect(value(args, '-smp')).to.deep.equal(['2']);
+    expect(value(args, '-accel')).to.deep.equal(['tcg,tb-size=64']);
+    expect(args).to.include('-S');
+    expect(value(args, '-append')[0]).to.contain('norandmaps');
+    expect(value(args, '-netdev')).to.include('tap,id=net1,ifname=tap1,script=no,downscript=no');   // no vhost under TCG
+    expect(value(args, '-device')).to.include(`virtio-net-pci,id=nic1,netdev=net1,mac=${FIRST_NIC.mac},bus=rp1`);
+    expect(value(args, '-device').filter((d) => d.startsWith('pcie-root-port'))).to.have.length(8);
+    expect(args).not.to.include('-incoming');
+  });
+
+  it('uses KVM with vhost-net, and maps a clone onto its template copy-on-write', () => {
+    const args = qemuArgs({ ...spec, accel: 'kvm', boot: { kind: 'clone', ram: '/t/ram', state: '/t/state' } }, true);
+    expect(value(args, '-accel')).to.deep.equal(['kvm']);
+    expect(value(args, '-cpu')).to.deep.equal(['host']);
+    expect(value(args, '-netdev')).to.include('tap,id=net1,ifname=tap1,script=no,downscript=no,vhost=on');
+    expect(value(args, '-object')).to.include('memory-backend-file,id=ram0,size=256M,mem-path=/t/ram,share=off');
+    expect(value(args, '-incoming')).to.deep.equal(['defer']);
+    expect(value(args, '-append')[0]).not.to.contain('norandmaps');
+  });
+
+  it('plugs a VF by its PCI address, and wires a tap both ways', () => {
+    expect(nicDevice(3, { kind: 'vfio', pci: '0000:03:10.2' })).to.deep.equal({ driver: 'vfio-pci', id: 'nic3', host: '0000:03:10.2', bus: 'rp3' });
+    expect(mirredLines('h1-eth0', 'tap1').filter((l) => l.includes('mirred'))).to.deep.equal([
+      'filter add dev h1-eth0 parent ffff: protocol all u32 match u32 0 0 action mirred egress redirect dev tap1',
+      'filter add dev tap1 parent ffff: protocol all u32 match u32 0 0 action mirred egress redirect dev h1-eth0',
+    ]);
+  });
+});
+
+describe('a VF for VFIO passthrough (sysfs fixture trees)', function () {
+  let root: string;
+  const pci = '0000:03:10.2';
+  /** A machine's sysfs and /dev as the kernel lays them out, with pci bound to driver. */
+  function machine(driver: string | null, group: string | null, vfioDev: boolean): { sysfs: string; dev: string } {
+    const sysfs = join(root, 'sys');
+    const device = join(sysfs, 'devices/pci0000:00/0000:00:02.0', pci);
+    mkdirSync(device, { recursive: true });
+    mkdirSync(join(sysfs, 'bus/pci/devices'), { recursive: true });
+    symlinkSync(join('../../../devices/pci0000:00/0000:00:02.0', pci), join(sysfs, 'bus/pci/devices', pci));
+    if (driver) {
+      mkdirSync(join(sysfs, 'bus/pci/drivers', driver), { recursive: true });
+      symlinkSync(join('../../../../bus/pci/drivers', driver), join(device, 'driver'));
+    }
+    if (group) {
+      mkdirSync(join(sysfs, 'kernel/iommu_groups', group), { recursive: true });
+      symlinkSync(join('../../../../kernel/iommu_groups', group), join(device, 'iommu_group'));
+    }
+    mkdirSync(join(root, 'dev', 'vfio'), { recursive: true });
+    if (vfioDev && group) writeFileSync(join(root, 'dev', 'vfio', group), '');
+    return { sysfs, dev: join(root, 'dev') };
+  }
+  beforeEach(() => { root = mkdtempSync(join(tmpdir(), 'mnkvm-sysfs-')); });
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  it('passes a VF bound to vfio-pci in an open IOMMU group', () => {
+    const { sysfs, dev } = machine('vfio-pci', '42', true);
+    expect(() => checkVfio(pci, sysfs, dev)).not.to.throw();
+  });
+
+  it('says in one line what is missing', () => {
+    expect(() => checkVfio('03:10.2')).to.throw('VF 03:10.2: not a PCI address: give one like 0000:03:10.0 (lspci -D shows them)');
+    let m = machine('igbvf', '42', true);
+    expect(() => checkVfio(pci, m.sysfs, m.dev)).to.throw(`VF ${pci}: bound to igbvf, not vfio-pci: bind it to vfio-pci first`);
+    rmSync(root, { recursive: true }); mkdirSync(root);
+    m = machine(null, '42', true);
+    expect(() => checkVfio(pci, m.sysfs, m.dev)).to.throw(`VF ${pci}: bound to no driver, not vfio-pci`);
+    rmSync(root, { recursive: true }); mkdirSync(root);
+    m = machine('vfio-pci', null, false);
+    expect(() => checkVfio(pci, m.sysfs, m.dev)).to.throw(`VF ${pci}: in no IOMMU group: turn the IOMMU on`);
+    rmSync(root, { recursive: true }); mkdirSync(root);
+    m = machine('vfio-pci', '42', false);
+    expect(() => checkVfio(pci, m.sysfs, m.dev)).to.throw(`VF ${pci}: ${m.dev}/vfio/42 is missing: load the vfio-pci module`);
+  });
+});

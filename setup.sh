@@ -8,21 +8,44 @@ say() { printf '*** setup: %s\n' "$*"; }
 
 packages=(
   mininet python3 bridge-utils iproute2 iputils-ping net-tools ethtool iperf iperf3 inetutils-telnet
-  qemu-system-x86 linux-image-cloud-amd64 busybox-static dropbear-bin openssh-client sockperf
+  linux-image-cloud-amd64 busybox-static dropbear-bin openssh-client sockperf
   cpio lz4 xz-utils zstd util-linux procps openvswitch-switch sshfs openssh-sftp-server
   iptables xvfb xterm x11-xserver-utils gcc libc6-dev
+  mmdebstrap fdisk ansible ansible-lint   # the virtual testbed's server image, and its Ansible roles
   chromium   # the test suite looks at `mnkvm report`'s HTML in headless Chromium
 )
+# QEMU 10 from bookworm-backports, for everything: the virtual testbed needs
+# its igb NIC (SR-IOV, QEMU >= 8), and two QEMUs side by side clash on their
+# module folder (README, "Why QEMU 10").
+backports=(qemu-system-x86 qemu-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+old_backports=()
+for p in "${backports[@]}"; do
+  version=$(dpkg-query -W -f '${Version}' "$p" 2>/dev/null || true)
+  dpkg --compare-versions "${version:-0}" ge 1:10.0 || old_backports+=("$p")
+done
+export DEBIAN_FRONTEND=noninteractive
+if [ ${#old_backports[@]} -gt 0 ]; then
+  if ! grep -rqs '^[^#]*bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    say "adding Debian's bookworm-backports to apt's sources"
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      > /etc/apt/sources.list.d/mnkvm-backports.sources
+  fi
+fi
+if [ ${#missing[@]} -gt 0 ] || [ ${#old_backports[@]} -gt 0 ]; then
+  apt-get update -qq
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if [ ${#old_backports[@]} -gt 0 ]; then
+  say "installing QEMU 10 from bookworm-backports: ${old_backports[*]}"
+  apt-get install -y -qq --no-install-recommends -t bookworm-backports "${old_backports[@]}" >/dev/null
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || { echo "mnkvm needs Node.js 20 or newer (found $(node --version))" >&2; exit 1; }
@@ -51,4 +74,6 @@ ln -sfn "$PWD/dist/src/cli/main.js" /usr/local/bin/mnkvm
 
 say "guest image"
 bash guest/build-image.sh
+say "virtual testbed server image (Debian 12 from Debian's mirror; once, then cached)"
+bash guest/build-testbed-image.sh
 say "done: try  mnkvm --topo single,2 --host kvm --test pingall"

@@ -114,7 +114,7 @@ export function leftovers(): string[] {
       if (/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) continue;
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
       // QEMU, node shells, a host's ssh (popen, terminals), a guest's file server
-      if (comm.startsWith('mnkvm:') || /bash .*-is mininet:|root@169\.254\.0\.2|sftp-server -l QUIET/.test(cmdline)) {
+      if (/^mnkvm(-testbed)?:/.test(comm) || /bash .*-is mininet:|root@169\.254\.0\.2|sftp-server -l QUIET/.test(cmdline)) {
         found.push(`process ${pid} ${comm} ${cmdline.trim()}`);
       }
     } catch {
@@ -129,6 +129,9 @@ export function leftovers(): string[] {
     const dir = `/sys/fs/cgroup/${controller}`;
     if (existsSync(dir)) found.push(...readdirSync(dir).filter((g) => /^(h|s)\d+$/.test(g)).map((g) => `cgroup ${controller}:/${g}`));
   }
+  // a virtual testbed's server disks
+  const disks = process.env.MNKVM_TESTBED_DISKS ?? '/var/tmp/mnkvm/testbed';
+  if (existsSync(disks)) found.push(...readdirSync(disks).map((d) => `testbed disk ${d}`));
   if (existsSync(join(runDir, 'claims'))) found.push(...readdirSync(join(runDir, 'claims')).map((c) => `claim ${c}`));
   // mn --nat's rules (its interface is nat0-eth0; it masquerades 10.0.0.0/8)
   const rules = spawnSync('sh', ['-c', 'iptables -S FORWARD; iptables -t nat -S POSTROUTING'], { encoding: 'utf8' }).stdout;

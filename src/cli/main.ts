@@ -15,6 +15,7 @@ import { kvmHostSyntax } from '../engine/options.js';
 import { GUEST_BUILD } from '../engine/paths.js';
 import { RunRecord } from '../engine/records.js';
 import { benchCommand } from '../bench/command.js';
+import { testbedCommand } from '../testbed/command.js';
 import { writeReport } from '../bench/report.js';
 import { clean } from './clean.js';
 import { requireRoot, runInPython } from '../bridge/session.js';
@@ -23,12 +24,13 @@ import { checkCluster, checkKvmHost, optionValue } from './checks.js';
 const HELP = () => `mnkvm: Mininet with KVM virtual machines as hosts
 
 Usage: mnkvm [mn options]       build and run a network like mn; --host kvm makes hosts VMs
-       mnkvm -c                 remove VMs, namespaces and bridges that earlier runs left
+       mnkvm -c                 remove VMs, namespaces and bridges that earlier runs left (and a virtual testbed)
        mnkvm run SCRIPT.py [--host kvm] [-- ARGS]  run a Mininet script, its default hosts as VMs
        mnkvm image build        build the default guest image (Debian kernel + busybox initramfs)
        mnkvm bench all          namespace vs KVM hosts: startup, latency, throughput, isolation (mnkvm bench --help)
        mnkvm bench bridge       benchmark what the TypeScript API adds to a call
        mnkvm report DIR         draw the results in DIR as an HTML report with plots
+       mnkvm testbed up         a virtual SR-IOV testbed: servers as VMs (mnkvm testbed --help)
 
 KVM host options: ${kvmHostSyntax()}
 
@@ -45,6 +47,7 @@ function subcommands(): Command {
       process.exitCode = r.status ?? 1;
     });
   program.addCommand(benchCommand());
+  program.addCommand(testbedCommand());
   program.command('report').description('draw benchmark results (mnkvm bench ... --out DIR) as DIR/report.html and DIR/summary.md')
     .argument('<dir>', 'the folder mnkvm bench wrote')
     .action((dir: string) => {
@@ -67,7 +70,7 @@ function subcommands(): Command {
 }
 
 async function main(argv: string[]): Promise<number> {
-  if (['image', 'bench', 'run', 'report'].includes(argv[0])) {
+  if (['image', 'bench', 'run', 'report', 'testbed'].includes(argv[0])) {
     await subcommands().parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   }

@@ -11,7 +11,7 @@ import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { MnkvmError } from './errors.js';
-import { isAlive, killIfSame, processId, run, waitGone, type ProcessId } from './proc.js';
+import { isAlive, killIfSame, processId, run, startTime, waitGone, type ProcessId } from './proc.js';
 import { RUN_ROOT } from './paths.js';
 
 /** The guard's sweep (guard.ts, compiled next to this file). */
@@ -28,9 +28,10 @@ export type Resource =
   | { kind: 'cgroup'; name: string }                     // CPULimitedHost's cpu,cpuacct,cpuset group /NAME (claimed)
   | { kind: 'claim'; of: NameKind; name: string }       // a name this run claimed (see claim)
   | { kind: 'rule'; args: string[] }                     // an iptables rule, as added (-A/-I), e.g. by mn --nat
-  | { kind: 'sysctl'; key: string; value: string };      // a kernel setting's value before the run changed it
+  | { kind: 'sysctl'; key: string; value: string }       // a kernel setting's value before the run changed it
+  | { kind: 'file'; path: string };                      // a file or folder of the run outside its record (e.g. a testbed server's disk)
 
-export interface SweepReport { vms: number; shells: number; processes: number; intfs: number; bridges: number; cgroups: number; rules: number }
+export interface SweepReport { vms: number; shells: number; processes: number; intfs: number; bridges: number; cgroups: number; rules: number; files: number }
 
 /** What a claimed name stands for: an interface or bridge of the root namespace, or a cgroup. */
 export type NameKind = 'link' | 'cgroup';
@@ -56,15 +57,43 @@ export class RunRecord {
    * pexpect's close(), or a closed terminal) nothing is left.
    */
   static create(): RunRecord {
-    const owner = processId(process.pid);
-    const dir = join(RUN_ROOT, `run-${owner.pid}-${owner.start}`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'owner.json'), JSON.stringify({ ...owner, argv: process.argv }) + '\n');
+    const record = RunRecord.open(`run-${process.pid}-${startTime(process.pid)}`);
     // (it also ends once the record is gone: the run swept it itself)
     const guard = spawn('sh', ['-c', 'while [ -d /proc/$0 ] && [ -d "$3" ]; do sleep 0.5; done; exec "$1" "$2" "$3"',
-      String(owner.pid), process.execPath, GUARD, dir], { detached: true, stdio: 'ignore' });
+      String(process.pid), process.execPath, GUARD, record.dir], { detached: true, stdio: 'ignore' });
     guard.unref();
-    writeFileSync(join(dir, 'guard.pid'), `${guard.pid}\n`);
+    writeFileSync(join(record.dir, 'guard.pid'), `${guard.pid}\n`);
+    return record;
+  }
+
+  /**
+   * Open a record that outlives this process, with no guard: e.g. the
+   * virtual testbed's, which `mnkvm testbed down` (or `mnkvm -c`) sweeps.
+   * Only one record of a name at once: null if it exists already.
+   */
+  static createLasting(name: string): RunRecord | null {
+    try {
+      mkdirSync(RUN_ROOT, { recursive: true });
+      mkdirSync(join(RUN_ROOT, `run-${name}`));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return null;
+      throw e;
+    }
+    return RunRecord.open(`run-${name}`);
+  }
+
+  /** The lasting record of this name, if it exists. */
+  static lasting(name: string): RunRecord | null {
+    const dir = join(RUN_ROOT, `run-${name}`);
+    return existsSync(dir) ? new RunRecord(dir) : null;
+  }
+
+  /** Make (or take) the record folder name under RUN_ROOT, owned by this process. */
+  private static open(name: string): RunRecord {
+    const owner = processId(process.pid);
+    const dir = join(RUN_ROOT, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'owner.json'), JSON.stringify({ ...owner, argv: process.argv }) + '\n');
     return new RunRecord(dir);
   }
 
@@ -191,7 +220,7 @@ export class RunRecord {
 
   /** Remove everything recorded that still exists and this run made (see claim), then the record itself. */
   async sweep(): Promise<SweepReport> {
-    const report: SweepReport = { vms: 0, shells: 0, processes: 0, intfs: 0, bridges: 0, cgroups: 0, rules: 0 };
+    const report: SweepReport = { vms: 0, shells: 0, processes: 0, intfs: 0, bridges: 0, cgroups: 0, rules: 0, files: 0 };
     const all = this.resources();
     const procs = all.filter((r): r is Extract<Resource, { proc: ProcessId }> => 'proc' in r);
     for (const r of procs) {
@@ -246,6 +275,10 @@ export class RunRecord {
     }
     for (const r of all) {
       if (r.kind === 'sysctl') await run('sysctl', ['-qw', `${r.key}=${r.value}`]);
+      if (r.kind === 'file' && existsSync(r.path)) {
+        rmSync(r.path, { recursive: true, force: true });
+        report.files++;
+      }
     }
     rmSync(this.dir, { recursive: true, force: true });
     return report;
@@ -292,7 +325,7 @@ function cgroupDirs(name: string): string[] {
 const NOUNS: Record<keyof SweepReport, [string, string]> = {
   vms: ['VM', 'VMs'], shells: ['shell', 'shells'], processes: ['process', 'processes'],
   intfs: ['interface', 'interfaces'], bridges: ['bridge', 'bridges'], cgroups: ['cgroup', 'cgroups'],
-  rules: ['iptables rule', 'iptables rules'],
+  rules: ['iptables rule', 'iptables rules'], files: ['file', 'files'],
 };
 
 /** "2 VMs, 1 bridge", or "" when nothing was left. */

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Builds the virtual testbed's server image: Debian 12 with the generic
+# kernel (igb, igbvf, vfio-pci, intel-iommu), systemd, GRUB, OpenSSH and
+# Python (for Ansible), on a raw disk with one ext4 partition.
+#
+#   guest/build-testbed-image.sh [CACHE_DIR]     (default: /var/cache/mnkvm)
+#
+# The image lands in CACHE_DIR/testbed/server-<key>, where <key> hashes this
+# script, guest/testbed/ and the package list; `server` points at the
+# newest. An image whose key exists is not rebuilt. Packages come from
+# Debian's mirror (mmdebstrap); the disk is made without mounting anything
+# (mkfs.ext4 -d), and GRUB is installed by the server's own tools in one
+# boot under QEMU (guest/testbed/finalize).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${1:-${MNKVM_CACHE:-/var/cache/mnkvm}}
+images="$cache/testbed"
+mirror=${MNKVM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+die() { echo "guest/build-testbed-image.sh: $*" >&2; exit 1; }
+
+pkgs=(systemd-sysv udev dbus linux-image-amd64 grub-pc openssh-server python3 python3-apt sudo
+      iproute2 pciutils ethtool kmod procps less ca-certificates)
+for tool in mmdebstrap mkfs.ext4 sfdisk qemu-system-x86_64; do
+  command -v "$tool" >/dev/null || die "$tool is missing: run ./setup.sh"
+done
+key=$( { cat "$0" "$here"/testbed/*; echo "${pkgs[*]}"; } | sha256sum | cut -c1-16)
+out="$images/server-$key"
+mkdir -p "$images"
+exec 9>"$images/.lock"
+flock 9   # two builds at once: the second waits, then finds the image built
+if [ -f "$out/manifest.json" ]; then
+  ln -sfn "server-$key" "$images/server.new" && mv -T "$images/server.new" "$images/server"
+  exit 0
+fi
+work=$(mktemp -d "$images/.build-XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+echo "*** testbed image: Debian 12 from $mirror" >&2
+# grub-pc is installed now and put on the disk later (finalize): no device to ask about here
+mmdebstrap --quiet --variant=minbase --include="$(IFS=,; echo "${pkgs[*]}")" \
+  --essential-hook='echo "grub-pc grub-pc/install_devices_empty boolean true" | chroot "$1" debconf-set-selections' \
+  --customize-hook="upload $here/testbed/grub /etc/default/grub" \
+  --customize-hook="upload $here/testbed/finalize /usr/local/sbin/mnkvm-finalize" \
+  --customize-hook="upload $here/testbed/mnkvm-testbed /usr/local/sbin/mnkvm-testbed" \
+  --customize-hook="upload $here/testbed/mnkvm-testbed.service /etc/systemd/system/mnkvm-testbed.service" \
+  --customize-hook="upload $here/testbed/10-mgmt.network /etc/systemd/network/10-mgmt.network" \
+  --customize-hook='chmod 755 "$1/usr/local/sbin/mnkvm-finalize" "$1/usr/local/sbin/mnkvm-testbed"' \
+  --customize-hook='chroot "$1" systemctl enable -q mnkvm-testbed.service systemd-networkd.service' \
+  --customize-hook='echo "LABEL=tbroot / ext4 errors=remount-ro 0 1" > "$1/etc/fstab"' \
+  --customize-hook='echo "deb '"$mirror"' bookworm-backports main" > "$1/etc/apt/sources.list.d/backports.list"' \
+  --customize-hook='printf "9p\n9pnet_virtio\n" > "$1/etc/initramfs-tools/modules"; chroot "$1" update-initramfs -u -k all >/dev/null' \
+  --customize-hook='cp "$1"/boot/vmlinuz-* "$1"/boot/initrd.img-* "'"$work"'/"' \
+  bookworm "$work/root" "$mirror"
+
+echo "*** testbed image: disk" >&2
+mkfs.ext4 -q -F -L tbroot -d "$work/root" "$work/part.img" 4G
+truncate -s $((4 * 1024 + 1))M "$work/disk.img"
+echo 'start=2048, type=83, bootable' | sfdisk -q "$work/disk.img"
+dd if="$work/part.img" of="$work/disk.img" bs=1M seek=1 conv=notrunc,sparse status=none
+rm -rf "$work/root" "$work/part.img"
+
+echo "*** testbed image: GRUB, installed in one boot of the server" >&2
+timeout 300 qemu-system-x86_64 -accel tcg -cpu max -m 1024 -nodefaults -display none -no-reboot \
+  -kernel "$(ls "$work"/vmlinuz-*)" -initrd "$(ls "$work"/initrd.img-*)" \
+  -append 'root=/dev/vda1 rw console=ttyS0 panic=-1 init=/usr/local/sbin/mnkvm-finalize' \
+  -drive "file=$work/disk.img,format=raw,if=virtio" -serial "file:$work/finalize.log" \
+  || die "the build boot failed: $(tail -n 5 "$work/finalize.log")"
+grep -q 'mnkvm-finalize: done' "$work/finalize.log" || die "GRUB was not installed: $(tail -n 5 "$work/finalize.log")"
+rm -f "$work"/vmlinuz-* "$work"/initrd.img-*
+
+cat > "$work/manifest.json" <<JSON
+{
+  "disk": "disk.img",
+  "key": "$key",
+  "built": "$(date -u +%FT%TZ)"
+}
+JSON
+chmod 755 "$work"
+trap - EXIT
+mv "$work" "$out"
+# only the newest image is kept
+ln -sfn "server-$key" "$images/server.new" && mv -T "$images/server.new" "$images/server"
+for old in "$images"/server-*; do [ "$old" = "$out" ] || rm -rf "$old"; done
+echo "*** testbed image: $out" >&2

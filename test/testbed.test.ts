@@ -1,0 +1,62 @@
+// The virtual SR-IOV testbed: real servers (Debian 12 VMs with emulated
+// igb SR-IOV NICs and an IOMMU) brought up, used over SSH and taken down.
+import { expect } from 'chai';
+import { createServer, type Server } from 'node:net';
+import { PROJECT_ROOT } from '../src/engine/paths.js';
+import { expectClean, mnkvm } from './helpers.js';
+
+const UP = 20 * 60_000;   // TCG boots of Debian: minutes on 2 cores
+
+describe('mnkvm testbed', function () {
+  this.timeout(UP);
+  afterEach(expectClean);
+
+  it('refuses bad input in one line, leaving nothing', async () => {
+    let r = await mnkvm(['testbed', 'up', '--servers', '0']);
+    expect(r.code).to.equal(1);
+    expect(r.err).to.equal('mnkvm: testbed --servers 0: must be a whole number from 1 to 8\n');
+    r = await mnkvm(['testbed', 'up', '--servers', '8', '--mem', '65536']);
+    expect(r.err).to.match(/^mnkvm: not enough memory for 8 testbed servers of 65536 MiB: they need 525312 MiB with 1024 to spare, \d+ MiB are available: use fewer --servers or less --mem\n$/);
+    const taken: Server = createServer();
+    await new Promise<void>((resolve) => taken.listen(47222, '127.0.0.1', resolve));
+    try {
+      r = await mnkvm(['testbed', 'up', '--servers', '1', '--ssh-port', '47222']);
+      expect(r.err).to.equal("mnkvm: port 47222 on 127.0.0.1 is taken (tb1's SSH): pass --ssh-port with a free range\n");
+    } finally {
+      taken.close();
+    }
+    for (const cmd of ['status', 'inventory', 'down']) {
+      r = await mnkvm(['testbed', cmd]);
+      expect(r.err, cmd).to.match(/^mnkvm: no virtual testbed is up: /);
+    }
+  });
+
+  it('names a server that does not boot in time, with its last console lines, and removes it', async () => {
+    const r = await mnkvm(['testbed', 'up', '--servers', '1', '--boot-timeout', '3'], { timeoutMs: UP });
+    expect(r.code).to.equal(1);
+    expect(r.err).to.match(/^mnkvm: tb1 did not answer SSH within 3 s: raise --boot-timeout; last console lines:\n/m);
+  });
+
+  it('brings two servers up with SR-IOV NICs, cabled PF to PF, and takes them down', async () => {
+    const start = Date.now();
+    let r = await mnkvm(['testbed', 'up', '--servers', '2'], { timeoutMs: UP });
+    expect(r.code, r.err).to.equal(0);
+    console.log(`      (testbed up --servers 2: ${((Date.now() - start) / 1000).toFixed(0)} s to SSH on both, TCG)`);
+    r = await mnkvm(['testbed', 'up', '--servers', '1']);
+    expect(r.err).to.match(/^mnkvm: a virtual testbed is already up/);
+    r = await mnkvm(['testbed', 'status']);
+    expect(r.out).to.match(/^tb1 {2}running {2}ssh 127\.0\.0\.1:2221 {2}PFs 0000:01:00\.0/m);
+    expect(r.out).to.match(/^tb2 {2}running {2}ssh 127\.0\.0\.1:2222 /m);
+    r = await mnkvm(['testbed', 'inventory']);
+    expect(r.out).to.match(/^tb1 ansible_host=127\.0\.0\.1 ansible_port=2221 sriov_pfs='\[\{"pci":"0000:01:00\.0","vfs":7\}\]'$/m);
+    // each server: its name, the PF (igb, 82576) with its SR-IOV capability, this checkout shared
+    for (const name of ['tb1', 'tb2']) {
+      r = await mnkvm(['testbed', 'ssh', name, '--', `hostname; cat /sys/bus/pci/devices/0000:01:00.0/{vendor,device,sriov_totalvfs}; test -f ${PROJECT_ROOT}package.json && echo shared`]);
+      expect(r.code, r.err).to.equal(0);
+      expect(r.out.trim().split('\n')).to.deep.equal([name, '0x8086', '0x10c9', '7', 'shared']);
+    }
+    r = await mnkvm(['testbed', 'down']);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.err).to.match(/^\*\*\* testbed: down \(removed 2 VMs, 2 files\)\n$/);
+  });
+});

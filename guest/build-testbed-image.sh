@@ -19,7 +19,7 @@ mirror=${MNKVM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 die() { echo "guest/build-testbed-image.sh: $*" >&2; exit 1; }
 
 pkgs=(systemd-sysv udev dbus linux-image-amd64 grub-pc openssh-server python3 python3-apt sudo
-      iproute2 pciutils ethtool kmod procps less ca-certificates)
+      iproute2 pciutils ethtool kmod procps less ca-certificates irqbalance linux-cpupower)
 for tool in mmdebstrap mkfs.ext4 sfdisk qemu-system-x86_64; do
   command -v "$tool" >/dev/null || die "$tool is missing: run ./setup.sh"
 done

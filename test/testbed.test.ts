@@ -1,15 +1,39 @@
 // The virtual SR-IOV testbed: real servers (Debian 12 VMs with emulated
 // igb SR-IOV NICs and an IOMMU) brought up, used over SSH and taken down.
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/engine/paths.js';
 import { expectClean, mnkvm } from './helpers.js';
+
+const ANSIBLE = join(PROJECT_ROOT, 'ansible');
+
+/** Run a playbook of ansible/ against inventory; its PLAY RECAP, per host. */
+function playbook(inventory: string, book: string, ...extra: string[]): Record<string, Record<string, number>> {
+  const r = spawnSync('ansible-playbook', ['-i', inventory, book, ...extra],
+    { cwd: ANSIBLE, encoding: 'utf8', env: { ...process.env, ANSIBLE_FORCE_COLOR: '0', ANSIBLE_NOCOLOR: '1' }, timeout: 30 * 60_000 });
+  const recap = r.stdout.slice(r.stdout.lastIndexOf('PLAY RECAP'));
+  const hosts: Record<string, Record<string, number>> = {};
+  for (const [, host, counts] of recap.matchAll(/^(\S+)\s+:\s+(.*)$/gm)) {
+    hosts[host] = Object.fromEntries([...counts.matchAll(/(\w+)=(\d+)/g)].map(([, k, v]) => [k, Number(v)]));
+  }
+  if (r.status !== 0) throw new Error(`ansible-playbook ${book} failed (${r.status}):\n${r.stdout.slice(-4000)}\n${r.stderr}`);
+  return hosts;
+}
 
 const UP = 20 * 60_000;   // TCG boots of Debian: minutes on 2 cores
 
 describe('mnkvm testbed', function () {
   this.timeout(UP);
   afterEach(expectClean);
+
+  it("ansible/ passes ansible-lint's production profile", () => {
+    const r = spawnSync('ansible-lint', ['--profile', 'production', '--nocolor'], { cwd: ANSIBLE, encoding: 'utf8', timeout: 300_000 });
+    expect(r.status, r.stdout + r.stderr).to.equal(0);
+  });
 
   it('refuses bad input in one line, leaving nothing', async () => {
     let r = await mnkvm(['testbed', 'up', '--servers', '0']);
@@ -37,25 +61,52 @@ describe('mnkvm testbed', function () {
     expect(r.err).to.match(/^mnkvm: tb1 did not answer SSH within 3 s: raise --boot-timeout; last console lines:\n/m);
   });
 
-  it('brings two servers up with SR-IOV NICs, cabled PF to PF, and takes them down', async () => {
+  it('brings two servers up, prepares them with ansible/ (twice: nothing changes the second time), verifies them after a reboot, and takes them down', async () => {
     const start = Date.now();
     let r = await mnkvm(['testbed', 'up', '--servers', '2'], { timeoutMs: UP });
     expect(r.code, r.err).to.equal(0);
     console.log(`      (testbed up --servers 2: ${((Date.now() - start) / 1000).toFixed(0)} s to SSH on both, TCG)`);
-    r = await mnkvm(['testbed', 'up', '--servers', '1']);
-    expect(r.err).to.match(/^mnkvm: a virtual testbed is already up/);
-    r = await mnkvm(['testbed', 'status']);
-    expect(r.out).to.match(/^tb1 {2}running {2}ssh 127\.0\.0\.1:2221 {2}PFs 0000:01:00\.0/m);
-    expect(r.out).to.match(/^tb2 {2}running {2}ssh 127\.0\.0\.1:2222 /m);
-    r = await mnkvm(['testbed', 'inventory']);
-    expect(r.out).to.match(/^tb1 ansible_host=127\.0\.0\.1 ansible_port=2221 sriov_pfs='\[\{"pci":"0000:01:00\.0","vfs":7\}\]'$/m);
-    // each server: its name, the PF (igb, 82576) with its SR-IOV capability, this checkout shared
-    for (const name of ['tb1', 'tb2']) {
-      r = await mnkvm(['testbed', 'ssh', name, '--', `hostname; cat /sys/bus/pci/devices/0000:01:00.0/{vendor,device,sriov_totalvfs}; test -f ${PROJECT_ROOT}package.json && echo shared`]);
-      expect(r.code, r.err).to.equal(0);
-      expect(r.out.trim().split('\n')).to.deep.equal([name, '0x8086', '0x10c9', '7', 'shared']);
+    const dir = mkdtempSync(join(tmpdir(), 'mnkvm-testbed-'));
+    try {
+      r = await mnkvm(['testbed', 'up', '--servers', '1']);
+      expect(r.err).to.match(/^mnkvm: a virtual testbed is already up/);
+      r = await mnkvm(['testbed', 'status']);
+      expect(r.out).to.match(/^tb1 {2}running {2}ssh 127\.0\.0\.1:2221 {2}PFs 0000:01:00\.0/m);
+      expect(r.out).to.match(/^tb2 {2}running {2}ssh 127\.0\.0\.1:2222 /m);
+      // each server: its name, the PF (igb, 82576) with its SR-IOV capability, this checkout shared
+      for (const name of ['tb1', 'tb2']) {
+        r = await mnkvm(['testbed', 'ssh', name, '--', `hostname; cat /sys/bus/pci/devices/0000:01:00.0/{vendor,device,sriov_totalvfs}; test -f ${PROJECT_ROOT}package.json && echo shared`]);
+        expect(r.code, r.err).to.equal(0);
+        expect(r.out.trim().split('\n')).to.deep.equal([name, '0x8086', '0x10c9', '7', 'shared']);
+      }
+      r = await mnkvm(['testbed', 'inventory']);
+      expect(r.out).to.match(/^tb1 ansible_host=127\.0\.0\.1 ansible_port=2221 sriov_pfs='\[\{"pci":"0000:01:00\.0","vfs":7\}\]'$/m);
+      const inventory = join(dir, 'testbed.ini');
+      writeFileSync(inventory, r.out);
+
+      let t = Date.now();
+      const first = playbook(inventory, 'site.yml');
+      console.log(`      (ansible-playbook site.yml, first run, 2 servers: ${((Date.now() - t) / 1000).toFixed(0)} s, TCG)`);
+      for (const host of ['tb1', 'tb2']) expect(first[host], host).to.include({ failed: 0, unreachable: 0 }).and.to.have.property('changed').above(0);
+      t = Date.now();
+      const second = playbook(inventory, 'site.yml');
+      console.log(`      (ansible-playbook site.yml, second run: ${((Date.now() - t) / 1000).toFixed(0)} s)`);
+      for (const host of ['tb1', 'tb2']) expect(second[host], host).to.include({ failed: 0, unreachable: 0, changed: 0 });
+      // VFs, drivers and the command line hold after a reboot
+      const verified = playbook(inventory, 'verify.yml', '-e', 'verify_reboot=true');
+      for (const host of ['tb1', 'tb2']) {
+        expect(verified[host], host).to.include({ failed: 0, unreachable: 0 });
+        const facts = JSON.parse(readFileSync(join(dir, 'facts', `${host}.json`), 'utf8')) as
+          { hostname: string; cmdline: string[]; iommuGroups: number; pfs: { numVfs: number; vfs: { driver: string; aloneInIommuGroup: boolean }[] }[] };
+        expect(facts.hostname).to.equal(host);
+        expect(facts.cmdline).to.include.members(['intel_iommu=on', 'iommu=pt', 'isolcpus=1', 'hugepages=64']);
+        expect(facts.pfs[0].numVfs).to.equal(7);
+        expect(facts.pfs[0].vfs.map((v) => [v.driver, v.aloneInIommuGroup])).to.deep.equal(Array(7).fill(['vfio-pci', true]));
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      r = await mnkvm(['testbed', 'down']);
     }
-    r = await mnkvm(['testbed', 'down']);
     expect(r.code, r.err).to.equal(0);
     expect(r.err).to.match(/^\*\*\* testbed: down \(removed 2 VMs, 2 files\)\n$/);
   });

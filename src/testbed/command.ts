@@ -1,6 +1,7 @@
 // `mnkvm testbed ...`: the virtual SR-IOV testbed (testbed.ts).
 import { Command } from 'commander';
 import { requireRoot } from '../bridge/session.js';
+import { describedInventory, renderInventory } from './inventory.js';
 import { flag, TESTBED_OPTIONS, testbedDown, testbedInventory, testbedOptions, testbedSsh, testbedStatus, testbedUp } from './testbed.js';
 
 export function testbedCommand(): Command {
@@ -19,8 +20,16 @@ export function testbedCommand(): Command {
   testbed.command('ssh').description('log in to a server, or run a command there (after --)')
     .argument('<name>', 'tb1, tb2, ...').argument('[command...]', 'the command')
     .action((name: string, command: string[]) => { requireRoot(); process.exitCode = testbedSsh(name, command); });
-  testbed.command('inventory').description('an Ansible inventory (INI) of the servers')
-    .action(() => { requireRoot(); process.stdout.write(testbedInventory()); });
+  testbed.command('inventory').description("an Ansible inventory (INI) of the virtual testbed's servers, or of the real servers a description names")
+    .option('--from <file>', 'a description of real servers (YAML: docs/testbed.md)')
+    .action((opts: { from?: string }) => {
+      if (opts.from) {
+        process.stdout.write(renderInventory(describedInventory(opts.from), `servers of ${opts.from} (mnkvm testbed inventory --from)`));
+        return;
+      }
+      requireRoot();
+      process.stdout.write(testbedInventory());
+    });
   testbed.command('down').description('stop the servers and remove their disks and keys')
     .action(async () => {
       requireRoot();

@@ -14,6 +14,7 @@ import { CACHE_ROOT, PROJECT_ROOT } from '../engine/paths.js';
 import { isAlive, processId, run, runOk, type ProcessId } from '../engine/proc.js';
 import { QEMU, qemuVersion, resolveAccel } from '../engine/qemu/accel.js';
 import { describeSweep, RunRecord } from '../engine/records.js';
+import { renderInventory } from './inventory.js';
 import { pfAddress, pfMac, serverArgs, type Cable } from './server.js';
 
 /** The testbed's options: default, least, most (one definition for the CLI's help and checks). */
@@ -175,27 +176,19 @@ export function testbedStatus(): string[] {
       `PFs ${s.pfs.map((p) => `${p.pci} (cable udp ${p.cable.port}->${p.cable.peerPort})`).join(', ')}`)];
 }
 
-/** An Ansible inventory (INI) of the testbed's servers. */
+/**
+ * An Ansible inventory (INI) of the testbed's servers: the emulated IOMMU
+ * is Intel's whatever the CPU; the last core measures; 64 hugepages.
+ */
 export function testbedInventory(): string {
   const { state } = current();
-  const ssh = '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null';
-  return [
-    '# the virtual testbed (mnkvm testbed inventory)',
-    '[testbed]',
-    ...state.servers.map((s) => `${s.name} ansible_host=127.0.0.1 ansible_port=${s.sshPort} ` +
-      `sriov_pfs='${JSON.stringify(s.pfs.map((p) => ({ pci: p.pci, vfs: state.vfs })))}'`),
-    '',
-    '[testbed:vars]',
-    'ansible_user=root',
-    `ansible_ssh_private_key_file=${state.key}`,
-    `ansible_ssh_common_args='${ssh}'`,
-    'ansible_python_interpreter=/usr/bin/python3',
-    '# the emulated IOMMU is Intel\'s, whatever the CPU; the last core measures, 64 hugepages',
-    'kernel_iommu=intel',
-    `kernel_isolated_cores=${state.cpus > 1 ? `[${state.cpus - 1}]` : '[]'}`,
-    'kernel_hugepages=64',
-    '',
-  ].join('\n');
+  return renderInventory({
+    servers: state.servers.map((s) => ({
+      name: s.name, address: '127.0.0.1', port: s.sshPort, iommu: 'intel',
+      cores: state.cpus > 1 ? [state.cpus - 1] : [], hugepages: 64, pfs: s.pfs.map((p) => ({ pci: p.pci, vfs: state.vfs })),
+    })),
+    user: 'root', key: state.key, sshArgs: '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null',
+  }, 'the virtual testbed (mnkvm testbed inventory)');
 }
 
 /** Take the testbed down: its VMs, disks and record; returns what was removed. */

@@ -1,28 +1,56 @@
 #!/usr/bin/env bash
 # Sets up mnkvm on Debian 12, as root. Idempotent: run it again at any time.
 #   Debian packages -> npm dependencies -> TypeScript build -> guest image -> /usr/local/bin/mnkvm
+#
+#   ./setup.sh                    everything: running mnkvm, its tests and the virtual testbed
+#   MNKVM_SETUP=run ./setup.sh    what running mnkvm needs (a testbed server: ansible/'s mnkvm role)
+#   MNKVM_PREBUILT=1              dist/ and node_modules/ are there already (copied): no npm, no tsc
+#   ./setup.sh --packages         print the Debian packages running mnkvm needs, and exit
+#   ./setup.sh --backports        ... and those it takes from bookworm-backports
 set -euo pipefail
 cd "$(dirname "$0")"
 say() { printf '*** setup: %s\n' "$*"; }
-[ "$(id -u)" = 0 ] || { echo "setup.sh must run as root (it installs Debian packages): try sudo ./setup.sh" >&2; exit 1; }
 
-packages=(
+# What running mnkvm needs: Mininet and the tools its scripts call, what the
+# guest image is built from, Open vSwitch, the shared folder's servers.
+packages_run=(
   mininet python3 bridge-utils iproute2 iputils-ping net-tools ethtool iperf iperf3 inetutils-telnet
-  linux-image-cloud-amd64 busybox-static dropbear-bin openssh-client sockperf
+  busybox-static dropbear-bin openssh-client sockperf
   cpio lz4 xz-utils zstd util-linux procps openvswitch-switch sshfs openssh-sftp-server
-  iptables xvfb xterm x11-xserver-utils gcc libc6-dev
-  mmdebstrap fdisk ansible ansible-lint   # the virtual testbed's server image, and its Ansible roles
+  iptables gcc libc6-dev
+)
+# What the tests and the virtual testbed need besides (the cloud kernel: the
+# default guest image's, here; a server's guests get the server's own
+# kernel, as a second kernel flavour there would be the one GRUB boots)
+packages_test=(
+  linux-image-cloud-amd64
+  xvfb xterm x11-xserver-utils   # mn -x, and the CLI's xterm
+  mmdebstrap fdisk ansible ansible-lint rsync   # the virtual testbed's server image, and its Ansible roles
   chromium   # the test suite looks at `mnkvm report`'s HTML in headless Chromium
 )
 # QEMU 10 from bookworm-backports, for everything: the virtual testbed needs
 # its igb NIC (SR-IOV, QEMU >= 8), and two QEMUs side by side clash on their
 # module folder (README, "Why QEMU 10").
 backports=(qemu-system-x86 qemu-utils)
+
+case "${1:-}" in
+  --packages) printf '%s\n' "${packages_run[@]}"; exit 0 ;;
+  --backports) printf '%s\n' "${backports[@]}"; exit 0 ;;
+esac
+[ "$(id -u)" = 0 ] || { echo "setup.sh must run as root (it installs Debian packages): try sudo ./setup.sh" >&2; exit 1; }
+mode=${MNKVM_SETUP:-all}
+case "$mode" in
+  run) packages=("${packages_run[@]}") ;;
+  all) packages=("${packages_run[@]}" "${packages_test[@]}") ;;
+  *) echo "MNKVM_SETUP=$mode: use run or all" >&2; exit 1 ;;
+esac
+changed=0   # whether this run changed anything (ansible/'s mnkvm role reports it)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
-command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+command -v node >/dev/null || missing+=(nodejs)
+[ -n "${MNKVM_PREBUILT:-}" ] || command -v npm >/dev/null || missing+=(npm)
 old_backports=()
 for p in "${backports[@]}"; do
   version=$(dpkg-query -W -f '${Version}' "$p" 2>/dev/null || true)
@@ -42,10 +70,12 @@ fi
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  changed=1
 fi
 if [ ${#old_backports[@]} -gt 0 ]; then
   say "installing QEMU 10 from bookworm-backports: ${old_backports[*]}"
   apt-get install -y -qq --no-install-recommends -t bookworm-backports "${old_backports[@]}" >/dev/null
+  changed=1
 fi
 node_major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$node_major" -ge 20 ] || { echo "mnkvm needs Node.js 20 or newer (found $(node --version))" >&2; exit 1; }
@@ -65,15 +95,26 @@ if ! ovs-vsctl -t 1 show >/dev/null 2>&1; then
   fi
 fi
 
-say "npm dependencies"
-npm ci --no-audit --no-fund --loglevel=error
-say "TypeScript build"
-npx tsc -p .
+if [ -z "${MNKVM_PREBUILT:-}" ]; then
+  say "npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+  say "TypeScript build"
+  npx tsc -p .
+  changed=1
+fi
 chmod +x dist/src/cli/main.js
-ln -sfn "$PWD/dist/src/cli/main.js" /usr/local/bin/mnkvm
+if [ "$(readlink /usr/local/bin/mnkvm || true)" != "$PWD/dist/src/cli/main.js" ]; then
+  ln -sfn "$PWD/dist/src/cli/main.js" /usr/local/bin/mnkvm
+  changed=1
+fi
 
 say "guest image"
-bash guest/build-image.sh
-say "virtual testbed server image (Debian 12 from Debian's mirror; once, then cached)"
-bash guest/build-testbed-image.sh
+image=$(bash guest/build-image.sh)
+echo "$image"
+[[ "$image" == "guest image up to date"* ]] || changed=1
+if [ "$mode" = all ]; then
+  say "virtual testbed server image (Debian 12 from Debian's mirror; once, then cached)"
+  bash guest/build-testbed-image.sh
+fi
+[ "$changed" = 1 ] || say "changed nothing"
 say "done: try  mnkvm --topo single,2 --host kvm --test pingall"

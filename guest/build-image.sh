@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds mnkvm's default guest from the Debian packages installed on this
-# machine: the cloud kernel (uncompressed, for a fast PVH boot) and an
+# machine: the cloud kernel (uncompressed, for a fast PVH boot; else the
+# machine's own) and an
 # LZ4-compressed initramfs with busybox, python3 and the real tools Mininet
 # scripts call.
 #
@@ -16,8 +17,12 @@ images="$cache/images"
 
 die() { echo "guest/build-image.sh: $*" >&2; exit 1; }
 
-kernel=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
-[ -n "$kernel" ] || die "no Debian cloud kernel in /boot: apt-get install linux-image-cloud-amd64"
+# The cloud kernel where it is installed (setup.sh installs it here), else the
+# machine's own newest kernel (a testbed server, where a second kernel flavour
+# would be the one GRUB boots: setup.sh's MNKVM_SETUP=run leaves it out)
+kernel=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1 || true)
+[ -n "$kernel" ] || kernel=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -V | tail -n 1 || true)
+[ -n "$kernel" ] || die "no Debian kernel in /boot: apt-get install linux-image-cloud-amd64"
 kver=${kernel#/boot/vmlinuz-}
 moddir=/lib/modules/$kver
 

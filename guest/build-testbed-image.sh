@@ -19,11 +19,13 @@ mirror=${MNKVM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 die() { echo "guest/build-testbed-image.sh: $*" >&2; exit 1; }
 
 pkgs=(systemd-sysv udev dbus linux-image-amd64 grub-pc openssh-server python3 python3-apt sudo
-      iproute2 pciutils ethtool kmod procps less ca-certificates irqbalance linux-cpupower)
+      iproute2 pciutils ethtool kmod procps less ca-certificates irqbalance linux-cpupower rsync
+      # what mnkvm needs to run (setup.sh's list: ansible/'s mnkvm role then installs nothing)
+      $(bash "$here/../setup.sh" --packages))
 for tool in mmdebstrap mkfs.ext4 sfdisk qemu-system-x86_64; do
   command -v "$tool" >/dev/null || die "$tool is missing: run ./setup.sh"
 done
-key=$( { cat "$0" "$here"/testbed/*; echo "${pkgs[*]}"; } | sha256sum | cut -c1-16)
+key=$( { cat "$0" "$here"/testbed/*; echo "${pkgs[*]}"; bash "$here/../setup.sh" --backports; } | sha256sum | cut -c1-16)
 out="$images/server-$key"
 mkdir -p "$images"
 exec 9>"$images/.lock"
@@ -46,11 +48,11 @@ mmdebstrap --quiet --variant=minbase --include="$(IFS=,; echo "${pkgs[*]}")" \
   --customize-hook="upload $here/testbed/10-mgmt.network /etc/systemd/network/10-mgmt.network" \
   --customize-hook='chmod 755 "$1/usr/local/sbin/mnkvm-finalize" "$1/usr/local/sbin/mnkvm-testbed"' \
   --customize-hook='chroot "$1" systemctl enable -q mnkvm-testbed.service systemd-networkd.service' \
+  --customize-hook="chroot \"\$1\" apt-get install -y -qq --no-install-recommends -t bookworm-backports $(bash "$here/../setup.sh" --backports | tr '\n' ' ') >/dev/null" \
   --customize-hook='echo "LABEL=tbroot / ext4 errors=remount-ro 0 1" > "$1/etc/fstab"' \
-  --customize-hook='echo "deb '"$mirror"' bookworm-backports main" > "$1/etc/apt/sources.list.d/backports.list"' \
   --customize-hook='printf "9p\n9pnet_virtio\n" > "$1/etc/initramfs-tools/modules"; chroot "$1" update-initramfs -u -k all >/dev/null' \
-  --customize-hook='cp "$1"/boot/vmlinuz-* "$1"/boot/initrd.img-* "'"$work"'/"' \
-  bookworm "$work/root" "$mirror"
+  --customize-hook='cp "$1"/boot/vmlinuz-*[0-9]-amd64 "$1"/boot/initrd.img-*[0-9]-amd64 "'"$work"'/"' \
+  bookworm "$work/root" "deb $mirror bookworm main" "deb $mirror bookworm-backports main"   # (backports: QEMU 10, as here)
 
 echo "*** testbed image: disk" >&2
 mkfs.ext4 -q -F -L tbroot -d "$work/root" "$work/part.img" 4G

@@ -60,13 +60,22 @@ describe('mnkvm testbed', function () {
     }
   });
 
+  it('refuses a second testbed started at the same time in one line, and mnkvm -c takes a testbed down', async () => {
+    const [a, b] = await Promise.all([1, 2].map(() => mnkvm(['testbed', 'up', '--servers', '1'], { timeoutMs: UP })));
+    expect([a.code, b.code].sort(), a.err + b.err).to.deep.equal([0, 1]);
+    expect((a.code === 1 ? a : b).err).to.match(/^mnkvm: a virtual testbed is already (up|coming up) \(`mnkvm testbed status` shows it\): take it down first with `mnkvm testbed down`\n$/);
+    const r = await mnkvm(['-c']);
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out + r.err).to.match(/run-testbed: 1 VM, 1 file/);
+  });
+
   it('names a server that does not boot in time, with its last console lines, and removes it', async () => {
     const r = await mnkvm(['testbed', 'up', '--servers', '1', '--boot-timeout', '3'], { timeoutMs: UP });
     expect(r.code).to.equal(1);
     expect(r.err).to.match(/^mnkvm: tb1 did not answer SSH within 3 s: raise --boot-timeout; last console lines:\n/m);
   });
 
-  it('brings two servers up, prepares them with ansible/ (twice: nothing changes the second time), verifies them after a reboot, and takes them down', async () => {
+  it('brings two servers up, prepares them with ansible/ (twice: nothing changes the second time), verifies them after a reboot, runs KVM hosts with KVM there, and takes them down', async () => {
     const start = Date.now();
     let r = await mnkvm(['testbed', 'up', '--servers', '2'], { timeoutMs: UP });
     expect(r.code, r.err).to.equal(0);
@@ -120,6 +129,17 @@ describe('mnkvm testbed', function () {
         expect(facts.cmdline).to.include.members(['intel_iommu=on', 'iommu=pt', 'isolcpus=1', 'hugepages=64']);
         expect(facts.pfs[0].numVfs).to.equal(7);
         expect(facts.pfs[0].vfs.map((v) => [v.driver, v.aloneInIommuGroup])).to.deep.equal(Array(7).fill(['vfio-pci', true]));
+      }
+
+      // the KVM path: mnkvm (installed by the mnkvm role) runs KVM hosts with KVM inside a server,
+      // as snapshot clones and cold boots
+      for (const boot of ['clone', 'cold']) {
+        t = Date.now();
+        r = await mnkvm(['testbed', 'ssh', 'tb1', '--', `mnkvm --topo single,2 --host kvm,accel=kvm,boot=${boot} --test pingall`], { timeoutMs: 15 * 60_000 });
+        console.log(`      (on tb1: mnkvm --topo single,2 --host kvm,accel=kvm,boot=${boot} --test pingall: ${((Date.now() - t) / 1000).toFixed(0)} s, KVM inside TCG)`);
+        expect(r.code, r.out + r.err).to.equal(0);
+        expect(r.out + r.err).to.contain('*** Results: 0% dropped (2/2 received)');
+        expect(r.out + r.err).not.to.match(/TCG/);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

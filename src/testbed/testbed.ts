@@ -187,7 +187,10 @@ export function testbedInventory(): string {
       name: s.name, address: '127.0.0.1', port: s.sshPort, iommu: 'intel',
       cores: state.cpus > 1 ? [state.cpus - 1] : [], hugepages: 64, pfs: s.pfs.map((p) => ({ pci: p.pci, vfs: state.vfs })),
     })),
-    user: 'root', key: state.key, sshArgs: '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null',
+        // keep-alives: a connection that a server's reboot cut (QEMU's user network does not
+    // reset it) ends within seconds, not never (Ansible's reboot waits on it)
+    user: 'root', key: state.key,
+    sshArgs: '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ServerAliveInterval=5 -o ServerAliveCountMax=3',
   }, 'the virtual testbed (mnkvm testbed inventory)');
 }
 

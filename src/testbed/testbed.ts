@@ -71,15 +71,16 @@ export function cables(o: Pick<TestbedOptions, 'servers' | 'pfs' | 'sshPort'>): 
 /** Bring a testbed up: every server answers SSH when this returns. log: progress lines. */
 export async function testbedUp(o: TestbedOptions, log: (line: string) => void): Promise<void> {
   if (RunRecord.lasting(RECORD)) throw new MnkvmError('a virtual testbed is already up (`mnkvm testbed status` shows it): take it down first with `mnkvm testbed down`');
-  checkQemu();
-  checkMemory(o);
-  const wiring = cables(o);
-  await checkPorts(o, wiring);
-  const build = spawnSync('bash', [IMAGE_BUILD], { stdio: ['ignore', 'ignore', 'inherit'] });
-  if (build.status !== 0) throw new MnkvmError(`the testbed server image could not be built (${IMAGE_BUILD} exit ${build.status ?? build.signal})`);
+  // the record first: of two ups at once, one has it, the other says so
   const record = RunRecord.createLasting(RECORD);
   if (!record) throw new MnkvmError('a virtual testbed is already coming up (`mnkvm testbed status` shows it): take it down first with `mnkvm testbed down`');
   try {
+    checkQemu();
+    checkMemory(o);
+    const wiring = cables(o);
+    await checkPorts(o, wiring);
+    const build = spawnSync('bash', [IMAGE_BUILD], { stdio: ['ignore', 'ignore', 'inherit'] });
+    if (build.status !== 0) throw new MnkvmError(`the testbed server image could not be built (${IMAGE_BUILD} exit ${build.status ?? build.signal})`);
     const accel = resolveAccel('auto');
     const key = join(record.dir, 'id_ed25519');
     await runOk('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'mnkvm-testbed', '-f', key]);

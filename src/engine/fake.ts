@@ -9,8 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { MAX_NICS, type AttachedNic, type Guest, type GuestSpec, type NicAttachment, type VmBackend } from './backend.js';
 import { MnkvmError } from './errors.js';
-import { checkVfio, macIn, makeTunnelEnd } from './nics.js';
-import { nsBatch } from './proc.js';
+import { prepareFarEnd, removeFarEnd } from './nics.js';
 import type { RunRecord } from './records.js';
 
 /** The guest agent's requests (guest/mnkvm-agent.c), as the agent parses them. */
@@ -72,10 +71,7 @@ export class FakeGuest implements Guest {
     const { intf } = nic;
     if (this.nics.has(intf)) throw new MnkvmError(`${this.name}: ${intf} already has a NIC`);
     if (this.nics.size >= MAX_NICS) throw new MnkvmError(`${this.name}: no free PCIe slot for ${intf}: a KVM host has at most ${MAX_NICS} links`);
-    if (nic.kind === 'vf') checkVfio(nic.pci);
-    if (nic.kind === 'tunnel') await makeTunnelEnd(this.spec.nsPid, nic, this.record);
-    const mac = nic.kind === 'vf' ? nic.mac : await macIn(this.spec.nsPid, intf);
-    if (!mac) throw new MnkvmError(`${this.name}: no interface ${intf} with a MAC address in its namespace`);
+    const mac = await prepareFarEnd(this.name, this.spec.nsPid, nic, this.record);
     this.nics.set(intf, nic);
     return { guestMac: mac, mac };
   }
@@ -83,7 +79,7 @@ export class FakeGuest implements Guest {
   async detach(intf: string): Promise<void> {
     const nic = this.nics.get(intf);
     this.nics.delete(intf);
-    if (nic?.kind === 'tunnel') await nsBatch(this.spec.nsPid, 'ip', [`link del ${intf}`]).catch(() => undefined);
+    if (nic) await removeFarEnd(this.spec.nsPid, nic);
   }
 
   async pin(cores: number[]): Promise<void> {

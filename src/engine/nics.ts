@@ -24,7 +24,7 @@ export async function wireTap(nsPid: number, tap: string, intf: string): Promise
 }
 
 /** intf's MAC in nsPid's namespace (sysfs would show the root namespace: ask ip inside it). */
-export async function macIn(nsPid: number, intf: string): Promise<string | null> {
+async function macIn(nsPid: number, intf: string): Promise<string | null> {
   const link = await runOk('nsenter', ['-t', String(nsPid), '-n', 'ip', '-o', 'link', 'show', 'dev', intf]).catch(() => '');
   return /link\/ether ([0-9a-f:]{17})/.exec(link)?.[1] ?? null;
 }
@@ -34,7 +34,7 @@ export async function macIn(nsPid: number, intf: string): Promise<string | null>
  * stays, then move it into nsPid's namespace. Claimed and recorded first:
  * until it is moved, its name is one of the machine's.
  */
-export async function makeTunnelEnd(nsPid: number, nic: Extract<NicAttachment, { kind: 'tunnel' }>, record: RunRecord): Promise<void> {
+async function makeTunnelEnd(nsPid: number, nic: Extract<NicAttachment, { kind: 'tunnel' }>, record: RunRecord): Promise<void> {
   const { intf, vni, local, remote, port, remotePort } = nic;
   record.claim('link', intf);
   record.add({ kind: 'intf', name: intf });
@@ -72,4 +72,25 @@ export function checkVfio(pci: string, sysfs = '/sys', dev = '/dev'): void {
   }
   const group = basename(readlinkSync(join(device, 'iommu_group')));
   if (!existsSync(join(dev, 'vfio', group))) throw new MnkvmError(`VF ${pci}: ${join(dev, 'vfio', group)} is missing: load the vfio-pci module (modprobe vfio-pci)`);
+}
+
+/**
+ * Make ready on this machine what nic's far end needs (a tunnel end is
+ * made; a VF is checked; a veth end must be there) and return the MAC the
+ * guest's NIC must carry. Every backend does this the same way.
+ */
+export async function prepareFarEnd(host: string, nsPid: number, nic: NicAttachment, record: RunRecord): Promise<string> {
+  if (nic.kind === 'vf') {
+    checkVfio(nic.pci);
+    return nic.mac;
+  }
+  if (nic.kind === 'tunnel') await makeTunnelEnd(nsPid, nic, record);
+  const mac = await macIn(nsPid, nic.intf);
+  if (!mac) throw new MnkvmError(`${host}: no interface ${nic.intf} with a MAC address in its namespace`);
+  return mac;
+}
+
+/** Remove what prepareFarEnd made: a tunnel end (a veth end stays Mininet's). */
+export async function removeFarEnd(nsPid: number, nic: NicAttachment): Promise<void> {
+  if (nic.kind === 'tunnel') await nsBatch(nsPid, 'ip', [`link del ${nic.intf}`]).catch(() => undefined);
 }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { QEMU } from './accel.js';
 import { FIRST_NIC, MGMT, nicDevice, qemuArgs, tapNetdev, type VmSpec } from './args.js';
 import { startFileServer } from './fileserver.js';
-import { checkVfio, macIn, makeTunnelEnd, wireTap } from '../nics.js';
+import { prepareFarEnd, removeFarEnd, wireTap } from '../nics.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
 import { GuestAgent } from '../agent.js';
 import { MAX_NICS, type AttachedNic, type Guest, type NicAttachment } from '../backend.js';
@@ -15,8 +15,8 @@ import { MnkvmError } from '../errors.js';
 import { isAlive, killIfSame, nsBatch, processId, run, runOk, waitGone, type ProcessId } from '../proc.js';
 import type { RunRecord } from '../records.js';
 
-/** A VM's NIC: its root port, and what the far end is (a tunnel end is ours to delete). */
-interface PluggedNic { port: number; kind: NicAttachment['kind'] }
+/** A VM's NIC: its root port, and what it is wired to. */
+interface PluggedNic { port: number; nic: NicAttachment }
 
 export class QemuVm implements Guest {
   readonly console: string;
@@ -171,10 +171,7 @@ export class QemuVm implements Guest {
     const virtio = nic.kind !== 'vf';
     const port = this.freePort(intf, virtio);
     const nsPid = this.nsPid();
-    if (nic.kind === 'vf') checkVfio(nic.pci);
-    if (nic.kind === 'tunnel') await makeTunnelEnd(nsPid, nic, this.record);
-    const mac = nic.kind === 'vf' ? nic.mac : await macIn(nsPid, intf);
-    if (!mac) throw new MnkvmError(`${this.name}: no interface ${intf} with a MAC address in its namespace`);
+    const mac = await prepareFarEnd(this.name, nsPid, nic, this.record);
     let guestMac = mac;
     if (virtio && port === FIRST_NIC.port && this.firstNicFree) {
       this.firstNicFree = false;
@@ -188,7 +185,7 @@ export class QemuVm implements Guest {
         throw new MnkvmError(`${this.name}: QEMU could not plug a NIC for ${intf} (${(e as Error).message})`);
       }
     }
-    this.nics.set(intf, { port, kind: nic.kind });
+    this.nics.set(intf, { port, nic });
     if (virtio) await wireTap(nsPid, `tap${port}`, intf);
     return { guestMac, mac };
   }
@@ -214,15 +211,16 @@ export class QemuVm implements Guest {
 
   /** Unplug the NIC of intf (the guest releases it in the background); its wiring goes, a tunnel end too. */
   async detach(intf: string): Promise<void> {
-    const nic = this.nics.get(intf);
-    if (nic === undefined) return;
+    const plugged = this.nics.get(intf);
+    if (plugged === undefined) return;
+    const { port, nic } = plugged;
     this.nics.delete(intf);
-    this.releasing.add(nic.port);
-    await this.qmp.execute('device_del', { id: `nic${nic.port}` }).catch(() => this.releasing.delete(nic.port));
-    if (nic.kind !== 'vf') await this.qmp.execute('netdev_del', { id: `net${nic.port}` }).catch(() => undefined);
+    this.releasing.add(port);
+    await this.qmp.execute('device_del', { id: `nic${port}` }).catch(() => this.releasing.delete(port));
+    if (nic.kind !== 'vf') await this.qmp.execute('netdev_del', { id: `net${port}` }).catch(() => undefined);
     // the veth end stays Mininet's, without our redirect; a tunnel end was ours
     if (nic.kind === 'tap') await nsBatch(this.nsPid(), 'tc', [`qdisc del dev ${intf} ingress`]).catch(() => undefined);
-    if (nic.kind === 'tunnel') await nsBatch(this.nsPid(), 'ip', [`link del ${intf}`]).catch(() => undefined);
+    await removeFarEnd(this.nsPid(), nic);
   }
 
   /** Pin every thread of QEMU (vCPUs, I/O) to cores. */

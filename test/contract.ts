@@ -13,7 +13,7 @@ import type { KvmHostOptions } from '../src/engine/options.js';
 import { killIfSame, processId, run, runOk, startTime, waitGone, type ProcessId } from '../src/engine/proc.js';
 import { RunRecord, type SweepReport } from '../src/engine/records.js';
 
-const NOTHING: SweepReport = { vms: 0, shells: 0, processes: 0, intfs: 0, bridges: 0, cgroups: 0, rules: 0, files: 0 };
+const NOTHING: SweepReport = { vms: 0, shells: 0, processes: 0, intfs: 0, bridges: 0, cgroups: 0, rules: 0, files: 0, devices: 0 };
 
 /** A network namespace of its own (a sleeping process holds it), as a KVMHost's is. */
 export class TestNamespace {

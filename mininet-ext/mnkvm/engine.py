@@ -71,6 +71,22 @@ def kvmHostOptions( given ):
     return call( 'kvmHostOptions', given=given )
 
 
+def sriovLinkOptionNames():
+    return call( 'sriovLinkOptionNames' )
+
+
+def sriovLinkOptions( given ):
+    return call( 'sriovLinkOptions', given=given )
+
+
+def makeSriovLink( id, ends, options ):  # pylint: disable=redefined-builtin
+    return call( 'makeSriovLink', id=id, ends=ends, options=options )
+
+
+def removeSriovLink( id ):  # pylint: disable=redefined-builtin
+    return call( 'removeSriovLink', id=id )
+
+
 def startVm( name, nsPid, options ):
     return call( 'startVm', name=name, nsPid=nsPid, options=options )
 

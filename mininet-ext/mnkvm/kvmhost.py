@@ -196,8 +196,8 @@ class KVMHost( Host ):
            intf says (nicAttachment(), see src/engine/backend.ts): by
            default a tap joined to intf's veth end."""
         Host.addIntf( self, intf, port=port, moveIntfFn=moveIntfFn )
-        nic = getattr( intf, 'nicAttachment', None )
-        engine.attachNic( self.name, nic() if nic else
+        nic = getattr( intf, 'nicAttachment', lambda: None )()
+        engine.attachNic( self.name, nic or
                           { 'kind': 'tap', 'intf': intf.name } )
         if self.booted:
             # a link added to a running network: the NIC is there and named

@@ -6,6 +6,7 @@ registries are extended here, in one place:
   HOSTS['namespace'] = Mininet's Host (mn's `proc`): the two kinds mnkvm's
   API and benchmarks name;
 - CONTROLLERS['none'] = NoController (a script's own addController works);
+- LINKS['sriov'] = SRIOVLink, so `--link sriov,pf=enp1s0` works;
 - CLI -> MnkvmCLI (Ctrl-C); every network is an MnkvmNet (net.install);
 - a bad --topo parameter is one line (mn would raise from inside the topo);
 - the default switch is the Linux bridge where Open vSwitch's kernel
@@ -28,6 +29,7 @@ from mnkvm.engine import MnkvmError
 from mnkvm.entry import exitCode
 from mnkvm.kvmhost import KVMHost
 from mnkvm.net import MnkvmCLI, NoController, install
+from mnkvm.sriovlink import SRIOVLink
 
 MN = '/usr/bin/mn'
 
@@ -47,6 +49,7 @@ def mnModule():
     mn.HOSTS[ 'kvm' ] = KVMHost
     mn.HOSTS[ 'namespace' ] = mn.HOSTS[ 'proc' ]
     mn.CONTROLLERS[ 'none' ] = NoController
+    mn.LINKS[ 'sriov' ] = SRIOVLink
     mn.CLI = MnkvmCLI
     mn.buildTopo = checkedBuildTopo
     if not ovsKernelDatapath():

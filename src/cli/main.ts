@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { MnkvmError } from '../engine/errors.js';
-import { kvmHostSyntax } from '../engine/options.js';
+import { kvmHostSyntax, sriovLinkSyntax } from '../engine/options.js';
 import { GUEST_BUILD } from '../engine/paths.js';
 import { RunRecord } from '../engine/records.js';
 import { benchCommand } from '../bench/command.js';
@@ -33,6 +33,7 @@ Usage: mnkvm [mn options]       build and run a network like mn; --host kvm make
        mnkvm testbed up         a virtual SR-IOV testbed: servers as VMs (mnkvm testbed --help)
 
 KVM host options: ${kvmHostSyntax()}
+SR-IOV link options: ${sriovLinkSyntax()}
 
 mn's options:
 `;

@@ -5,7 +5,8 @@
 // back as JSON: { value } or { error: { kind, message, details } }.
 import type { NicAttachment, Notice } from './backend.js';
 import type { ErrorRecord } from './errors.js';
-import type { KvmHostOptions } from './options.js';
+import type { SriovEnd, SriovLinkMade } from './links.js';
+import type { KvmHostOptions, SriovLinkOptions } from './options.js';
 import type { NameKind } from './records.js';
 
 /** A started guest, as KVMHost needs it. */
@@ -23,6 +24,14 @@ export interface EngineCalls {
   kvmHostOptionNames(a: Record<string, never>): string[];
   /** A KVM host's options from those given, checked by their one definition (options.ts). */
   kvmHostOptions(a: { given: Record<string, unknown> }): KvmHostOptions;
+  /** The names of the SR-IOV link options (SRIOVLink takes these out of its keyword arguments). */
+  sriovLinkOptionNames(a: Record<string, never>): string[];
+  /** An SR-IOV link's options from those given, checked by their one definition (options.ts). */
+  sriovLinkOptions(a: { given: Record<string, unknown> }): SriovLinkOptions;
+  /** Make an SR-IOV link's two ends: VFs, or emulated ports (links.ts); a KVM end's NIC is then attachNic's. */
+  makeSriovLink(a: { id: string; ends: [SriovEnd, SriovEnd]; options: SriovLinkOptions }): Promise<SriovLinkMade>;
+  /** Give an SR-IOV link's VFs back (in the background, once its KVM hosts let go). */
+  removeSriovLink(a: { id: string }): void;
   /** Start host name's guest in the background (its NICs are wired in nsPid's namespace); returns lines for the user. */
   startVm(a: { name: string; nsPid: number; options: KvmHostOptions }): Notice[];
   /** Wait until the guest runs with its identity and the NICs attached so far. */
@@ -63,7 +72,8 @@ export type EngineCall = keyof EngineCalls;
 
 /** Every call's name (a Record, so that the compiler sees none is missing). */
 const NAMES: Record<EngineCall, true> = {
-  kvmHostOptionNames: true, kvmHostOptions: true, startVm: true, vmReady: true, attachNic: true, detachNic: true,
+  kvmHostOptionNames: true, kvmHostOptions: true, sriovLinkOptionNames: true, sriovLinkOptions: true,
+  makeSriovLink: true, removeSriovLink: true, startVm: true, vmReady: true, attachNic: true, detachNic: true,
   pinVm: true, stopVm: true, vmDiagnostics: true, recordShell: true, recordHostProcess: true, claimNames: true,
   recordIntf: true, releaseIntf: true, recordBridge: true, recordOvsBridge: true, recordCgroup: true,
   recordRule: true, recordSysctl: true, settle: true,

@@ -11,7 +11,8 @@ import { guestFailed, type Guest, type GuestSpec, type NicAttachment, type Notic
 import { isEngineCall, type Answer, type EngineCalls, type VmInfo } from './calls.js';
 import { MnkvmError } from './errors.js';
 import { loadImage, type GuestImage } from './image.js';
-import { KVM_HOST_OPTION_NAMES, kvmHostOptions, type KvmHostOptions } from './options.js';
+import type { LinkFabric, SriovEnd, SriovLinkMade } from './links.js';
+import { KVM_HOST_OPTION_NAMES, kvmHostOptions, SRIOV_LINK_OPTION_NAMES, sriovLinkOptions, type KvmHostOptions, type SriovLinkOptions } from './options.js';
 import { processId, startTime } from './proc.js';
 import { QemuBackend } from './qemu/backend.js';
 import { RunRecord, type NameKind, type SweepReport } from './records.js';
@@ -26,12 +27,20 @@ interface HostVm { guest: Promise<Guest>; ops: Promise<void>; failed: Error[]; r
 /** A backend for a run: it records what it makes in the run's record, and says lines for the user through notice. */
 export type BackendFactory = (record: RunRecord, notice: (line: string, level?: Notice['level']) => void) => VmBackend;
 
+/** What makes a run's SR-IOV links (src/sriov/), made as the backend is. */
+export type FabricFactory = (record: RunRecord, notice: (line: string, level?: Notice['level']) => void) => LinkFabric;
+
 /** At most this many guests start at once (restore or boot): one per core. */
 const STARTS_AT_ONCE = Math.max(1, availableParallelism());
 
 export class Engine implements EngineCalls {
   readonly record: RunRecord;
   readonly backend: VmBackend;
+  private readonly fabric: LinkFabric | null;
+  /** The KVM hosts at the ends of each SR-IOV link: its VFs go back once they have let go. */
+  private readonly sriovHosts = new Map<string, string[]>();
+  /** Hosts being stopped (a link's VFs wait for them). */
+  private readonly stopping = new Map<string, Promise<void>>();
   private readonly hosts = new Map<string, HostVm>();
   private readonly images = new Map<string, GuestImage>();
   private readonly inflight = new Set<Promise<unknown>>();
@@ -41,10 +50,12 @@ export class Engine implements EngineCalls {
   /** Lines for the user; the Python side prints them through Mininet's log at their level. */
   private notices: Notice[] = [];
 
-  /** makeBackend: what runs the guests (QEMU on this machine unless given). */
-  constructor(record = RunRecord.create(), makeBackend: BackendFactory = (r, notice) => new QemuBackend(r, notice)) {
+  /** makeBackend: what runs the guests (QEMU on this machine unless given); makeFabric: what makes SR-IOV links (none unless given). */
+  constructor(record = RunRecord.create(), makeBackend: BackendFactory = (r, notice) => new QemuBackend(r, notice),
+    makeFabric: FabricFactory | null = null) {
     this.record = record;
     this.backend = makeBackend(record, (line, level) => this.notice(line, level));
+    this.fabric = makeFabric ? makeFabric(record, (line, level) => this.notice(line, level)) : null;
   }
 
   /** Say a line once per run. */
@@ -88,6 +99,32 @@ export class Engine implements EngineCalls {
 
   kvmHostOptions({ given }: { given: Record<string, unknown> }): KvmHostOptions {
     return kvmHostOptions(given);
+  }
+
+  sriovLinkOptionNames(): string[] {
+    return SRIOV_LINK_OPTION_NAMES;
+  }
+
+  sriovLinkOptions({ given }: { given: Record<string, unknown> }): SriovLinkOptions {
+    return sriovLinkOptions(given);
+  }
+
+  /** Make an SR-IOV link's ends (see src/sriov/fabric.ts); a KVM end's NIC is attachNic's to plug. */
+  async makeSriovLink({ id, ends, options }: { id: string; ends: [SriovEnd, SriovEnd]; options: SriovLinkOptions }): Promise<SriovLinkMade> {
+    if (!this.fabric) throw new MnkvmError('SR-IOV links need mnkvm\'s VF pool: run the script with `mnkvm run`');
+    const made = await this.fabric.link(id, ends, sriovLinkOptions(options));
+    this.sriovHosts.set(id, ends.filter((e) => e.role === 'kvm').map((e) => e.node));
+    return { ...made, notices: this.takeNotices() };
+  }
+
+  /** Give back an SR-IOV link's VFs and ports (in the background), once its KVM hosts have let go of its NICs or stopped. */
+  removeSriovLink({ id }: { id: string }): void {
+    const hosts = this.sriovHosts.get(id) ?? [];
+    this.sriovHosts.delete(id);
+    void this.track(async () => {
+      await Promise.all(hosts.map((h) => this.hosts.get(h)?.ops ?? this.stopping.get(h)));
+      await this.fabric?.unlink(id);
+    });
   }
 
   /**
@@ -166,7 +203,7 @@ export class Engine implements EngineCalls {
     const host = this.hosts.get(name);
     if (!host) return;
     this.hosts.delete(name);
-    void this.track(async () => (await host.guest.catch(() => null))?.stop());
+    this.stopping.set(name, this.track(async () => (await host.guest.catch(() => null))?.stop()));
   }
 
   vmDiagnostics({ name }: { name: string }): string {

@@ -1,7 +1,9 @@
-// The KVM host options, defined once: name, default, rule and help. The
-// CLI's help and check (`--host kvm,mem=256`), KVMHost's check in scripts
-// (through the engine) and the TypeScript API's types all come from here,
-// so the same bad value gives the same one-line message on every path.
+// The user-facing option sets, each defined once: name, default, rule and
+// help. The KVM host options (`--host kvm,mem=256`) and the SR-IOV link
+// options (`--link sriov,pf=enp1s0`): the CLI's help and check, the Python
+// classes' check in scripts (through the engine) and the TypeScript API's
+// types all come from here, so the same bad value gives the same one-line
+// message on every path.
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
 import { MnkvmError } from './errors.js';
@@ -16,12 +18,13 @@ interface Option<T> {
   parse(value: unknown): T | { must: string };
 }
 
-function whole(fallback: number, least: number, syntax: string, help: string): Option<number> {
+function whole(fallback: number, least: number, syntax: string, help: string, most = Infinity): Option<number> {
   return {
     default: fallback, syntax, help,
     parse: (v) => {
       const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
-      return Number.isInteger(n) && n >= least ? n : { must: `a whole number >= ${least}` };
+      if (Number.isInteger(n) && n >= least && n <= most) return n;
+      return { must: most === Infinity ? `a whole number >= ${least}` : `a whole number from ${least} to ${most}` };
     },
   };
 }
@@ -66,37 +69,87 @@ export const KVM_HOST_OPTIONS = {
   } satisfies Option<number[] | null>,
 };
 
-export type KvmHostOptionName = keyof typeof KVM_HOST_OPTIONS;
-type ValueOf<K extends KvmHostOptionName> = Exclude<ReturnType<(typeof KVM_HOST_OPTIONS)[K]['parse']>, { must: string }>;
-/** Every KVM host option, with its value. */
-export type KvmHostOptions = { [K in KvmHostOptionName]: ValueOf<K> };
+type Options = Record<string, Option<unknown>>;
+type ValueOf<O extends Options, K extends keyof O> = Exclude<ReturnType<O[K]['parse']>, { must: string }>;
+/** Every option of a set, with its value. */
+export type OptionValues<O extends Options> = { [K in keyof O]: ValueOf<O, K> };
 
-export const KVM_HOST_OPTION_NAMES = Object.keys(KVM_HOST_OPTIONS) as KvmHostOptionName[];
-
-/** One option's value, or the one-line error every path gives. */
-export function kvmHostOption<K extends KvmHostOptionName>(name: K, value: unknown): ValueOf<K> {
-  const parsed = KVM_HOST_OPTIONS[name].parse(value);
-  if (parsed !== null && typeof parsed === 'object' && 'must' in parsed) {
-    throw new MnkvmError(`KVM host option ${name}=${Array.isArray(value) ? value.join('+') : String(value)}: must be ${parsed.must}`);
+/** An option set: its one check, its help, the syntax --help shows. */
+class OptionSet<O extends Options> {
+  readonly names: (keyof O & string)[];
+  /** what: "KVM host" or "SR-IOV link"; spec: "--host kvm"; example: a whole spec that works. */
+  constructor(readonly options: O, private readonly what: string, private readonly spec: string, private readonly example: string) {
+    this.names = Object.keys(options) as (keyof O & string)[];
   }
-  return parsed as ValueOf<K>;
-}
 
-/** All options from those given (the others take their defaults); a name that is not an option is one line. */
-export function kvmHostOptions(given: Record<string, unknown>): KvmHostOptions {
-  const options: Record<string, unknown> = {};
-  for (const name of Object.keys(given)) {
-    if (!(KVM_HOST_OPTION_NAMES as string[]).includes(name)) {
-      throw new MnkvmError(`unknown KVM host option '${name}': use ${KVM_HOST_OPTION_NAMES.join(', ')} (e.g. --host kvm,mem=256,cpus=2)`);
+  /** One option's value, or the one-line error every path gives. */
+  value<K extends keyof O & string>(name: K, value: unknown): ValueOf<O, K> {
+    const parsed = this.options[name].parse(value);
+    if (parsed !== null && typeof parsed === 'object' && 'must' in parsed) {
+      throw new MnkvmError(`${this.what} option ${name}=${Array.isArray(value) ? value.join('+') : String(value)}: must be ${parsed.must}`);
     }
+    return parsed as ValueOf<O, K>;
   }
-  for (const name of KVM_HOST_OPTION_NAMES) {
-    options[name] = name in given ? kvmHostOption(name, given[name]) : KVM_HOST_OPTIONS[name].default;
+
+  /** All options from those given (the others take their defaults); a name that is not an option is one line. */
+  values(given: Record<string, unknown>): OptionValues<O> {
+    for (const name of Object.keys(given)) {
+      if (!(this.names as string[]).includes(name)) {
+        throw new MnkvmError(`unknown ${this.what} option '${name}': use ${this.names.join(', ')} (e.g. ${this.example})`);
+      }
+    }
+    const values: Record<string, unknown> = {};
+    for (const name of this.names) values[name] = name in given ? this.value(name, given[name]) : this.options[name].default;
+    return values as OptionValues<O>;
   }
-  return options as KvmHostOptions;
+
+  /** The --help line: --host kvm[,mem=MiB][,cpus=N]... */
+  syntax(): string {
+    return `${this.spec}${this.names.map((n) => `[,${n}=${this.options[n].syntax}]`).join('')}`;
+  }
 }
 
-/** The --help line: --host kvm[,mem=MiB][,cpus=N]... */
-export function kvmHostSyntax(): string {
-  return `--host kvm${KVM_HOST_OPTION_NAMES.map((n) => `[,${n}=${KVM_HOST_OPTIONS[n].syntax}]`).join('')}`;
+const KVM_HOST = new OptionSet(KVM_HOST_OPTIONS, 'KVM host', '--host kvm', '--host kvm,mem=256,cpus=2');
+export type KvmHostOptionName = keyof typeof KVM_HOST_OPTIONS;
+export type KvmHostOptions = OptionValues<typeof KVM_HOST_OPTIONS>;
+export const KVM_HOST_OPTION_NAMES = KVM_HOST.names;
+export const kvmHostOption = <K extends KvmHostOptionName>(name: K, value: unknown) => KVM_HOST.value(name, value);
+export const kvmHostOptions = (given: Record<string, unknown>): KvmHostOptions => KVM_HOST.values(given);
+export const kvmHostSyntax = (): string => KVM_HOST.syntax();
+
+/** A VLAN ID (1 to 4094), or auto: a VLAN of its own per link (the switch's, for a link to a switch). */
+const vlan: Option<number | 'auto'> = {
+  default: 'auto', syntax: 'ID|auto', help: 'the VLAN of the link: auto gives each link one of its own, and every SR-IOV link of a switch its VLAN',
+  parse: (v) => (v === 'auto' ? 'auto' : whole(0, 1, '', '', 4094).parse(v)),
+};
+
+/** on, off, or null: leave the VF as it is. */
+function onOff(help: string): Option<boolean | null> {
+  return {
+    default: null, syntax: 'on|off', help,
+    parse: (v) => (v === 'on' || v === true ? true : v === 'off' || v === false ? false : v === null ? null : { must: 'on or off' }),
+  };
 }
+
+export const SRIOV_LINK_OPTIONS = {
+  pf: {
+    default: 'auto', syntax: 'NAME|auto',
+    help: "the physical function whose VFs the link takes: its interface name or PCI address, with VF ranges as the SR-IOV device plugin writes them (enp1s0#0-3+5); auto: the first PF with free VFs (the verify play's facts, or /etc/mnkvm/vf-selectors.json, say which)",
+    parse: (v: unknown) => typeof v === 'string' && /^[\w.:#+-]+$/.test(v) ? v : { must: 'an interface name or PCI address, or auto' },
+  } satisfies Option<string>,
+  vlan,
+  rate: {
+    default: null as number | null, syntax: 'MBIT', help: "the VF's transmit rate limit (ip link set PF vf N max_tx_rate), in Mbit/s",
+    parse: (v: unknown) => (v === null ? null : whole(0, 1, '', '').parse(v)),
+  } satisfies Option<number | null>,
+  spoofchk: onOff('whether the NIC drops frames a VF sends from another MAC (left as it is where not given)'),
+  trust: onOff('whether a VF may change its MAC and ask for promiscuous mode (left as it is where not given)'),
+  mode: oneOf(['auto', 'hardware', 'emulated'] as const, 'auto',
+    'hardware: VFs of an SR-IOV NIC, passed through; emulated: a labelled stand-in from bridges and virtio NICs where this machine has no SR-IOV NIC; auto: hardware where a PF is found, else emulated (one line says so)'),
+};
+
+const SRIOV_LINK = new OptionSet(SRIOV_LINK_OPTIONS, 'SR-IOV link', '--link sriov', '--link sriov,pf=enp1s0,vlan=auto');
+export type SriovLinkOptions = OptionValues<typeof SRIOV_LINK_OPTIONS>;
+export const SRIOV_LINK_OPTION_NAMES = SRIOV_LINK.names;
+export const sriovLinkOptions = (given: Record<string, unknown>): SriovLinkOptions => SRIOV_LINK.values(given);
+export const sriovLinkSyntax = (): string => SRIOV_LINK.syntax();

@@ -29,12 +29,29 @@ export type Resource =
   | { kind: 'claim'; of: NameKind; name: string }       // a name this run claimed (see claim)
   | { kind: 'rule'; args: string[] }                     // an iptables rule, as added (-A/-I), e.g. by mn --nat
   | { kind: 'sysctl'; key: string; value: string }       // a kernel setting's value before the run changed it
-  | { kind: 'file'; path: string };                      // a file or folder of the run outside its record (e.g. a testbed server's disk)
+  | { kind: 'file'; path: string }                       // a file or folder of the run outside its record (e.g. a testbed server's disk)
+  | { kind: 'restore'; what: string; steps: RestoreStep[] } // how to put back a device's state the run changes (an SR-IOV VF)
+  | { kind: 'restored'; what: string };                  // ... put back already (restoreNow)
 
-export interface SweepReport { vms: number; shells: number; processes: number; intfs: number; bridges: number; cgroups: number; rules: number; files: number }
+/**
+ * One step of putting a device back, as data (the sweep knows no device):
+ * a value written to a sysfs file, or a command run; unlessHeld: skip the
+ * step while another run holds a claim of that kind whose name starts so
+ * (e.g. a PF's VF count while another run uses its VFs).
+ */
+export type RestoreStep =
+  | { write: string; value: string; unlessHeld?: { of: NameKind; prefix: string } }
+  | { run: string[] };
 
-/** What a claimed name stands for: an interface or bridge of the root namespace, or a cgroup. */
-export type NameKind = 'link' | 'cgroup';
+export interface SweepReport { vms: number; shells: number; processes: number; intfs: number; bridges: number; cgroups: number; rules: number; files: number; devices: number }
+
+/**
+ * What a claimed name stands for: an interface or bridge of the root
+ * namespace, a cgroup, an SR-IOV VF (its PCI address) or a VLAN of a PF
+ * (PF:ID, or emulated:ID).
+ */
+export type NameKind = 'link' | 'cgroup' | 'vf' | 'vlan';
+const NAME_KINDS: Record<NameKind, string> = { link: 'interface', cgroup: 'cgroup', vf: 'VF', vlan: 'VLAN' };
 
 const CLAIMS = join(RUN_ROOT, 'claims');
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -151,7 +168,7 @@ export class RunRecord {
   claim(kind: NameKind, name: string): void {
     mkdirSync(CLAIMS, { recursive: true });
     const path = claimPath(kind, name);
-    const what = kind === 'link' ? `interface ${name}` : `cgroup ${name}`;
+    const what = `${NAME_KINDS[kind]} ${name}`;
     if (this.holds(kind, name)) return;
     this.add({ kind: 'claim', of: kind, name });
     // The claim appears whole (a hard link to a file already written: this
@@ -185,7 +202,8 @@ export class RunRecord {
       }
       rmSync(path, { force: true });   // a stale claim of an ended run whose thing is gone
     }
-    if (nameExists(kind, name)) {
+    // (a VF or a VLAN exists by nature: holding its claim is what counts)
+    if ((kind === 'link' || kind === 'cgroup') && nameExists(kind, name)) {
       rmSync(path, { force: true });
       throw new MnkvmError(`${what} already exists on this machine and is not mnkvm's: remove it, or use other names`,
         'clash', { name, holder: 'machine' });
@@ -218,9 +236,36 @@ export class RunRecord {
     return readFileSync(this.log, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Resource);
   }
 
+  /** Put back what now (e.g. a VF a link gives back), as the sweep would, once. */
+  async restoreNow(what: string): Promise<void> {
+    const steps = pendingRestores(this.resources().filter((r) => 'what' in r && r.what === what))[0];
+    if (!steps) return;
+    await this.restore(steps);
+    this.add({ kind: 'restored', what });
+  }
+
+  /** Take restore steps in order, each whatever the last did; true if any changed something. */
+  private async restore(steps: RestoreStep[]): Promise<boolean> {
+    let changed = false;
+    for (const step of steps) {
+      if ('run' in step) {
+        changed = (await run(step.run[0], step.run.slice(1))).code === 0 || changed;
+        continue;
+      }
+      if (step.unlessHeld && heldByOthers(step.unlessHeld.of, step.unlessHeld.prefix, basename(this.dir))) continue;
+      try {
+        writeFileSync(step.write, step.value);
+        changed = true;
+      } catch {
+        // gone, or the value is already in place (a driver refuses an unbind it is not bound to)
+      }
+    }
+    return changed;
+  }
+
   /** Remove everything recorded that still exists and this run made (see claim), then the record itself. */
   async sweep(): Promise<SweepReport> {
-    const report: SweepReport = { vms: 0, shells: 0, processes: 0, intfs: 0, bridges: 0, cgroups: 0, rules: 0, files: 0 };
+    const report: SweepReport = { vms: 0, shells: 0, processes: 0, intfs: 0, bridges: 0, cgroups: 0, rules: 0, files: 0, devices: 0 };
     const all = this.resources();
     const procs = all.filter((r): r is Extract<Resource, { proc: ProcessId }> => 'proc' in r);
     for (const r of procs) {
@@ -230,6 +275,11 @@ export class RunRecord {
       }
     }
     for (const r of procs) await waitGone(r.proc, 3000);
+    // Devices put back (QEMU has let go of its VFs), the last changed first,
+    // before their claims go and before interfaces are deleted.
+    for (const steps of pendingRestores(all).reverse()) {
+      if (await this.restore(steps)) report.devices++;
+    }
     const named = all.filter((r): r is Extract<Resource, { kind: 'intf' | 'bridge' | 'ovsbr' | 'cgroup' }> =>
       ['intf', 'bridge', 'ovsbr', 'cgroup'].includes(r.kind));
     const mine = named.filter((r) => this.holds(r.kind === 'cgroup' ? 'cgroup' : 'link', r.name));
@@ -298,9 +348,34 @@ function readClaim(path: string): string | null {
   }
 }
 
-/** Does the thing a name names exist now? (This process is in the root network namespace.) */
+/** The steps of restore entries not yet done (a later 'restored' of the same thing), in the order recorded. */
+function pendingRestores(all: Resource[]): RestoreStep[][] {
+  const pending = new Map<string, RestoreStep[]>();
+  for (const r of all) {
+    if (r.kind === 'restore') pending.set(r.what, r.steps);
+    if (r.kind === 'restored') pending.delete(r.what);
+  }
+  return [...pending.values()];
+}
+
+/** Does another run whose owner lives hold a claim of kind whose name starts with prefix? */
+function heldByOthers(kind: NameKind, prefix: string, me: string): boolean {
+  if (!existsSync(CLAIMS)) return false;
+  return readdirSync(CLAIMS).filter((c) => c.startsWith(`${kind}-${prefix}`)).some((c) => {
+    const holder = readClaim(join(CLAIMS, c));
+    return holder !== null && holder !== me && RunRecord.at(join(RUN_ROOT, holder)).ownerAlive();
+  });
+}
+
+/**
+ * Does the thing a name names exist now, in a state only `mnkvm -c` puts
+ * right? (This process is in the root network namespace.) A VF always
+ * exists: its run's sweep gives it back; a VLAN is only a number.
+ */
 function nameExists(kind: NameKind, name: string): boolean {
   if (kind === 'link') return existsSync(join('/sys/class/net', name));
+  if (kind === 'vf') return existsSync(join('/sys/bus/pci/devices', name));
+  if (kind === 'vlan') return false;
   return cgroupDirs(name).some((d) => existsSync(d));
 }
 
@@ -325,7 +400,7 @@ function cgroupDirs(name: string): string[] {
 const NOUNS: Record<keyof SweepReport, [string, string]> = {
   vms: ['VM', 'VMs'], shells: ['shell', 'shells'], processes: ['process', 'processes'],
   intfs: ['interface', 'interfaces'], bridges: ['bridge', 'bridges'], cgroups: ['cgroup', 'cgroups'],
-  rules: ['iptables rule', 'iptables rules'], files: ['file', 'files'],
+  rules: ['iptables rule', 'iptables rules'], files: ['file', 'files'], devices: ['device put back', 'devices put back'],
 };
 
 /** "2 VMs, 1 bridge", or "" when nothing was left. */

@@ -178,6 +178,8 @@ export class QemuVm implements Guest {
       guestMac = FIRST_NIC.mac;
     } else {
       try {
+        // VFIO pins the guest's RAM: QEMU's locked-memory limit must allow it (as libvirt raises it)
+        if (!virtio) await runOk('prlimit', ['--pid', String(this.proc.pid), '--memlock=unlimited:unlimited']);
         if (virtio) await this.qmp.execute('netdev_add', tapNetdev(port, this.spec.accel, existsSync('/dev/vhost-net')));
         await this.qmp.execute('device_add', nicDevice(port, virtio ? { kind: 'virtio', mac } : { kind: 'vfio', pci: nic.pci }));
       } catch (e) {
@@ -218,6 +220,10 @@ export class QemuVm implements Guest {
     this.releasing.add(port);
     await this.qmp.execute('device_del', { id: `nic${port}` }).catch(() => this.releasing.delete(port));
     if (nic.kind !== 'vf') await this.qmp.execute('netdev_del', { id: `net${port}` }).catch(() => undefined);
+    // A VF is the machine's again only once QEMU has let go of it (the guest's unplug, or QEMU's end)
+    for (const deadline = Date.now() + 30_000; nic.kind === 'vf' && this.releasing.has(port) && this.alive() && Date.now() < deadline;) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
     // the veth end stays Mininet's, without our redirect; a tunnel end was ours
     if (nic.kind === 'tap') await nsBatch(this.nsPid(), 'tc', [`qdisc del dev ${intf} ingress`]).catch(() => undefined);
     await removeFarEnd(this.nsPid(), nic);

@@ -46,6 +46,11 @@ pyexts=(_asyncio _contextvars _ctypes _json _multiprocessing _posixshmem _queue 
         mmap resource termios)
 modules=(virtio_pci virtio_console virtio_net virtio-rng sch_htb sch_tbf sch_netem
          sch_ingress cls_u32 act_mirred fuse)
+# The common SR-IOV VF drivers, for VFs passed through (SR-IOV links), where
+# the kernel has them (Debian's generic kernel does; its cloud kernel does not)
+for m in igbvf ixgbevf iavf mlx5_core; do
+  if grep -qE "(^|/)$m\.ko(\.[a-z]+)?:" "$moddir/modules.dep"; then modules+=("$m"); fi
+done
 
 for b in "${bins[@]}" /bin/busybox; do
   [ -x "$b" ] || die "$b is missing: run ./setup.sh (it installs the guest's Debian packages)"

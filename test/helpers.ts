@@ -122,7 +122,8 @@ export function leftovers(): string[] {
     }
   }
   for (const intf of readdirSync('/sys/class/net')) {
-    if (/^(h|s)\d+(-eth\d+)?$/.test(intf)) found.push(`interface ${intf}`);
+    // Mininet's names, and emulated SR-IOV's VLAN bridges and ports
+    if (/^(h|s)\d+(-eth\d+)?$|^mkvlan\d+$|^mkv\d+p\d+$/.test(intf)) found.push(`interface ${intf}`);
   }
   // CPULimitedHost's cgroups, and names still claimed
   for (const controller of ['cpu', 'cpuacct', 'cpuset']) {

@@ -58,6 +58,20 @@ export async function pfVfStates(pf: string): Promise<Map<number, VfState>> {
   return states;
 }
 
+/**
+ * Wait until a VF's netdev carries mac: a driver applies the MAC its PF set
+ * when the VF next resets, which i40e/iavf do a moment later (sriov-cni
+ * retries for this). One line if it does not within timeoutMs.
+ */
+export async function netdevTakesMac(roots: SysRoots, pci: string, netdev: string, mac: string, timeoutMs = 5000): Promise<void> {
+  const path = join(pciDir(roots, pci), 'net', netdev, 'address');
+  for (const deadline = Date.now() + timeoutMs; ;) {
+    if (read(path)?.toLowerCase() === mac.toLowerCase()) return;
+    if (Date.now() > deadline) throw new MnkvmError(`VF ${pci}: its interface ${netdev} did not take MAC ${mac} within ${timeoutMs / 1000} s (it has ${read(path) ?? 'none'}): reload its driver`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export class VfPool {
   /** Knobs each PF (by name) was found to refuse, probed once. */
   private readonly refused = new Map<string, Set<Knob>>();
@@ -84,7 +98,7 @@ export class VfPool {
         if (words) await this.setKnob(pf, vf, knob, words);
       }
       await this.checkMac(vf, settings.mac);
-      const netdev = await this.bind(vf, use);
+      const netdev = await this.bind(vf, use, settings.mac);
       return { vf: vfAt(this.roots, pf, vf.index) ?? vf, mac: settings.mac, netdev };
     } catch (e) {
       await this.give(vf);
@@ -197,7 +211,7 @@ export class VfPool {
   }
 
   /** Bind vf to the driver use needs (driver_override, unbind, drivers_probe, as Kata does); the netdev it has then, if any. */
-  private async bind(vf: Vf, use: VfUse): Promise<string | null> {
+  private async bind(vf: Vf, use: VfUse, mac: string): Promise<string | null> {
     const dir = pciDir(this.roots, vf.pci);
     const want = use === 'passthrough' ? 'vfio-pci' : null;
     const current = driverOf(this.roots, vf.pci);
@@ -223,7 +237,10 @@ export class VfPool {
         }
         return null;
       }
-      if (use === 'netdev' && driver && driver !== 'vfio-pci' && netdev) return netdev;
+      if (use === 'netdev' && driver && driver !== 'vfio-pci' && netdev) {
+        await netdevTakesMac(this.roots, vf.pci, netdev, mac);
+        return netdev;
+      }
       if (Date.now() > deadline) {
         throw new MnkvmError(use === 'passthrough'
           ? `VF ${vf.pci}: vfio-pci did not take it: modprobe vfio-pci, and check dmesg`

@@ -79,6 +79,8 @@ export function representor(roots: SysRoots, pf: Pf, index: number): string | nu
 }
 
 function pfAt(roots: SysRoots, name: string): Pf | null {
+  // a VF's representor (switchdev) has its PF's device too: it is not the PF
+  if (/^(pf\d+)?vf\d+$/.test(read(join(roots.sys, 'class/net', name, 'phys_port_name')) ?? '')) return null;
   const device = join(roots.sys, 'class/net', name, 'device');
   const total = read(join(device, 'sriov_totalvfs'));
   if (total === null) return null;

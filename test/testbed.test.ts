@@ -141,6 +141,19 @@ describe('mnkvm testbed', function () {
         expect(r.out + r.err).to.contain('*** Results: 0% dropped (2/2 received)');
         expect(r.out + r.err).not.to.match(/TCG/);
       }
+      // SR-IOV links on the hardware path: igb VFs (bound to vfio-pci by the sriov role, pf=auto from the
+      // verify play's facts) passed through into KVM hosts run with KVM; then every VF is back as it was
+      t = Date.now();
+      const vfState = 'for v in /sys/bus/pci/devices/0000:01:00.0/virtfn*; do basename $(readlink $v/driver); done | sort | uniq -c; ip -o link show dev $(ls /sys/bus/pci/devices/0000:01:00.0/net) | grep -o "vf [0-9]* .*" | sed "s/, link-state.*//"';
+      const before = await mnkvm(['testbed', 'ssh', 'tb1', '--', vfState]);
+      r = await mnkvm(['testbed', 'ssh', 'tb1', '--', 'mnkvm --topo single,2 --host kvm,accel=kvm --link sriov --test pingall'], { timeoutMs: 15 * 60_000 });
+      console.log(`      (on tb1: mnkvm --topo single,2 --host kvm,accel=kvm --link sriov --test pingall: ${((Date.now() - t) / 1000).toFixed(0)} s, igb VFs, KVM inside TCG)`);
+      expect(r.code, r.out + r.err).to.equal(0);
+      expect(r.out + r.err).to.contain('*** Results: 0% dropped (2/2 received)');
+      expect(r.out + r.err).to.contain('SR-IOV links: VFs of ');
+      expect(r.out + r.err).not.to.match(/emulated/);
+      const after = await mnkvm(['testbed', 'ssh', 'tb1', '--', vfState]);
+      expect(after.out).to.equal(before.out);
     } finally {
       rmSync(dir, { recursive: true, force: true });
       r = await mnkvm(['testbed', 'down']);

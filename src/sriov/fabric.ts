@@ -200,7 +200,8 @@ export class SriovFabric implements LinkFabric {
       return { nic: end.role === 'kvm' ? { kind: 'tap', intf: end.intf } : null, mac };
     }
     const settings = end.role === 'switch'
-      ? { vlan: plan.vlan, mac, rate: null, spoofchk: null, trust: null }
+      // a bridge port: it sends its hosts' frames (spoofchk off) and takes theirs (trust: promiscuous)
+      ? { vlan: plan.vlan, mac, rate: null, spoofchk: false, trust: true }
       : { vlan: plan.vlan, mac, rate: options.rate, spoofchk: options.spoofchk, trust: options.trust };
     const got = await this.pool.take(plan.candidates!, end.role === 'kvm' ? 'passthrough' : 'netdev', settings);
     taken.push({ kind: 'vf', vf: got.vf });

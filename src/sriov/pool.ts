@@ -192,32 +192,46 @@ export class VfPool {
     return use === 'passthrough' ? current !== 'vfio-pci' : current === null || current === 'vfio-pci';
   }
 
-  /** How to put vf back as saved: the knobs the link sets (trust last), then its driver if it changes. */
+  /**
+   * How to put vf back as saved: its driver if it changes (first: a VF
+   * driver still bound would answer a MAC reset with a random MAC of its
+   * own), then the knobs the link sets, trust last.
+   */
   private restoreSteps(vf: Vf, saved: VfState, settings: VfSettings, rebinds: boolean): RestoreStep[] {
     const steps: RestoreStep[] = [];
-    for (const knob of KNOB_ORDER) {
-      const words = KNOBS[knob](settings) && KNOBS[knob](saved);
-      if (words) steps.push({ run: ['ip', 'link', 'set', vf.pf.name, 'vf', String(vf.index), ...words] });
-    }
-    if (!rebinds) return steps;
     const dir = pciDir(this.roots, vf.pci);
     const override = read(join(dir, 'driver_override'));
-    steps.push(
+    if (rebinds) steps.push(
       { write: join(dir, 'driver_override'), value: override && override !== '(null)' ? override : '\n' },
       { write: join(dir, 'driver/unbind'), value: vf.pci },
       { write: join(this.roots.sys, 'bus/pci/drivers_probe'), value: vf.pci },
     );
+    for (const knob of KNOB_ORDER) {
+      const words = KNOBS[knob](settings) && KNOBS[knob](saved);
+      if (words) steps.push({ run: ['ip', 'link', 'set', vf.pf.name, 'vf', String(vf.index), ...words] });
+    }
     return steps;
+  }
+
+  /** The VF's own driver (its module, loaded), from its modalias. */
+  private async ownDriver(vf: Vf): Promise<string> {
+    const alias = read(join(pciDir(this.roots, vf.pci), 'modalias')) ?? '';
+    const module = (await run('modprobe', ['-R', alias])).stdout.trim().split('\n')[0];
+    if (!module || (await run('modprobe', [module])).code !== 0) {
+      throw new MnkvmError(`VF ${vf.pci}: no driver module for it on this machine (${vf.vendor}:${vf.device}): install its driver (igbvf, ixgbevf, iavf, mlx5_core)`);
+    }
+    return module.replace(/-/g, '_');
   }
 
   /** Bind vf to the driver use needs (driver_override, unbind, drivers_probe, as Kata does); the netdev it has then, if any. */
   private async bind(vf: Vf, use: VfUse, mac: string): Promise<string | null> {
     const dir = pciDir(this.roots, vf.pci);
-    const want = use === 'passthrough' ? 'vfio-pci' : null;
     const current = driverOf(this.roots, vf.pci);
     if (this.rebinds(vf, use)) {
-      if (!want) await run('modprobe', [read(join(dir, 'modalias')) ?? '']);   // the VF's own driver
-      writeFileSync(join(dir, 'driver_override'), want ?? '\n');
+      // named in driver_override either way: a PF whose sriov_drivers_autoprobe
+      // is off (as for VFs meant for VFIO) probes no VF that names no driver
+      const want = use === 'passthrough' ? 'vfio-pci' : await this.ownDriver(vf);
+      writeFileSync(join(dir, 'driver_override'), want);
       if (current) writeFileSync(join(dir, 'driver/unbind'), vf.pci);
       try {
         writeFileSync(join(this.roots.sys, 'bus/pci/drivers_probe'), vf.pci);
@@ -238,8 +252,10 @@ export class VfPool {
         return null;
       }
       if (use === 'netdev' && driver && driver !== 'vfio-pci' && netdev) {
-        await netdevTakesMac(this.roots, vf.pci, netdev, mac);
-        return netdev;
+        await run('udevadm', ['settle', '--timeout=10']);   // udev renames a new netdev: after it, not under our rename
+        const named = vfAt(this.roots, vf.pf, vf.index)?.netdev ?? netdev;
+        await netdevTakesMac(this.roots, vf.pci, named, mac);
+        return named;
       }
       if (Date.now() > deadline) {
         throw new MnkvmError(use === 'passthrough'

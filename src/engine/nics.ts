@@ -71,7 +71,9 @@ export function checkVfio(pci: string, sysfs = '/sys', dev = '/dev'): void {
     throw new MnkvmError(`VF ${pci}: in no IOMMU group: turn the IOMMU on (intel_iommu=on or amd_iommu=on on the kernel command line)`);
   }
   const group = basename(readlinkSync(join(device, 'iommu_group')));
-  if (!existsSync(join(dev, 'vfio', group))) throw new MnkvmError(`VF ${pci}: ${join(dev, 'vfio', group)} is missing: load the vfio-pci module (modprobe vfio-pci)`);
+  if (!existsSync(join(dev, 'vfio', group))) {
+    throw new MnkvmError(`VF ${pci}: ${join(dev, 'vfio', group)} is missing: load the vfio-pci module (modprobe vfio-pci); every device of IOMMU group ${group} must be with vfio-pci or unbound`);
+  }
 }
 
 /**

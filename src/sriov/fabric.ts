@@ -10,7 +10,8 @@
 //   give it a port that carries nothing (two ports on one VLAN would make a
 //   loop through the software switch);
 // - a namespace host's end is a VF's netdev moved into its namespace;
-// - between two switches: refused (their VLANs are two NIC switches).
+// - between two switches: refused here (their VLANs are two NIC switches);
+//   SRIOVLink makes such a link a veth pair without asking the fabric.
 // Hardware mode takes VFs from the pool (pool.ts); emulated mode, where no
 // SR-IOV NIC exists, makes the stand-in of emulated.ts; `mode=auto` picks
 // emulated where pf=auto finds no PF, and says so once.
@@ -29,8 +30,11 @@ import { MACHINE, type SysRoots, type Vf } from './sysfs.js';
 /** What a link took, to give back in reverse. */
 type Taken = { kind: 'vf'; vf: Vf } | { kind: 'port'; peer: string } | { kind: 'vlan'; key: string } | { kind: 'switch'; node: string; ported: boolean };
 
-/** A switch's SR-IOV plan: its VLAN (where), and whether it has its PF-side port. */
-interface SwitchPlan { mode: SriovMode; pf: string; vlan: number; vlanKey: string; ported: boolean; links: number }
+/** A switch's SR-IOV plan: where its links run (as its first link's plan), and whether it has its PF-side port. */
+interface SwitchPlan extends LinkPlan { vlanKey: string; ported: boolean; links: number }
+
+/** Where a link runs: its mode, PF and the VFs it may take (hardware), VLAN. */
+interface LinkPlan { mode: SriovMode; pf: string; candidates: Candidates | null; vlan: number }
 
 /** Locally administered, unicast. */
 function randomMac(): string {
@@ -90,8 +94,7 @@ export class SriovFabric implements LinkFabric {
   }
 
   /** Where the link runs: its mode, PF (candidates) and VLAN. */
-  private plan(ends: [SriovEnd, SriovEnd], options: SriovLinkOptions, taken: Taken[]):
-    { mode: SriovMode; pf: string; candidates: Candidates | null; vlan: number; switchPlan: SwitchPlan | null } {
+  private plan(ends: [SriovEnd, SriovEnd], options: SriovLinkOptions, taken: Taken[]): LinkPlan & { switchPlan: SwitchPlan | null } {
     const sw = ends.find((e) => e.role === 'switch');
     const existing = sw ? this.switches.get(sw.node) : undefined;
     if (existing) {
@@ -101,18 +104,17 @@ export class SriovFabric implements LinkFabric {
       this.useVlan(existing.vlanKey, taken);
       existing.links++;
       taken.push({ kind: 'switch', node: sw!.node, ported: false });
-      return { mode: existing.mode, pf: existing.pf, vlan: existing.vlan, switchPlan: existing,
-        candidates: existing.mode === 'hardware' ? this.candidates(existing.pf)[0] ?? null : null };
+      return { ...existing, switchPlan: existing };
     }
-    const mode = this.mode(options);
-    const found = mode === 'hardware' ? this.candidates(options.pf) : [];
+    const found = options.mode === 'emulated' ? [] : candidates(this.roots, options.pf);
+    const mode = this.mode(options, found);
     if (mode === 'hardware' && !found.length) {
       throw new MnkvmError('SR-IOV link, mode=hardware: no SR-IOV PF with VFs found on this machine: name one with pf=NAME, or use mode=emulated');
     }
     const chosen = found.find((c) => c.vfs.length) ?? found[0] ?? null;
     const pf = chosen ? chosen.pf.name : 'emulated';
     const { vlan, key } = this.claimVlan(chosen ? chosen.pf.pci : 'emulated', options.vlan, taken);
-    const switchPlan = sw ? { mode, pf, vlan, vlanKey: key, ported: false, links: 1 } : null;
+    const switchPlan = sw ? { mode, pf, candidates: chosen, vlan, vlanKey: key, ported: false, links: 1 } : null;
     if (sw && switchPlan) {
       this.switches.set(sw.node, switchPlan);
       taken.push({ kind: 'switch', node: sw.node, ported: false });
@@ -121,14 +123,10 @@ export class SriovFabric implements LinkFabric {
     return { mode, pf, candidates: chosen, vlan, switchPlan };
   }
 
-  private candidates(pf: string): Candidates[] {
-    return candidates(this.roots, pf);
-  }
-
-  /** mode=auto: hardware where the link's pf finds a PF, else emulated (said once). */
-  private mode(options: SriovLinkOptions): SriovMode {
+  /** mode=auto: hardware where the link's pf finds a PF (found), else emulated (said once). */
+  private mode(options: SriovLinkOptions, found: Candidates[]): SriovMode {
     if (options.mode !== 'auto') return options.mode;
-    if (options.pf !== 'auto' || this.candidates('auto').length) return 'hardware';
+    if (options.pf !== 'auto' || found.length) return 'hardware';
     this.notice('SR-IOV links are emulated: this machine has no SR-IOV NIC (a bridge per VLAN stands for the NIC\'s switch, virtio NICs for VFs): their timings are not SR-IOV\'s', 'warn');
     return 'emulated';
   }

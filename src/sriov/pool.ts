@@ -10,6 +10,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MnkvmError } from '../engine/errors.js';
+import { checkVfio } from '../engine/nics.js';
 import { run, runOk } from '../engine/proc.js';
 import type { RestoreStep, RunRecord } from '../engine/records.js';
 import type { Candidates } from './selectors.js';
@@ -92,13 +93,14 @@ export class VfPool {
       const saved = states.get(vf.index);
       if (!saved) throw new MnkvmError(`PF ${pf.name}: ip link show reports no VF ${vf.index}: is ${pf.driver ?? 'its driver'} loaded?`);
       await this.probe(pf, vf, saved, settings);
-      this.record.add({ kind: 'restore', what: `VF ${vf.pci}`, steps: this.restoreSteps(vf, saved, settings, this.rebinds(vf, use)) });
+      const rebinds = this.rebinds(vf, use);
+      this.record.add({ kind: 'restore', what: `VF ${vf.pci}`, steps: this.restoreSteps(vf, saved, settings, rebinds) });
       for (const knob of KNOB_ORDER) {
         const words = KNOBS[knob](settings);
         if (words) await this.setKnob(pf, vf, knob, words);
       }
       await this.checkMac(vf, settings.mac);
-      const netdev = await this.bind(vf, use, settings.mac);
+      const netdev = await this.bind(vf, use, settings.mac, rebinds);
       return { vf: vfAt(this.roots, pf, vf.index) ?? vf, mac: settings.mac, netdev };
     } catch (e) {
       await this.give(vf);
@@ -223,16 +225,15 @@ export class VfPool {
     return module.replace(/-/g, '_');
   }
 
-  /** Bind vf to the driver use needs (driver_override, unbind, drivers_probe, as Kata does); the netdev it has then, if any. */
-  private async bind(vf: Vf, use: VfUse, mac: string): Promise<string | null> {
+  /** Bind vf to the driver use needs (driver_override, unbind, drivers_probe, as Kata does) where it rebinds; the netdev it has then, if any. */
+  private async bind(vf: Vf, use: VfUse, mac: string, rebinds: boolean): Promise<string | null> {
     const dir = pciDir(this.roots, vf.pci);
-    const current = driverOf(this.roots, vf.pci);
-    if (this.rebinds(vf, use)) {
+    if (rebinds) {
       // named in driver_override either way: a PF whose sriov_drivers_autoprobe
       // is off (as for VFs meant for VFIO) probes no VF that names no driver
       const want = use === 'passthrough' ? 'vfio-pci' : await this.ownDriver(vf);
       writeFileSync(join(dir, 'driver_override'), want);
-      if (current) writeFileSync(join(dir, 'driver/unbind'), vf.pci);
+      if (driverOf(this.roots, vf.pci)) writeFileSync(join(dir, 'driver/unbind'), vf.pci);
       try {
         writeFileSync(join(this.roots.sys, 'bus/pci/drivers_probe'), vf.pci);
       } catch {
@@ -241,14 +242,9 @@ export class VfPool {
     }
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const driver = driverOf(this.roots, vf.pci);
-      const netdev = vfAt(this.roots, vf.pf, vf.index)?.netdev ?? null;
+      const { driver, netdev } = vfAt(this.roots, vf.pf, vf.index) ?? vf;
       if (use === 'passthrough' && driver === 'vfio-pci') {
-        const group = vfAt(this.roots, vf.pf, vf.index)?.iommuGroup;
-        if (!group) throw new MnkvmError(`VF ${vf.pci}: in no IOMMU group: turn the IOMMU on (intel_iommu=on iommu=pt)`);
-        if (!existsSync(join(this.roots.dev, 'vfio', group))) {
-          throw new MnkvmError(`VF ${vf.pci}: ${join(this.roots.dev, 'vfio', group)} is missing: another device of IOMMU group ${group} is bound to a host driver; VFs need ACS (a group each)`);
-        }
+        checkVfio(vf.pci, this.roots.sys, this.roots.dev);   // its IOMMU group open to VFIO
         return null;
       }
       if (use === 'netdev' && driver && driver !== 'vfio-pci' && netdev) {

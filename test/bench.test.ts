@@ -1,7 +1,8 @@
 // The start-up benchmark runs and reports what it promises (figures are not judged here).
 import { expect } from 'chai';
 import { expectClean, mnkvm } from './helpers.js';
-import type { StartupResult } from '../src/bench/results.js';
+import type { LatencySummary, StartupResult } from '../src/bench/results.js';
+import { markdown, type BenchReport } from '../src/bench/results.js';
 
 describe('mnkvm bench startup', function () {
   afterEach(expectClean);
@@ -24,5 +25,19 @@ describe('mnkvm bench startup', function () {
     }
     const [ns, kvm] = report.results;
     expect(kvm.rssPerHostKiB).to.be.above(ns.rssPerHostKiB);   // a VM holds its guest's memory
+  });
+
+  it('--links veth,sriov: namespace hosts, KVM hosts with virtio links and KVM hosts with SR-IOV links side by side, each saying where its links ran', async () => {
+    const r = await mnkvm(['bench', 'latency', '--links', 'veth,sriov', '--repeat', '1', '--rate', '200', '--duration', '2', '--json']);
+    expect(r.code, r.err).to.equal(0);
+    const report = JSON.parse(r.out) as BenchReport<unknown, LatencySummary>;
+    // this machine has no SR-IOV NIC: the SR-IOV kind ran emulated, and says so
+    expect(report.results.map((x) => [x.kind, x.where ?? null])).to.deep.equal(
+      [['namespace', null], ['kvm', null], ['kvm-sriov', 'SR-IOV emulated']]);
+    for (const x of report.results) expect(x.samples, x.kind).to.be.above(0);
+    expect(markdown(report)).to.match(/^\| kvm-sriov \(SR-IOV emulated\) \| idle \| 1 \|/m);
+    const bad = await mnkvm(['bench', 'latency', '--links', 'virtio']);
+    expect(bad.code).to.equal(1);
+    expect(bad.err).to.equal('mnkvm: --links virtio: give veth, sriov or veth,sriov\n');
   });
 });

@@ -1,6 +1,8 @@
 """mnkvm's benchmarks, measured where the network lives. Each runs the
 same topology (single,N on a Linux bridge) with namespace hosts (Mininet's
-Host) and with KVM hosts (KVMHost), one after the other in one run.
+Host), with KVM hosts (KVMHost) and, asked for, with KVM hosts on SR-IOV
+links (SRIOVLink), one after the other in one run; an SR-IOV kind's
+results say where its links ran (hardware, or emulated).
 
 startup: time from start to pingall-ready (every host answers cmd() and the
   network is started), the CPU time each host's processes used by then,
@@ -20,6 +22,7 @@ import re
 import sys
 from time import sleep, time
 
+from mininet.link import Link
 from mininet.log import setLogLevel
 from mininet.node import Host
 from mininet.nodelib import LinuxBridge
@@ -28,8 +31,15 @@ from mininet.topo import SingleSwitchTopo
 from mnkvm import engine
 from mnkvm.kvmhost import KVMHost
 from mnkvm.net import MnkvmNet
+from mnkvm.sriovlink import SRIOVLink
 
-KINDS = { 'namespace': Host, 'kvm': KVMHost }
+# A virtual testbed server (src/testbed/server.ts) has this from QEMU's
+# fw_cfg: its VFs are QEMU's emulated igb's, real path, no real timings
+TESTBED = '/sys/firmware/qemu_fw_cfg/by_name/opt/mnkvm/hostname'
+
+# Each kind's host and link classes (src/bench/results.ts: Kind)
+KINDS = { 'namespace': ( Host, Link ), 'kvm': ( KVMHost, Link ),
+          'kvm-sriov': ( KVMHost, SRIOVLink ) }
 
 
 def kibField( path, field ):
@@ -102,7 +112,7 @@ def startup( kind, n, repetition ):
     firstCmd = time() - start
     start = time()
     stopNetwork( net )
-    return dict( kind=kind, hosts=n, repetition=repetition,
+    return dict( kind=kind, hosts=n, repetition=repetition, **net.where,
                  readySeconds=ready, perHostSeconds=ready / n,
                  firstCmdSeconds=firstCmd, stopSeconds=time() - start,
                  newMemoryKiB=newMem, newMemoryPerHostKiB=newMem / n,
@@ -111,10 +121,17 @@ def startup( kind, n, repetition ):
 
 
 def network( kind, n ):
-    "A started single,n network of hosts of kind on a Linux bridge."
-    net = MnkvmNet( topo=SingleSwitchTopo( n ), host=KINDS[ kind ],
+    """A started single,n network of hosts of kind on a Linux bridge; its
+       where: { 'where': 'SR-IOV ...' } for SR-IOV links, else {}."""
+    host, link = KINDS[ kind ]
+    net = MnkvmNet( topo=SingleSwitchTopo( n ), host=host, link=link,
                     switch=LinuxBridge, controller=None )
     net.start()
+    made = getattr( net.links[ 0 ], 'made', None ) if net.links else None
+    net.where = {} if not made else { 'where': 'SR-IOV %s' % (
+        'emulated' if made[ 'mode' ] == 'emulated' else '%s: PF %s' % (
+            'virtual testbed' if os.path.exists( TESTBED ) else 'hardware',
+            made[ 'pf' ] ) ) }
     return net
 
 
@@ -224,7 +241,7 @@ def latency( kind, repetition, rate, duration, loaded=False ):
         samples, achieved, ping = probe( h1, h2, rate, duration )
     finally:
         stopNetwork( net )
-    return dict( kind=kind, repetition=repetition, rate=rate,
+    return dict( kind=kind, repetition=repetition, rate=rate, **net.where,
                  achievedRate=achieved, duration=duration, loaded=loaded,
                  rttUs=samples, ping=ping )
 
@@ -275,7 +292,7 @@ def throughput( kind, repetition, duration ):
     finally:
         stopNetwork( net )
     return dict( kind=kind, repetition=repetition, duration=duration,
-                 flows=flows )
+                 flows=flows, **net.where )
 
 
 def plan( spec ):
@@ -334,7 +351,7 @@ def main( specJson ):
        so that the snapshot template exists before the first measurement."""
     spec = json.loads( specJson )
     setLogLevel( 'warning' )
-    if 'kvm' in spec[ 'kinds' ]:
+    if any( KINDS[ kind ][ 0 ] is KVMHost for kind in spec[ 'kinds' ] ):
         stopNetwork( network( 'kvm', 1 ) )
     units, results, took, started = plan( spec ), {}, [], time()
     for done, ( scenario, what, _run, _guess, thunk ) in enumerate( units ):

@@ -8,16 +8,24 @@ import { callPython, requireRoot } from '../bridge/session.js';
 import { MnkvmError } from '../engine/errors.js';
 import { benchBridge, bridgeTable } from './bridge.js';
 import { defaultAccel, fingerprint } from './fingerprint.js';
-import { markdown, SCENARIOS, summarise, type BenchReport, type Scenario } from './results.js';
+import { KINDS_OF_LINKS, markdown, SCENARIOS, summarise, type BenchReport, type Kind, type Scenario } from './results.js';
 
 interface BenchOptions {
-  hosts: string; repeat: string; rate: string; duration: string; iperfDuration: string; json?: boolean; out?: string;
+  hosts: string; repeat: string; rate: string; duration: string; iperfDuration: string; links: string; json?: boolean; out?: string;
 }
 
 function whole(value: string, option: string, least = 1): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < least) throw new MnkvmError(`${option} ${value}: give a whole number of at least ${least}`);
   return n;
+}
+
+/** --links veth,sriov: the kinds measured (veth: namespace and KVM hosts; sriov: KVM hosts with SR-IOV links). */
+function kinds(value: string): Kind[] {
+  const links = value.split(',');
+  const unknown = links.filter((l) => !Object.hasOwn(KINDS_OF_LINKS, l));
+  if (unknown.length || !links.length) throw new MnkvmError(`--links ${value}: give veth, sriov or veth,sriov`);
+  return links.flatMap((l) => KINDS_OF_LINKS[l as keyof typeof KINDS_OF_LINKS]);
 }
 
 function sizes(value: string): number[] {
@@ -29,7 +37,7 @@ function sizes(value: string): number[] {
 /** Run scenarios (in one Python process) and return one report per scenario. */
 async function runScenarios(scenarios: readonly Scenario[], opts: BenchOptions): Promise<Map<Scenario, BenchReport>> {
   const spec = {
-    scenarios, kinds: ['namespace', 'kvm'], sizes: sizes(opts.hosts), repeat: whole(opts.repeat, '--repeat'),
+    scenarios, kinds: kinds(opts.links), sizes: sizes(opts.hosts), repeat: whole(opts.repeat, '--repeat'),
     rate: whole(opts.rate, '--rate'), duration: whole(opts.duration, '--duration', 2), iperfDuration: whole(opts.iperfDuration, '--iperf-duration'),
   };
   const environment = fingerprint(defaultAccel());
@@ -53,6 +61,7 @@ function scenarioCommand(name: Scenario | 'all', description: string): Command {
     .option('--rate <n>', 'latency probe: request/response messages per second', '1000')
     .option('--duration <s>', 'latency probe: seconds per run (sockperf discards its warm-up)', '30')
     .option('--iperf-duration <s>', 'throughput: seconds per iperf3 flow', '10')
+    .option('--links <list>', 'veth: namespace hosts and KVM hosts with virtio links; sriov: KVM hosts with SR-IOV links (--link sriov: VFs, or emulated where there is no SR-IOV NIC, as each result says)', 'veth')
     .option('--json', 'print the results as JSON')
     .option('--out <dir>', 'also write SCENARIO.json and SCENARIO.md there')
     .action(async (opts: BenchOptions) => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { MnkvmError } from '../engine/errors.js';
 import type { Fingerprint } from './fingerprint.js';
 import {
-  markdown, percentileName, SCENARIOS, summarise, type BenchReport, type LatencyRun, type LatencySummary, type Scenario, type StartupResult, type ThroughputSummary,
+  kindLabel, markdown, percentileName, SCENARIOS, summarise, type BenchReport, type LatencyRun, type LatencySummary, type Scenario, type StartupResult, type ThroughputSummary,
 } from './results.js';
 import { ascending, cdfPoints, PERCENTILES } from './stats.js';
 import { barChart, esc, lineChart, type Bars, type Series } from './svg.js';
@@ -28,7 +28,7 @@ function htmlTable(md: string): string {
 function cdfs(runs: LatencyRun[], suffix = ''): Series[] {
   const kinds = [...new Set(runs.map((r) => r.kind))];
   return kinds.map((kind) => ({
-    label: `${kind}${suffix}`,
+    label: `${kindLabel(runs.find((r) => r.kind === kind)!)}${suffix}`,
     points: cdfPoints(ascending(runs.filter((r) => r.kind === kind).flatMap((r) => r.rttUs))),
   }));
 }
@@ -46,7 +46,7 @@ function percentileBars(summaries: { label: string; s: LatencySummary }[]): Bars
 function startupPlots(report: BenchReport<StartupResult, StartupResult>): string[] {
   const kinds = [...new Set(report.results.map((r) => r.kind))];
   const series = (f: (r: StartupResult) => number) => kinds.map((kind) => ({
-    label: kind, points: report.results.filter((r) => r.kind === kind).map((r): [number, number] => [r.hosts, f(r)]),
+    label: kindLabel(report.results.find((r) => r.kind === kind)!), points: report.results.filter((r) => r.kind === kind).map((r): [number, number] => [r.hosts, f(r)]),
   }));
   return [
     lineChart('startup-ready', 'Time to pingall-ready vs hosts', series((r) => r.readySeconds), { x: 'hosts (N)', y: 'seconds' }),
@@ -58,8 +58,8 @@ function latencyPlots(report: BenchReport<LatencyRun, LatencySummary>, id: strin
   const loaded = idle !== undefined;
   const series = loaded ? [...cdfs(idle.runs, ' idle'), ...cdfs(report.runs, ' loaded')] : cdfs(report.runs);
   const bars = loaded
-    ? [...idle.results.map((s) => ({ label: `${s.kind} idle`, s })), ...report.results.map((s) => ({ label: `${s.kind} loaded`, s }))]
-    : report.results.map((s) => ({ label: s.kind, s }));
+    ? [...idle.results.map((s) => ({ label: `${kindLabel(s)} idle`, s })), ...report.results.map((s) => ({ label: `${kindLabel(s)} loaded`, s }))]
+    : report.results.map((s) => ({ label: kindLabel(s), s }));
   return [
     lineChart(`${id}-cdf`, 'Round trip time, CDF (all runs)', series, { x: 'round trip time (µs, log scale)', y: 'fraction of samples', logX: true }),
     barChart(`${id}-percentiles`, 'Percentiles (bar: median of runs; whisker: range)', percentileBars(bars), 'µs (log scale)', true),
@@ -69,7 +69,7 @@ function latencyPlots(report: BenchReport<LatencyRun, LatencySummary>, id: strin
 function throughputPlots(report: BenchReport<unknown, ThroughputSummary>): string[] {
   const flows = Object.keys(report.results[0]?.mbps ?? {});
   const groups = flows.map((flow) => ({
-    group: flow, values: report.results.map((s) => ({ label: s.kind, value: s.mbps[flow].median, low: s.mbps[flow].min, high: s.mbps[flow].max })),
+    group: flow, values: report.results.map((s) => ({ label: kindLabel(s), value: s.mbps[flow].median, low: s.mbps[flow].min, high: s.mbps[flow].max })),
   }));
   return [barChart('throughput-mbps', 'Throughput (bar: median of runs; whisker: range)', groups, 'Mbit/s')];
 }

@@ -3,17 +3,25 @@
 import type { Fingerprint } from './fingerprint.js';
 import { ascending, median, percentile, PERCENTILES, spread, type Spread } from './stats.js';
 
-export type Kind = 'namespace' | 'kvm';
+/** namespace hosts; KVM hosts with virtio links (veth); KVM hosts with SR-IOV links. */
+export type Kind = 'namespace' | 'kvm' | 'kvm-sriov';
+export const KINDS_OF_LINKS = { veth: ['namespace', 'kvm'], sriov: ['kvm-sriov'] } as const satisfies Record<string, readonly Kind[]>;
+
+/** Where a kind's links ran, where that is not the kind alone: "SR-IOV emulated", "SR-IOV hardware: PF enp1s0 (igb)". */
+interface Where { where?: string }
+
+/** A row's kind, with where its links ran. */
+export const kindLabel = (r: { kind: Kind } & Where): string => (r.where ? `${r.kind} (${r.where})` : r.kind);
 export const SCENARIOS = ['startup', 'latency', 'throughput', 'isolation'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
-export interface StartupResult {
+export interface StartupResult extends Where {
   kind: Kind; hosts: number; repetition: number; readySeconds: number; perHostSeconds: number;
   firstCmdSeconds: number; stopSeconds: number; newMemoryKiB: number; newMemoryPerHostKiB: number;
   rssPerHostKiB: number; cpuSecondsPerHost: number; pingDroppedPercent: number;
 }
 
-export interface LatencyRun {
+export interface LatencyRun extends Where {
   kind: Kind; repetition: number; duration: number; loaded: boolean;
   rate: number;           // messages/s asked of sockperf
   achievedRate: number;   // messages/s it sent while it timed the round trips kept
@@ -22,16 +30,16 @@ export interface LatencyRun {
 }
 
 export interface Flow { mbps: number; lostPercent?: number; jitterMs?: number; retransmits?: number; attempts: number }
-export interface ThroughputRun { kind: Kind; repetition: number; duration: number; flows: Record<string, Flow> }
+export interface ThroughputRun extends Where { kind: Kind; repetition: number; duration: number; flows: Record<string, Flow> }
 
-export interface LatencySummary {
+export interface LatencySummary extends Where {
   kind: Kind; loaded: boolean; runs: number; samples: number;
   rate: number;                   // messages/s asked
   achievedRate: Spread | null;    // messages/s sent: median and range over the runs (null: runs from before it was recorded)
   percentilesUs: Record<string, Spread>;   // 'p50' ... 'p99.99', 'max': median and range over the runs
   pingAvgMs: Spread | null;
 }
-export interface ThroughputSummary { kind: Kind; runs: number; mbps: Record<string, Spread>; udpLostPercent: Record<string, Spread> }
+export interface ThroughputSummary extends Where { kind: Kind; runs: number; mbps: Record<string, Spread>; udpLostPercent: Record<string, Spread> }
 
 /** One scenario's report: what `mnkvm bench` writes as SCENARIO.json. */
 export interface BenchReport<R = unknown, S = unknown> {
@@ -67,7 +75,7 @@ export function latencySummary(runs: LatencyRun[]): LatencySummary[] {
     const pings = group.flatMap((r) => (r.ping ? [r.ping.avgMs] : []));
     // (results written before the rate sent was recorded lack it)
     const achieved = group.flatMap((r) => (typeof r.achievedRate === 'number' ? [r.achievedRate] : []));
-    return { kind: group[0].kind, loaded: group[0].loaded, runs: group.length,
+    return { kind: group[0].kind, where: group[0].where, loaded: group[0].loaded, runs: group.length,
       samples: group.reduce((n, r) => n + r.rttUs.length, 0), rate: group[0].rate,
       achievedRate: achieved.length === group.length ? spread(achieved) : null, percentilesUs, pingAvgMs: pings.length ? spread(pings) : null };
   });
@@ -84,7 +92,7 @@ export function throughputSummary(runs: ThroughputRun[]): ThroughputSummary[] {
     const flows = Object.keys(group[0].flows);
     const over = (f: (flow: Flow) => number | undefined, names: string[]) => Object.fromEntries(names.map((name) =>
       [name, spread(group.map((r) => f(r.flows[name]) ?? 0))]));
-    return { kind: group[0].kind, runs: group.length, mbps: over((f) => f.mbps, flows),
+    return { kind: group[0].kind, where: group[0].where, runs: group.length, mbps: over((f) => f.mbps, flows),
       udpLostPercent: over((f) => f.lostPercent, flows.filter((n) => n.startsWith('udp'))) };
   });
 }
@@ -104,7 +112,7 @@ export function showSpread(s: Spread, digits: number): string {
 export function startupTable(results: StartupResult[]): string {
   return table(['kind', 'hosts', 'ready (s)', 'per host (s)', 'one more host: cmd answered (s)', 'stop (s)',
     'new memory / host (MiB)', 'RSS / host (MiB)', 'CPU / host at ready (s)', 'ring ping dropped'],
-  results.map((r) => [r.kind, String(r.hosts), r.readySeconds.toFixed(2), r.perHostSeconds.toFixed(3), r.firstCmdSeconds.toFixed(3),
+  results.map((r) => [kindLabel(r), String(r.hosts), r.readySeconds.toFixed(2), r.perHostSeconds.toFixed(3), r.firstCmdSeconds.toFixed(3),
     r.stopSeconds.toFixed(2), (r.newMemoryPerHostKiB / 1024).toFixed(1), (r.rssPerHostKiB / 1024).toFixed(1),
     r.cpuSecondsPerHost.toFixed(2), `${r.pingDroppedPercent}%`]));
 }
@@ -136,13 +144,13 @@ const loadName = (r: LatencySummary) => (r.loaded ? 'CPU hogs + bulk TCP' : 'idl
 export function rateNotes(results: LatencySummary[]): string[] {
   return results.flatMap((r) => {
     const note = rateNote(r.rate, r.achievedRate);
-    return note ? [`${r.kind}, ${loadName(r)}: ${note}`] : [];
+    return note ? [`${kindLabel(r)}, ${loadName(r)}: ${note}`] : [];
   });
 }
 
 export function latencyTable(results: LatencySummary[]): string {
   return table(['kind', 'load', 'runs', 'samples', 'sent of asked (msg/s)', ...PERCENTILES.map((p) => `${percentileName(p)} (µs)`), 'ping avg (ms)'],
-    results.map((r) => [r.kind, loadName(r), String(r.runs), String(r.samples),
+    results.map((r) => [kindLabel(r), loadName(r), String(r.runs), String(r.samples),
       `${r.achievedRate ? showSpread(r.achievedRate, 0) : '-'} of ${r.rate}${rateNote(r.rate, r.achievedRate) ? ' ⚠' : ''}`,
       ...PERCENTILES.map((p) => showSpread(r.percentilesUs[percentileName(p)], 1)), r.pingAvgMs ? showSpread(r.pingAvgMs, 3) : '-']));
 }
@@ -150,7 +158,7 @@ export function latencyTable(results: LatencySummary[]): string {
 export function throughputTable(results: ThroughputSummary[]): string {
   const flows = Object.keys(results[0]?.mbps ?? {});
   return table(['kind', 'runs', ...flows.map((f) => `${f} (Mbit/s)`), ...flows.filter((f) => f.startsWith('udp')).map((f) => `${f} lost (%)`)],
-    results.map((r) => [r.kind, String(r.runs), ...flows.map((f) => showSpread(r.mbps[f], 1)),
+    results.map((r) => [kindLabel(r), String(r.runs), ...flows.map((f) => showSpread(r.mbps[f], 1)),
       ...Object.values(r.udpLostPercent).map((s) => showSpread(s, 1))]));
 }
 

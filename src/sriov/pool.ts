@@ -174,7 +174,11 @@ export class VfPool {
   private async setKnob(pf: Pf, vf: Vf, knob: Knob, words: string[]): Promise<void> {
     const r = await run('ip', ['link', 'set', pf.name, 'vf', String(vf.index), ...words]);
     if (r.code !== 0) {
-      throw new MnkvmError(`PF ${pf.name}: VF ${vf.index}: ${OPTION_OF[knob]} ${words.slice(1).join(' ')} refused (${r.stderr.trim().split('\n')[0]})`);
+      // (a knob the driver has but not for this value, e.g. igb's max_tx_rate above the link's speed)
+      const why = r.stderr.trim().split('\n')[0];
+      const fix = knob === 'rate' ? `give a rate (Mbit/s) the PF takes, at most its link speed (ethtool ${pf.name}), or leave rate= out`
+        : knob === 'mac' ? 'give the host another MAC' : `leave ${knob}= out of the link's options`;
+      throw new MnkvmError(`PF ${pf.name} (${pf.driver ?? 'no driver'}): VF ${vf.index}: ${OPTION_OF[knob]} ${words.slice(1).join(' ')} refused (${why}): ${fix}`);
     }
   }
 

@@ -15,7 +15,7 @@ run() { timeout 300 mnkvm "$@" 2>&1; }
 before=$(state)
 same() { if [ "$(state)" = "$before" ]; then echo "VFS $1 restored"; else echo "VFS $1 CHANGED"; state; fi; }
 
-for topo in single,2 linear,2; do
+for topo in single,2 single,3 linear,2; do
   out=$(run --topo $topo --host kvm,accel=kvm --link sriov --test pingall)
   echo "PINGALL $topo $(grep -o 'Results: [0-9]*% dropped' <<<"$out")"
   grep -q 'SR-IOV links: VFs of' <<<"$out" && echo "HARDWARE $topo"
@@ -27,6 +27,16 @@ grep -E '^(DROPPED|ADDED|DELETED)' <<<"$out" | cut -c1-80
 out=$(run run "$here/sriov_vlans.py")
 grep -E '^(VLANS|PING)' <<<"$out"
 same scripts
+
+# bad input: one line each (counted), and every VF as it was
+# (Mininet may have begun a line, "(h1, s1) ", before the error)
+bad() { local what=$1; shift; out=$(run "$@" | grep -v '^\*\*\* mnkvm: '); echo "BAD $what $(grep -c 'mnkvm: ' <<<"$out") $(grep -m1 -o 'mnkvm: .*' <<<"$out")"; }
+plain=$(for n in /sys/class/net/*; do [ -e "$n/device" ] && [ ! -e "$n/device/sriov_totalvfs" ] && [ ! -e "$n/device/physfn" ] && basename "$n"; done | head -1)
+bad nopf --topo single,2 --host kvm,accel=kvm --link sriov,pf=nosuch0 --test pingall
+bad nosriov --topo single,2 --host kvm,accel=kvm --link sriov,pf="$plain" --test pingall
+bad novf --topo single,2 --host kvm,accel=kvm --link sriov,pf="$pf#0" --test pingall
+bad knob --topo single,2 --host kvm,accel=kvm --link sriov,rate=100000 --test pingall
+same bad
 
 # two runs at once: the second cannot have the first's VF, and says so in one line
 mnkvm --topo single,2 --host kvm,accel=kvm --link sriov,pf=$pf#0-1 --switch lxbr < <(sleep 150; echo exit) > /tmp/first.log 2>&1 &

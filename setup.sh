@@ -27,6 +27,8 @@ packages_test=(
   xvfb xterm x11-xserver-utils   # mn -x, and the CLI's xterm
   mmdebstrap fdisk ansible ansible-lint rsync   # the virtual testbed's server image, and its Ansible roles
   chromium   # the test suite looks at `mnkvm report`'s HTML in headless Chromium
+  libvirt-daemon-system libvirt-clients libxml2-utils   # backend=libvirt (a testbed server needs it only for that); virt-xml-validate's xmllint
+  libvirt-dev g++ make pkg-config   # @unraid/libvirt's native part is built here (npm ci)
 )
 # QEMU 10 from bookworm-backports, for everything: the virtual testbed needs
 # its igb NIC (SR-IOV, QEMU >= 8), and two QEMUs side by side clash on their
@@ -95,8 +97,24 @@ if ! ovs-vsctl -t 1 show >/dev/null 2>&1; then
   fi
 fi
 
+# libvirtd for backend=libvirt (and virtlogd, which keeps its QEMU logs); no
+# systemd (a container, CI): as daemons, their pid files where libvirt keeps them.
+if command -v libvirtd >/dev/null && ! virsh -q -c qemu:///system version >/dev/null 2>&1; then
+  say "starting libvirtd"
+  if [ -d /run/systemd/system ]; then
+    systemctl start libvirtd
+  else
+    virtlogd --daemon
+    libvirtd --daemon --pid-file=/run/libvirtd.pid
+  fi
+  for _ in $(seq 50); do virsh -q -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+
 if [ -z "${MNKVM_PREBUILT:-}" ]; then
   say "npm dependencies"
+  # @unraid/libvirt builds its native part against Node's own headers (only
+  # npm's and Debian's registries may be reachable: none downloaded)
+  [ -f /usr/include/node/common.gypi ] && export npm_config_nodedir=/usr
   npm ci --no-audit --no-fund --loglevel=error
   say "TypeScript build"
   npx tsc -p .

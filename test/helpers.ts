@@ -123,13 +123,16 @@ export function leftovers(): string[] {
   }
   for (const intf of readdirSync('/sys/class/net')) {
     // Mininet's names, and emulated SR-IOV's VLAN bridges and ports
-    if (/^(h|s)\d+(-eth\d+)?$|^mkvlan\d+$|^mkv\d+p\d+$/.test(intf)) found.push(`interface ${intf}`);
+    if (/^(h|s)\d+(-eth\d+)?$|^mkvlan\d+$|^mkv\d+p\d+$|^mkt[0-9a-f]{8}$/.test(intf)) found.push(`interface ${intf}`);
   }
   // CPULimitedHost's cgroups, and names still claimed
   for (const controller of ['cpu', 'cpuacct', 'cpuset']) {
     const dir = `/sys/fs/cgroup/${controller}`;
     if (existsSync(dir)) found.push(...readdirSync(dir).filter((g) => /^(h|s)\d+$/.test(g)).map((g) => `cgroup ${controller}:/${g}`));
   }
+  // libvirt domains (backend=libvirt), where libvirtd runs
+  const domains = spawnSync('virsh', ['-q', '-c', 'qemu:///system', 'list', '--all', '--name'], { encoding: 'utf8' }).stdout ?? '';
+  found.push(...domains.split('\n').filter((d) => d.startsWith('mnkvm-')).map((d) => `libvirt domain ${d}`));
   // a virtual testbed's server disks
   const disks = process.env.MNKVM_TESTBED_DISKS ?? '/var/tmp/mnkvm/testbed';
   if (existsSync(disks)) found.push(...readdirSync(disks).map((d) => `testbed disk ${d}`));

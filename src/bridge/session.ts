@@ -3,7 +3,7 @@
 // run's resource record.
 import { PythonBridge } from './bridge.js';
 import { Engine } from '../engine/engine.js';
-import { QemuBackend } from '../engine/qemu/backend.js';
+import { BackendByOption } from '../engine/backends.js';
 import { SriovFabric } from '../sriov/fabric.js';
 import { MnkvmError } from '../engine/errors.js';
 import { describeSweep } from '../engine/records.js';
@@ -19,7 +19,7 @@ export class Session {
   private constructor(readonly engine: Engine, readonly bridge: PythonBridge) {}
 
   static async open(): Promise<Session> {
-    const engine = new Engine(undefined, (record, notice) => new QemuBackend(record, notice), (record, notice) => new SriovFabric(record, notice));
+    const engine = new Engine(undefined, (record, notice) => new BackendByOption(record, notice), (record, notice) => new SriovFabric(record, notice));
     try {
       return new Session(engine, await PythonBridge.open(engine));
     } catch (e) {

@@ -14,7 +14,7 @@ import { loadImage, type GuestImage } from './image.js';
 import type { LinkFabric, SriovEnd, SriovLinkMade } from './links.js';
 import { KVM_HOST_OPTION_NAMES, kvmHostOptions, SRIOV_LINK_OPTION_NAMES, sriovLinkOptions, type KvmHostOptions, type SriovLinkOptions } from './options.js';
 import { processId, startTime } from './proc.js';
-import { QemuBackend } from './qemu/backend.js';
+import { BackendByOption } from './backends.js';
 import { RunRecord, type NameKind, type SweepReport } from './records.js';
 
 /**
@@ -50,8 +50,8 @@ export class Engine implements EngineCalls {
   /** Lines for the user; the Python side prints them through Mininet's log at their level. */
   private notices: Notice[] = [];
 
-  /** makeBackend: what runs the guests (QEMU on this machine unless given); makeFabric: what makes SR-IOV links (none unless given). */
-  constructor(record = RunRecord.create(), makeBackend: BackendFactory = (r, notice) => new QemuBackend(r, notice),
+  /** makeBackend: what runs the guests (the backend each host's options name, unless given); makeFabric: what makes SR-IOV links (none unless given). */
+  constructor(record = RunRecord.create(), makeBackend: BackendFactory = (r, notice) => new BackendByOption(r, notice),
     makeFabric: FabricFactory | null = null) {
     this.record = record;
     this.backend = makeBackend(record, (line, level) => this.notice(line, level));

@@ -7,6 +7,7 @@ import { MnkvmError } from './errors.js';
 import { nsBatch, runOk } from './proc.js';
 import type { RunRecord } from './records.js';
 import type { NicAttachment } from './backend.js';
+import { MGMT } from './qemu/args.js';
 
 /** tc lines that send everything arriving on `a` out of `b`, and back. */
 export function mirredLines(a: string, b: string): string[] {
@@ -21,6 +22,17 @@ export function mirredLines(a: string, b: string): string[] {
 export async function wireTap(nsPid: number, tap: string, intf: string): Promise<void> {
   await nsBatch(nsPid, 'ip', [`link set ${tap} up`, `link set ${intf} up`]);
   await nsBatch(nsPid, 'tc', mirredLines(intf, tap));
+}
+
+/**
+ * The namespace side of a guest's management link (SSH for popen): its tap,
+ * mnkvm0, gets the same private address in every namespace. IPv6 off so that
+ * no namespace-side interface ever sends traffic of its own.
+ */
+export async function wireMgmt(nsPid: number): Promise<void> {
+  await runOk('nsenter', ['-t', String(nsPid), '-n', 'sh', '-c',
+    'sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 && ' +
+    `ip addr add ${MGMT.host}/${MGMT.prefix} dev mnkvm0 && ip link set mnkvm0 up`]);
 }
 
 /** intf's MAC in nsPid's namespace (sysfs would show the root namespace: ask ip inside it). */

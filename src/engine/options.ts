@@ -67,6 +67,12 @@ export const KVM_HOST_OPTIONS = {
       return cores.length && cores.every((c) => Number.isInteger(c) && (c as number) >= 0) ? cores as number[] : { must: 'a core number or a list of them' };
     },
   } satisfies Option<number[] | null>,
+  backend: oneOf(['qemu', 'libvirt'] as const, 'qemu',
+    'qemu: mnkvm runs QEMU itself; libvirt: a transient domain of libvirtd at uri (virsh list shows it; it boots cold)'),
+  uri: {
+    default: 'qemu:///system', syntax: 'URI', help: "the libvirt connection of backend=libvirt (this machine's libvirtd)",
+    parse: (v: unknown) => typeof v === 'string' && /^qemu(\+\w+)?:\/\/[^\s,]*\/(system|session)$/.test(v) ? v : { must: 'a libvirt URI of QEMU, e.g. qemu:///system' },
+  } satisfies Option<string>,
 };
 
 type Options = Record<string, Option<unknown>>;

@@ -12,6 +12,9 @@ export function run(cmd: string, args: string[], input?: string): Promise<RunRes
       const code = err ? (typeof err.code === 'number' ? err.code : 127) : 0;
       resolve({ stdout, stderr: stderr || (err && !stderr ? err.message : ''), code });
     });
+    // a command that ends before reading its input (nsenter into a namespace
+    // that is gone) must fail as itself, not as an EPIPE that kills mnkvm
+    child.stdin?.on('error', () => undefined);
     if (input !== undefined) child.stdin?.end(input);
   });
 }

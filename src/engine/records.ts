@@ -19,6 +19,7 @@ const GUARD = new URL('./guard.js', import.meta.url).pathname;
 
 export type Resource =
   | { kind: 'vm'; name: string; proc: ProcessId }        // a QEMU process (own process group)
+  | { kind: 'domain'; name: string; uri: string }        // a libvirt domain (transient: gone once destroyed)
   | { kind: 'shell'; name: string; proc: ProcessId }     // a Mininet node shell (kill its group)
   | { kind: 'process'; name: string; proc: ProcessId }   // e.g. the bridged Python, a file server
   | { kind: 'popen'; name: string; proc: ProcessId }     // a process started for a host (ssh for popen, a terminal)
@@ -267,6 +268,10 @@ export class RunRecord {
   async sweep(): Promise<SweepReport> {
     const report: SweepReport = { vms: 0, shells: 0, processes: 0, intfs: 0, bridges: 0, cgroups: 0, rules: 0, files: 0, devices: 0 };
     const all = this.resources();
+    // libvirt domains first: libvirtd ends their QEMU (libvirtd's child, not this run's)
+    for (const r of all) {
+      if (r.kind === 'domain' && (await run('virsh', ['-q', '-c', r.uri, 'destroy', r.name])).code === 0) report.vms++;
+    }
     const procs = all.filter((r): r is Extract<Resource, { proc: ProcessId }> => 'proc' in r);
     for (const r of procs) {
       // QEMU and node shells lead their own process groups: take their children too.

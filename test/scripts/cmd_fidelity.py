@@ -1,13 +1,17 @@
-"""cmd() fidelity on a KVM host next to a namespace host: prints one JSON
-object of results for the mocha test to check."""
+"""cmd() fidelity on KVM hosts: prints one JSON object of results for the
+mocha test to check. Arguments: KVM host options (e.g. backend=libvirt)."""
 import json
+import sys
+from functools import partial
 from mininet.net import Mininet
 from mininet.nodelib import LinuxBridge
 from mininet.topo import SingleSwitchTopo
 from mininet.node import Host
 from mnkvm import KVMHost
 
-net = Mininet( topo=SingleSwitchTopo( 2 ), host=KVMHost, switch=LinuxBridge,
+options = dict( arg.split( '=', 1 ) for arg in sys.argv[ 1: ] )
+net = Mininet( topo=SingleSwitchTopo( 2 ), host=partial( KVMHost, **options ),
+               switch=LinuxBridge,
                controller=None )
 net.start()
 h1, h2 = net.get( 'h1', 'h2' )

@@ -2,6 +2,7 @@
 // fake backend, calls and errors as they cross to Python, the QEMU command
 // line, and a VF's checks on fixture trees of other machines' sysfs.
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,8 @@ import { FakeBackend } from '../../src/engine/fake.js';
 import { checkVfio, mirredLines } from '../../src/engine/nics.js';
 import { kvmHostOptions } from '../../src/engine/options.js';
 import { MININET_EXT, PROJECT_ROOT } from '../../src/engine/paths.js';
-import { FIRST_NIC, nicDevice, qemuArgs, type VmSpec } from '../../src/engine/qemu/args.js';
+import { domainXml, ROOT_PORTS, tapInterfaceXml, vfHostdevXml } from '../../src/engine/libvirt/domain.js';
+import { FIRST_NIC, kernelCmdline, MGMT, nicDevice, qemuArgs, type VmSpec } from '../../src/engine/qemu/args.js';
 import { RunRecord } from '../../src/engine/records.js';
 import { backendContract } from '../contract.js';
 
@@ -78,6 +80,45 @@ describe('QEMU command line', function () {
       'filter add dev h1-eth0 parent ffff: protocol all u32 match u32 0 0 action mirred egress redirect dev tap1',
       'filter add dev tap1 parent ffff: protocol all u32 match u32 0 0 action mirred egress redirect dev h1-eth0',
     ]);
+  });
+});
+
+describe('libvirt domain XML', function () {
+  const spec = {
+    name: 'h1', nsPid: 1, dir: '/run/x', mem: 256, cpus: 2, share: '/tmp', bootTimeout: 60, boot: 'cold' as const,
+    backend: 'libvirt' as const, uri: 'qemu:///system',
+    image: { name: 'default', dir: '/i', kernel: '/i/k', initramfs: '/i/r', sshKey: '/i/key', key: 'k' },
+  };
+  const parts = { domain: 'mnkvm-run-1-2-h1', emulator: '/usr/bin/qemu-system-x86_64', accel: 'tcg' as const, mgmtTap: 'mkt00000001', firstTap: 'mkt00000002' };
+
+  it("is the QEMU backend's guest: its kernel and command line, consoles, agent port and NICs; QEMU as root", () => {
+    const xml = domainXml(spec, parts);
+    expect(xml).to.match(/^<domain type='qemu'>/);
+    expect(domainXml(spec, { ...parts, accel: 'kvm' })).to.match(/^<domain type='kvm'>[^]*<cpu mode='host-passthrough'\/>/);
+    expect(xml).to.contain(`<cmdline>${kernelCmdline('tcg')}</cmdline>`).and.to.contain('<kernel>/i/k</kernel>');
+    expect(xml).to.contain("<memory unit='MiB'>256</memory>").and.to.contain('<vcpu>2</vcpu>');
+    expect(xml).to.contain("<serial type='file'><source path='/run/x/serial.log'/>");
+    expect(xml).to.contain("<console type='unix'><source mode='bind' path='/run/x/console.sock'/><target type='virtio'/></console>");
+    expect(xml).to.contain("<source path='/run/x/ctl'/><target type='virtio' name='mnkvm.ctl'/>");
+    expect(xml).to.contain("name='mnkvm.share'");
+    expect(xml).to.contain(tapInterfaceXml('mkt00000001', MGMT.mac)).and.to.contain(tapInterfaceXml('mkt00000002', FIRST_NIC.mac));
+    expect(xml.match(/pcie-root-port/g)).to.have.length(ROOT_PORTS);
+    expect(xml).to.contain("<label>+0:+0</label>");
+    expect(domainXml({ ...spec, share: null }, parts)).not.to.contain('mnkvm.share');
+    // libvirt's own schema takes it
+    const dir = mkdtempSync(join(tmpdir(), 'mnkvm-domain-'));
+    try {
+      writeFileSync(join(dir, 'domain.xml'), xml);
+      const check = spawnSync('virt-xml-validate', [join(dir, 'domain.xml'), 'domain'], { encoding: 'utf8' });
+      expect(check.status, check.stderr + check.stdout).to.equal(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('passes a VF through by its PCI address, left bound as the VF pool bound it', () => {
+    expect(vfHostdevXml('0000:03:10.2')).to.equal(
+      "<hostdev mode='subsystem' type='pci' managed='no'><source><address domain='0x0000' bus='0x03' slot='0x10' function='0x2'/></source></hostdev>");
   });
 });
 

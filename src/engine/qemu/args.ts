@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { Accel } from './accel.js';
 import { MAX_NICS, type GuestSpec } from '../backend.js';
+import { serialLog } from '../serial.js';
 
 /**
  * How a VM starts: a cold boot; a boot that becomes a template (its RAM in a
@@ -16,7 +17,7 @@ export type Boot =
   | { kind: 'clone'; ram: string; state: string };
 
 /** A QEMU VM: a guest's spec, its accelerator resolved, how it boots; nsPid null: a namespace of its own (a template). */
-export interface VmSpec extends Omit<GuestSpec, 'boot' | 'accel' | 'nsPid'> {
+export interface VmSpec extends Omit<GuestSpec, 'boot' | 'accel' | 'nsPid' | 'backend' | 'uri'> {
   accel: Accel;
   boot: Boot;
   nsPid: number | null;
@@ -58,17 +59,21 @@ function optionValue(first: string, props: Record<string, string | boolean>): st
   return [first, ...Object.entries(props).map(([k, v]) => `${k}=${v === true ? 'on' : v}`)].join(',');
 }
 
-/** The QEMU command line of a KVM host (vhostNet: /dev/vhost-net exists). */
-export function qemuArgs(spec: VmSpec, vhostNet: boolean): string[] {
-  const { dir, image, accel } = spec;
-  const append = [
+/** The guest kernel's command line (every backend boots the image's kernel directly). */
+export function kernelCmdline(accel: Accel): string {
+  return [
     'console=ttyS0', 'quiet', 'panic=-1', 'mitigations=off', 'random.trust_cpu=on',
     `mnkvm.mgmt=${MGMT.guest}/${MGMT.prefix}`,
     // TCG looks translated code up by virtual address: with the libraries of
     // every process at the same place, each exec of ip, tc or ifconfig reuses
     // the code earlier ones had translated (3x faster commands in the guest).
     ...(accel === 'tcg' ? ['norandmaps'] : []),
-  ];
+  ].join(' ');
+}
+
+/** The QEMU command line of a KVM host (vhostNet: /dev/vhost-net exists). */
+export function qemuArgs(spec: VmSpec, vhostNet: boolean): string[] {
+  const { dir, image, accel } = spec;
   const share = spec.share ? [
     '-chardev', `pipe,id=share,path=${join(dir, 'share')}`,
     '-device', 'virtserialport,chardev=share,name=mnkvm.share,bus=vser0.0',
@@ -85,8 +90,8 @@ export function qemuArgs(spec: VmSpec, vhostNet: boolean): string[] {
     '-machine', 'q35', '-accel', accel === 'kvm' ? 'kvm' : 'tcg,tb-size=64', '-cpu', accel === 'kvm' ? 'host' : 'max',
     ...memoryArgs(spec),
     '-smp', String(spec.cpus),
-    '-kernel', image.kernel, '-initrd', image.initramfs, '-append', append.join(' '),
-    '-serial', `file:${join(dir, 'serial.log')}`,
+    '-kernel', image.kernel, '-initrd', image.initramfs, '-append', kernelCmdline(accel),
+    '-serial', `file:${serialLog(dir)}`,
     '-device', 'virtio-serial-pci,id=vser0',
     '-chardev', `socket,id=con0,path=${join(dir, 'console.sock')},server=on,wait=off`,
     '-device', 'virtconsole,chardev=con0,bus=vser0.0',

@@ -17,7 +17,7 @@ export const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
  * pipe chardev (QEMU reads share.in, writes share.out). Both ends are
  * opened read-write so that neither open blocks nor sees an early EOF.
  */
-export async function startFileServer(spec: VmSpec, record: RunRecord): Promise<ProcessId> {
+export async function startFileServer(spec: Pick<VmSpec, 'dir' | 'name' | 'boot'>, record: RunRecord): Promise<ProcessId> {
   if (!existsSync(SFTP_SERVER)) throw new MnkvmError(`${SFTP_SERVER} is missing (for share=): run ./setup.sh, or use share=none`);
   const fifo = join(spec.dir, 'share');
   const fromGuest = openSync(`${fifo}.out`, 'r+');

@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { QEMU } from './accel.js';
 import { FIRST_NIC, MGMT, nicDevice, qemuArgs, tapNetdev, type VmSpec } from './args.js';
 import { startFileServer } from './fileserver.js';
-import { prepareFarEnd, removeFarEnd, wireTap } from '../nics.js';
+import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
 import { GuestAgent } from '../agent.js';
 import { MAX_NICS, type AttachedNic, type Guest, type NicAttachment } from '../backend.js';
 import { MnkvmError } from '../errors.js';
 import { isAlive, killIfSame, nsBatch, processId, run, runOk, waitGone, type ProcessId } from '../proc.js';
 import type { RunRecord } from '../records.js';
+import { lastLines, serialLog, waitSerialReady } from '../serial.js';
 
 /** A VM's NIC: its root port, and what it is wired to. */
 interface PluggedNic { port: number; nic: NicAttachment }
@@ -95,12 +96,8 @@ export class QemuVm implements Guest {
         qmp = existsSync(qmpPath) ? await QmpClient.open(qmpPath).catch(() => undefined) : undefined;
         if (!qmp) await new Promise((r) => setTimeout(r, 10));
       }
-      // The namespace side of the management link (IPv6 off so that no
-      // namespace-side interface ever sends traffic of its own), while a
-      // clone loads its device state.
-      const mgmt = spec.nsPid === null ? null : runOk('nsenter', ['-t', String(spec.nsPid), '-n', 'sh', '-c',
-        'sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 && ' +
-        `ip addr add ${MGMT.host}/${MGMT.prefix} dev mnkvm0 && ip link set mnkvm0 up`]);
+      // The namespace side of the management link, while a clone loads its device state.
+      const mgmt = spec.nsPid === null ? null : wireMgmt(spec.nsPid);
       const vm = new QemuVm(spec, proc, qmp, fileServer, record);
       await Promise.all([mgmt, spec.boot.kind === 'clone' ? vm.migrate('migrate-incoming', `exec:cat ${spec.boot.state}`) : null]);
       return vm;
@@ -131,14 +128,8 @@ export class QemuVm implements Guest {
   }
 
   /** Wait (at most timeoutMs) until the guest's init says it is ready on the serial console; false if it did not, or QEMU exited. */
-  async waitReady(timeoutMs: number): Promise<boolean> {
-    const serial = join(this.spec.dir, 'serial.log');
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline && this.alive()) {
-      if (existsSync(serial) && readFileSync(serial, 'utf8').includes('mnkvm-guest: ready')) return true;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    return false;
+  waitReady(timeoutMs: number): Promise<boolean> {
+    return waitSerialReady(this.spec.dir, timeoutMs, () => this.alive());
   }
 
   /** Ask the guest's mnkvm-agent (see agent.ts) for one thing: identity, nic or mount. */
@@ -253,9 +244,7 @@ export class QemuVm implements Guest {
 
   /** The last lines the guest and QEMU printed, and whether QEMU has exited, for error messages. */
   diagnostics(lines = 10): string[] {
-    const read = (f: string) => (existsSync(f) ? readFileSync(f, 'utf8') : '');
-    const text = read(join(this.spec.dir, 'serial.log')) + read(join(this.spec.dir, 'qemu.log'));
-    return [...text.replace(/\r/g, '').split('\n').filter((l) => l.trim()).slice(-lines), ...(this.alive() ? [] : ['(QEMU has exited)'])];
+    return [...lastLines([serialLog(this.spec.dir), join(this.spec.dir, 'qemu.log')], lines), ...(this.alive() ? [] : ['(QEMU has exited)'])];
   }
 
   alive(): boolean {

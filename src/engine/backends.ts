@@ -1,0 +1,23 @@
+// The backend each KVM host's options name (`backend=qemu|libvirt`,
+// `uri=`): one of each kind (and libvirt connection) per run, made when a
+// host first needs it, so that one network can mix them.
+import type { Guest, GuestSpec, Notice, VmBackend } from './backend.js';
+import { LibvirtBackend } from './libvirt/backend.js';
+import { QemuBackend } from './qemu/backend.js';
+import type { RunRecord } from './records.js';
+
+export class BackendByOption implements VmBackend {
+  private readonly made = new Map<string, VmBackend>();
+
+  constructor(private readonly record: RunRecord, private readonly notice: (line: string, level?: Notice['level']) => void) {}
+
+  start(spec: GuestSpec): Promise<Guest> {
+    const key = spec.backend === 'libvirt' ? `libvirt ${spec.uri}` : 'qemu';
+    let backend = this.made.get(key);
+    if (!backend) {
+      backend = spec.backend === 'libvirt' ? new LibvirtBackend(spec.uri, this.record, this.notice) : new QemuBackend(this.record, this.notice);
+      this.made.set(key, backend);
+    }
+    return backend.start(spec);
+  }
+}

@@ -1,0 +1,72 @@
+// The libvirt domain XML of a KVM host, and of the devices plugged in
+// later: pure functions of the guest's spec (unit-tested). The guest is the
+// one the QEMU backend runs (same kernel command line, consoles, agent port,
+// first NIC and management NIC), so the guest image and the agent need not
+// know which backend runs them.
+import { join } from 'node:path';
+import { MAX_NICS, type GuestSpec } from '../backend.js';
+import { FIRST_NIC, kernelCmdline, MGMT } from '../qemu/args.js';
+import type { Accel } from '../qemu/accel.js';
+import { serialLog } from '../serial.js';
+
+/** What the domain is made of besides the spec: its name, QEMU, and the taps (in libvirtd's namespace) of its two NICs at start. */
+export interface DomainParts { domain: string; emulator: string; accel: Accel; mgmtTap: string; firstTap: string }
+
+/** Root ports enough for the devices at start and a KVM host's MAX_NICS NICs. */
+export const ROOT_PORTS = MAX_NICS + 4;
+
+const escape = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;');
+
+/** A virtio NIC on an existing tap of libvirtd's namespace (managed='no': libvirt neither makes nor deletes it). */
+export function tapInterfaceXml(tap: string, mac: string): string {
+  return `<interface type='ethernet'><mac address='${mac}'/><target dev='${escape(tap)}' managed='no'/><model type='virtio'/></interface>`;
+}
+
+/** A PCI device's address as libvirt writes it. */
+export function vfAddressXml(pci: string): string {
+  const [domain, bus, slotFn] = pci.split(':');
+  const [slot, fn] = slotFn!.split('.');
+  return `<address domain='0x${domain}' bus='0x${bus}' slot='0x${slot}' function='0x${fn}'/>`;
+}
+
+/** A VF passed through (managed='no': the VF pool has bound it to vfio-pci already). */
+export function vfHostdevXml(pci: string): string {
+  return `<hostdev mode='subsystem' type='pci' managed='no'><source>${vfAddressXml(pci)}</source></hostdev>`;
+}
+
+export function domainXml(spec: Omit<GuestSpec, 'accel'>, parts: DomainParts): string {
+  const { dir, image } = spec;
+  const pipe = (name: string, path: string) =>
+    `<channel type='pipe'><source path='${escape(path)}'/><target type='virtio' name='${name}'/></channel>`;
+  return [
+    `<domain type='${parts.accel === 'kvm' ? 'kvm' : 'qemu'}'>`,
+    `<name>${escape(parts.domain)}</name>`,
+    `<memory unit='MiB'>${spec.mem}</memory>`,
+    `<vcpu>${spec.cpus}</vcpu>`,
+    `<os><type arch='x86_64' machine='q35'>hvm</type><kernel>${escape(image.kernel)}</kernel>`,
+    `<initrd>${escape(image.initramfs)}</initrd><cmdline>${escape(kernelCmdline(parts.accel))}</cmdline></os>`,
+    // ACPI on, as QEMU has it (without it libvirt 9 passes -no-acpi, which QEMU 10 no longer takes)
+    `<features><acpi/><apic/></features>`,
+    parts.accel === 'kvm' ? `<cpu mode='host-passthrough'/>` : `<cpu mode='maximum'/>`,
+    // QEMU runs as root, unconfined, as the QEMU backend's does: it opens the
+    // run's sockets and FIFOs under /run/mnkvm, and libvirt relabels nothing.
+    `<seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>`,
+    `<on_reboot>destroy</on_reboot><on_crash>destroy</on_crash>`,
+    `<devices>`,
+    `<emulator>${escape(parts.emulator)}</emulator>`,
+    `<serial type='file'><source path='${escape(serialLog(dir))}'/><target port='0'/></serial>`,
+    `<console type='unix'><source mode='bind' path='${escape(join(dir, 'console.sock'))}'/><target type='virtio'/></console>`,
+    pipe('mnkvm.ctl', join(dir, 'ctl')),
+    ...(spec.share ? [pipe('mnkvm.share', join(dir, 'share'))] : []),
+    tapInterfaceXml(parts.mgmtTap, MGMT.mac),
+    tapInterfaceXml(parts.firstTap, FIRST_NIC.mac),
+    `<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>`,
+    // PCIe root ports: libvirt places each PCIe device in one, those at start
+    // (NICs, consoles, RNG) and those hot-plugged later (which need a free one)
+    `<controller type='pci' index='0' model='pcie-root'/>`,
+    ...Array.from({ length: ROOT_PORTS }, () => `<controller type='pci' model='pcie-root-port'/>`),
+    `<memballoon model='none'/>`,
+    `</devices>`,
+    `</domain>`,
+  ].join('\n');
+}

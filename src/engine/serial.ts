@@ -1,0 +1,24 @@
+// What every backend reads of a guest's serial console (a file in its
+// runtime folder): whether its init said it is ready, and its last lines.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** The guest's serial console, as a file in its runtime folder. */
+export const serialLog = (dir: string): string => join(dir, 'serial.log');
+
+/** Wait (at most timeoutMs) until the guest's init says it is ready on its serial console; false if it did not, or alive() turned false. */
+export async function waitSerialReady(dir: string, timeoutMs: number, alive: () => boolean): Promise<boolean> {
+  const serial = serialLog(dir);
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && alive()) {
+    if (existsSync(serial) && readFileSync(serial, 'utf8').includes('mnkvm-guest: ready')) return true;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return false;
+}
+
+/** The last lines of files (the serial console, then the VMM's own log), for error messages. */
+export function lastLines(files: string[], lines: number): string[] {
+  const text = files.map((f) => (existsSync(f) ? readFileSync(f, 'utf8') : '')).join('');
+  return text.replace(/\r/g, '').split('\n').filter((l) => l.trim()).slice(-lines);
+}

@@ -172,7 +172,13 @@ class LibvirtVm implements Guest {
     }
     const rootName = nic.kind === 'vf' ? null : await rootTap(this.record);
     const xml = nic.kind === 'vf' ? vfHostdevXml(nic.pci) : tapInterfaceXml(rootName!, mac);
-    await this.virsh('attach-device', xml, `could not plug a NIC for ${intf}`);
+    try {
+      await this.virsh('attach-device', xml, `could not plug a NIC for ${intf}`);
+    } catch (e) {
+      if (rootName) await run('ip', ['link', 'del', rootName]);
+      await removeFarEnd(this.spec.nsPid, nic);
+      throw e;
+    }
     const tap = rootName ? `tap${++this.taps}` : null;
     this.nics.set(intf, { nic, xml, tap });
     if (rootName && tap) {

@@ -2,6 +2,7 @@
 // process by (pid, start time) so that a recycled pid is never killed.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { MnkvmError } from './errors.js';
 
 export interface RunResult { stdout: string; stderr: string; code: number }
 
@@ -24,6 +25,12 @@ export async function runOk(cmd: string, args: string[], input?: string): Promis
   const r = await run(cmd, args, input);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
   return r.stdout;
+}
+
+/** Pin every thread of process pid (a guest's vCPUs and I/O) to cores; what for: the guest's name, for the error. */
+export async function pinThreads(what: string, pid: number, cores: number[]): Promise<void> {
+  const r = await run('taskset', ['--all-tasks', '--pid', '--cpu-list', cores.join(','), String(pid)]);
+  if (r.code !== 0) throw new MnkvmError(`${what}: cannot pin to cores ${cores.join(',')} (${r.stderr.trim().split('\n').at(-1)})`);
 }
 
 /** Run a batch of `ip` or `tc` commands inside the network namespace of pid. */

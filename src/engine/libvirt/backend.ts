@@ -7,19 +7,19 @@
 // namespace, where it is wired to the veth as the QEMU backend's taps are.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Domain, Hypervisor } from '@unraid/libvirt';
 import { GuestAgent } from '../agent.js';
 import { guestFailed, MAX_NICS, type AttachedNic, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from '../backend.js';
 import { MnkvmError } from '../errors.js';
 import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
-import { isAlive, killIfSame, nsBatch, processId, run, runOk, waitGone, type ProcessId } from '../proc.js';
+import { isAlive, killIfSame, nsBatch, pinThreads, processId, run, runOk, waitGone, type ProcessId } from '../proc.js';
 import { QEMU, resolveAccel, tcgNotice, type Accel } from '../qemu/accel.js';
 import { FIRST_NIC, MGMT } from '../qemu/args.js';
 import { startFileServer } from '../qemu/fileserver.js';
 import type { RunRecord } from '../records.js';
-import { lastLines, serialLog, waitSerialReady } from '../serial.js';
+import { lastLines, makeGuestDir, serialLog, waitSerialReady } from '../guestdir.js';
 import { domainXml, tapInterfaceXml, vfAddressXml, vfHostdevXml } from './domain.js';
 
 /** Where libvirtd keeps a running QEMU domain's pid and log (this machine's libvirtd). */
@@ -104,9 +104,7 @@ class LibvirtVm implements Guest {
   get pid(): number { return this.proc.pid; }
 
   static async start(spec: LibvirtSpec, hypervisor: Hypervisor, uri: string, record: RunRecord): Promise<LibvirtVm> {
-    rmSync(spec.dir, { recursive: true, force: true });
-    mkdirSync(spec.dir, { recursive: true });
-    await runOk('mkfifo', ['ctl', ...(spec.share ? ['share'] : [])].flatMap((f) => [`${f}.in`, `${f}.out`]).map((f) => join(spec.dir, f)));
+    await makeGuestDir(spec.dir, spec.share !== null);
     const fileServer = spec.share ? await startFileServer({ ...spec, boot: { kind: 'cold' } }, record) : null;
     // (the run's record folder names the run: two runs' hosts h1 are two domains)
     const domainName = `mnkvm-${basename(record.dir)}-${spec.name}`;
@@ -215,9 +213,8 @@ class LibvirtVm implements Guest {
     if (r.code !== 0) throw new MnkvmError(`${this.name}: libvirt ${what} (${r.stderr.trim().split('\n').at(-1)})`);
   }
 
-  async pin(cores: number[]): Promise<void> {
-    const r = await run('taskset', ['--all-tasks', '--pid', '--cpu-list', cores.join(','), String(this.proc.pid)]);
-    if (r.code !== 0) throw new MnkvmError(`${this.name}: cannot pin to cores ${cores.join(',')} (${r.stderr.trim().split('\n').at(-1)})`);
+  pin(cores: number[]): Promise<void> {
+    return pinThreads(this.name, this.proc.pid, cores);
   }
 
   /** Destroy the domain (libvirt forgets a transient one), then its taps in the namespace, file server and runtime folder. */
@@ -230,8 +227,8 @@ class LibvirtVm implements Guest {
         await waitGone(this.proc, 2000);
       }
       // (taps made by mnkvm outlive QEMU: they go here, or with the namespace)
-      const taps = ['mnkvm0', 'tap1', ...[...this.nics.values()].map((n) => n.tap).filter((t): t is string => !!t && t !== 'tap1')];
-      await run('nsenter', ['-t', String(this.spec.nsPid), '-n', 'ip', '-force', '-batch', '-'], taps.map((t) => `link del ${t}`).join('\n') + '\n');
+      const taps = new Set(['mnkvm0', 'tap1', ...[...this.nics.values()].flatMap((n) => (n.tap ? [n.tap] : []))]);
+      await run('nsenter', ['-t', String(this.spec.nsPid), '-n', 'ip', '-force', '-batch', '-'], [...taps].map((t) => `link del ${t}`).join('\n') + '\n');
       if (this.fileServer) killIfSame(this.fileServer, 'SIGKILL', false);
       rmSync(this.spec.dir, { recursive: true, force: true });
     })();

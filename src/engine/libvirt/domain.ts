@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { MAX_NICS, type GuestSpec } from '../backend.js';
 import { FIRST_NIC, kernelCmdline, MGMT } from '../qemu/args.js';
 import type { Accel } from '../qemu/accel.js';
-import { serialLog } from '../serial.js';
+import { serialLog } from '../guestdir.js';
 
 /** What the domain is made of besides the spec: its name, QEMU, and the taps (in libvirtd's namespace) of its two NICs at start. */
 export interface DomainParts { domain: string; emulator: string; accel: Accel; mgmtTap: string; firstTap: string }

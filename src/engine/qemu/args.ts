@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { Accel } from './accel.js';
 import { MAX_NICS, type GuestSpec } from '../backend.js';
-import { serialLog } from '../serial.js';
+import { serialLog } from '../guestdir.js';
 
 /**
  * How a VM starts: a cold boot; a boot that becomes a template (its RAM in a

@@ -2,7 +2,7 @@
 // network namespace and driven over QMP (start, migration for snapshot
 // templates, NIC hot-plug into pre-created PCIe root ports, stop).
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { QEMU } from './accel.js';
 import { FIRST_NIC, MGMT, nicDevice, qemuArgs, tapNetdev, type VmSpec } from './args.js';
@@ -12,9 +12,9 @@ import { QmpClient, type QmpEvent } from './qmp.js';
 import { GuestAgent } from '../agent.js';
 import { MAX_NICS, type AttachedNic, type Guest, type NicAttachment } from '../backend.js';
 import { MnkvmError } from '../errors.js';
-import { isAlive, killIfSame, nsBatch, processId, run, runOk, waitGone, type ProcessId } from '../proc.js';
+import { isAlive, killIfSame, nsBatch, pinThreads, processId, run, runOk, waitGone, type ProcessId } from '../proc.js';
 import type { RunRecord } from '../records.js';
-import { lastLines, serialLog, waitSerialReady } from '../serial.js';
+import { lastLines, makeGuestDir, serialLog, waitSerialReady } from '../guestdir.js';
 
 /** A VM's NIC: its root port, and what it is wired to. */
 interface PluggedNic { port: number; nic: NicAttachment }
@@ -48,10 +48,7 @@ export class QemuVm implements Guest {
 
   /** Start QEMU paused (the caller connects the console, then resume()s). */
   static async start(spec: VmSpec, record: RunRecord): Promise<QemuVm> {
-    rmSync(spec.dir, { recursive: true, force: true });
-    mkdirSync(spec.dir, { recursive: true });
-    // The FIFO pairs of QEMU's pipe chardevs: the agent's port, and the shared folder's.
-    await runOk('mkfifo', ['ctl', ...(spec.share ? ['share'] : [])].flatMap((f) => [`${f}.in`, `${f}.out`]).map((f) => join(spec.dir, f)));
+    await makeGuestDir(spec.dir, spec.share !== null);
     const fileServer = spec.share ? await startFileServer(spec, record) : null;
     try {
       return await QemuVm.run(spec, record, fileServer);
@@ -221,9 +218,8 @@ export class QemuVm implements Guest {
   }
 
   /** Pin every thread of QEMU (vCPUs, I/O) to cores. */
-  async pin(cores: number[]): Promise<void> {
-    const r = await run('taskset', ['--all-tasks', '--pid', '--cpu-list', cores.join(','), String(this.proc.pid)]);
-    if (r.code !== 0) throw new MnkvmError(`${this.name}: cannot pin to cores ${cores.join(',')} (${r.stderr.trim().split('\n').at(-1)})`);
+  pin(cores: number[]): Promise<void> {
+    return pinThreads(this.name, this.proc.pid, cores);
   }
 
   /** Stop QEMU: quit over QMP, SIGKILL if it lingers; then its file server and runtime folder. */

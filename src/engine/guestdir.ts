@@ -1,7 +1,16 @@
-// What every backend reads of a guest's serial console (a file in its
-// runtime folder): whether its init said it is ready, and its last lines.
-import { existsSync, readFileSync } from 'node:fs';
+// A guest's runtime folder, as every backend lays it out for the same
+// guest: the FIFOs of its agent's and shared folder's ports, and its serial
+// console (whether its init said it is ready, and its last lines).
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { runOk } from './proc.js';
+
+/** A new runtime folder with the FIFO pairs of QEMU's pipe chardevs: the agent's port, and the shared folder's. */
+export async function makeGuestDir(dir: string, share: boolean): Promise<void> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  await runOk('mkfifo', ['ctl', ...(share ? ['share'] : [])].flatMap((f) => [`${f}.in`, `${f}.out`]).map((f) => join(dir, f)));
+}
 
 /** The guest's serial console, as a file in its runtime folder. */
 export const serialLog = (dir: string): string => join(dir, 'serial.log');

@@ -18,6 +18,7 @@ packages_run=(
   busybox-static dropbear-bin openssh-client sockperf
   cpio lz4 xz-utils zstd util-linux procps openvswitch-switch sshfs openssh-sftp-server
   iptables gcc libc6-dev
+  sudo   # Mininet's cluster edition (--servers) runs ssh, and commands on servers, through sudo
 )
 # What the tests and the virtual testbed need besides (the cloud kernel: the
 # default guest image's, here; a server's guests get the server's own

@@ -123,24 +123,28 @@ def recordHostProcess( name, pid ):
     return call( 'recordHostProcess', name=name, pid=pid )
 
 
-def claimNames( kind, names ):
-    return call( 'claimNames', kind=kind, names=names )
+def servers():
+    return call( 'servers' )
 
 
-def recordIntf( name ):
-    return call( 'recordIntf', name=name )
+def claimNames( kind, names, server=None ):
+    return call( 'claimNames', kind=kind, names=names, server=server )
 
 
-def releaseIntf( name ):
-    return call( 'releaseIntf', name=name )
+def recordIntf( name, server=None ):
+    return call( 'recordIntf', name=name, server=server )
 
 
-def recordBridge( name ):
-    return call( 'recordBridge', name=name )
+def releaseIntf( name, server=None ):
+    return call( 'releaseIntf', name=name, server=server )
 
 
-def recordOvsBridge( name ):
-    return call( 'recordOvsBridge', name=name )
+def recordBridge( name, server=None ):
+    return call( 'recordBridge', name=name, server=server )
+
+
+def recordOvsBridge( name, server=None ):
+    return call( 'recordOvsBridge', name=name, server=server )
 
 
 def recordCgroup( name ):

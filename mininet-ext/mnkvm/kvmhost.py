@@ -24,6 +24,7 @@ from mininet.term import makeTerm
 from mininet.util import makeIntfPair, moveIntf
 
 from mnkvm import engine
+from mnkvm.vxlan import serverOf, tunnel
 from mnkvm.engine import MnkvmError
 
 # A background job's notice, possibly cut short: '[1] 1234\r\n'
@@ -264,16 +265,21 @@ def optionNames():
 
 def recordedMakeIntfPair( intf1, intf2, addr1=None, addr2=None, node1=None,
                           node2=None, deleteIntfs=True, runCmd=None ):
-    """Mininet's makeIntfPair, with two changes: the ends that will live in
-       the root namespace are claimed and recorded before they exist (so
+    """Mininet's makeIntfPair, with three changes: the ends that will live
+       in a root namespace are claimed and recorded before they exist (so
        that mnkvm can remove them whatever happens next, and no other run's
-       interface of the same name), and given back if the pair is not made;
-       and a KVMHost's end is made in its namespace, not by node.cmd (which
-       for a KVMHost is the guest)."""
+       interface of the same name), on the server their node runs on where
+       it runs on one, and given back if the pair is not made; a KVMHost's
+       end is made in its namespace, not by node.cmd (which for a KVMHost
+       is the guest); and nodes on two servers are linked by a VXLAN
+       tunnel (vxlan.py)."""
+    server1, server2 = serverOf( node1 ), serverOf( node2 )
+    if server1 != server2:
+        return tunnel( intf1, intf2, addr1, addr2, node1, node2 )
     rootEnds = [ intf for intf, node in ( ( intf1, node1 ), ( intf2, node2 ) )
                  if node is None or not node.inNamespace ]
     for intf in rootEnds:
-        engine.recordIntf( intf )
+        engine.recordIntf( intf, server=server1 )
     node1 = node1.ns if isinstance( node1, KVMHost ) else node1
     node2 = node2.ns if isinstance( node2, KVMHost ) else node2
     try:
@@ -283,7 +289,7 @@ def recordedMakeIntfPair( intf1, intf2, addr1=None, addr2=None, node1=None,
         # not made: the names are not ours to remove (a veth pair is made
         # whole or not at all)
         for intf in rootEnds:
-            engine.releaseIntf( intf )
+            engine.releaseIntf( intf, server=server1 )
         raise
 
 

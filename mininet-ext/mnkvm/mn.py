@@ -14,7 +14,9 @@ registries are extended here, in one place:
 - a --custom file's `links` dict, which mn drops (a missing comma in
   MininetRunner.setCustom), is honoured;
 - `--test iperfudp` runs a UDP iperf (mn maps it to a missing method);
-- Mininet's cleanup() (kills by name) does nothing: mnkvm cleans up by record.
+- Mininet's cleanup() (kills by name) does nothing: mnkvm cleans up by record;
+- with --servers, every network spreads over them (cluster.py), its
+  switches Linux bridges unless --switch says otherwise.
 """
 
 import functools
@@ -25,6 +27,7 @@ import sys
 
 from mininet.util import buildTopo
 
+from mnkvm.cluster import spread
 from mnkvm.engine import MnkvmError
 from mnkvm.entry import exitCode
 from mnkvm.kvmhost import KVMHost
@@ -97,5 +100,10 @@ def checkedBuildTopo( topos, spec ):
 def main( argv ):
     "Run mn with argv; returns the exit code. The caller removes leftovers."
     sys.argv = [ 'mnkvm' ] + list( argv )
-    install()
+    over = spread()
+    if over:
+        # switches on servers need no controller there (an OpenFlow one
+        # would need a route back to this machine's)
+        mnModule().SWITCHDEF = 'lxbr'
+    install( spread=over )
     return exitCode( lambda: loadMn()(), mininetLog=True )

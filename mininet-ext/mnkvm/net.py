@@ -216,7 +216,7 @@ class MnkvmNAT( NAT ):
         return NAT.cmd( self, *args, **kwargs )
 
 
-def install( host=None, switch=None, controller=None ):
+def install( host=None, switch=None, controller=None, spread=None ):
     """Make mnkvm's rules apply to whatever a script builds, through the
        hooks Python calls when Mininet makes a network or a host:
        - every network is an MnkvmNet (Mininet, MininetWithControlNet, or a
@@ -229,13 +229,15 @@ def install( host=None, switch=None, controller=None ):
        - a CPULimitedHost's cgroups are claimed and recorded before it
          makes them;
        - --switch and --controller replace Mininet's default and stock ones;
-       - Mininet's cleanup() (which kills by name) does nothing."""
+       - Mininet's cleanup() (which kills by name) does nothing;
+       - spread (MnkvmCluster, for --servers): every network is one of
+         these, over the run's servers."""
     MnkvmNet.defaults = { key: cls for key, cls in (
         ( 'switch', switch ), ( 'controller', controller ) ) if cls }
 
     def newNet( klass, *_args, **_params ):
         return object.__new__( klass if issubclass( klass, MnkvmNet )
-                               else recordedClass( klass ) )
+                               else recordedClass( klass, spread ) )
 
     def newHost( klass, name=None, *_args, **_params ):
         if klass is Host and host:
@@ -252,10 +254,11 @@ def install( host=None, switch=None, controller=None ):
 
 
 @functools.lru_cache( maxsize=None )
-def recordedClass( klass ):
-    "klass, with MnkvmNet's records and rules: a subclass of both."
-    base = ( MnkvmControlNet if issubclass( klass, MininetWithControlNet )
-             else MnkvmNet )
+def recordedClass( klass, spread=None ):
+    """klass, with MnkvmNet's records and rules (or spread's, a subclass of
+       MnkvmNet): a subclass of both."""
+    base = spread or ( MnkvmControlNet if issubclass(
+        klass, MininetWithControlNet ) else MnkvmNet )
     return type( klass.__name__, ( base, klass ),
                  dict( __module__=klass.__module__, __doc__=klass.__doc__ ) )
 
@@ -268,7 +271,15 @@ def noCleanup():
 
 class MnkvmCLI( CLI ):
     """Mininet's CLI. Ctrl-C while a command runs interrupts it, as in mn;
-       Ctrl-C at an idle prompt leaves the CLI, so the network stops."""
+       Ctrl-C at an idle prompt leaves the CLI, so the network stops; net
+       also says where nodes run (MnkvmCluster)."""
+
+    def do_net( self, line ):
+        "Mininet's net; over several servers, a line per server says which nodes run there."
+        CLI.do_net( self, line )
+        dumpServers = getattr( self.mn, 'dumpServers', None )
+        if dumpServers:
+            dumpServers()
 
     def cmdloop( self, intro=None ):
         try:

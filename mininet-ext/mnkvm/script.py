@@ -13,6 +13,7 @@ import sys
 
 from mininet.node import findController
 
+from mnkvm.cluster import spread
 from mnkvm.entry import exitCode
 from mnkvm.mn import customClasses
 from mnkvm.net import install
@@ -25,7 +26,7 @@ def main( path, argv, classesJson='{}' ):
     if not specs.get( 'controller' ) and not findController():
         # As mn does: no OpenFlow controller here, so scripts get none
         specs[ 'controller' ] = 'none'
-    install( **customClasses( specs ) )
+    install( spread=spread(), **customClasses( specs ) )
     sys.argv = [ path ] + list( argv )
     sys.path.insert( 0, os.path.dirname( os.path.abspath( path ) ) )
     return exitCode( lambda: runpy.run_path( path, run_name='__main__' ) )

@@ -7,6 +7,11 @@ import { BackendByOption } from '../engine/backends.js';
 import { SriovFabric } from '../sriov/fabric.js';
 import { MnkvmError } from '../engine/errors.js';
 import { describeSweep } from '../engine/records.js';
+import { Cluster } from '../cluster/cluster.js';
+import type { Placer, ServerSpec } from '../cluster/servers.js';
+
+/** The servers a run spreads over (--servers, --placement): none for this machine alone. */
+export interface ClusterOptions { servers: ServerSpec[]; placement: Placer }
 
 /** A session runs Mininet, which needs network namespaces: root. */
 export function requireRoot(): void {
@@ -16,13 +21,20 @@ export function requireRoot(): void {
 }
 
 export class Session {
-  private constructor(readonly engine: Engine, readonly bridge: PythonBridge) {}
+  private constructor(readonly engine: Engine, readonly bridge: PythonBridge, private readonly cluster: Cluster | null) {}
 
-  static async open(): Promise<Session> {
+  /** cluster: the servers to spread over, connected and checked before Python starts. */
+  static async open(cluster?: ClusterOptions): Promise<Session> {
     const engine = new Engine(undefined, (record, notice) => new BackendByOption(record, notice), (record, notice) => new SriovFabric(record, notice));
+    let servers: Cluster | null = null;
     try {
-      return new Session(engine, await PythonBridge.open(engine));
+      if (cluster?.servers.length) {
+        servers = await Cluster.open(cluster.servers, cluster.placement, engine.record.dir, (line) => process.stderr.write(`${line}\n`));
+        engine.cluster = servers;
+      }
+      return new Session(engine, await PythonBridge.open(engine), servers);
     } catch (e) {
+      await servers?.close();
       await engine.shutdown();
       throw e;
     }
@@ -37,7 +49,8 @@ export class Session {
     // Let engine calls under way answer Python before the bridge closes.
     await this.engine.settle();
     await this.bridge.close();
-    return describeSweep(await this.engine.shutdown());
+    const remote = (await this.cluster?.close()) ?? [];
+    return [describeSweep(await this.engine.shutdown()), ...remote].filter(Boolean).join('; ');
   }
 }
 
@@ -45,7 +58,7 @@ export class Session {
  * Call `module.main(...args)` in Python with no time limit and return what
  * it returns; if Python dies meanwhile, return its exit code.
  */
-export async function callPython<T>(module: string, args: unknown[]): Promise<T | { pythonExited: number }> {
+export async function callPython<T>(module: string, args: unknown[], cluster?: ClusterOptions): Promise<T | { pythonExited: number }> {
   let session: Session | undefined;
   // A terminal's Ctrl-C reaches Python too (same process group): Mininet
   // decides what it means there. A SIGINT sent to this process alone must do
@@ -56,7 +69,7 @@ export async function callPython<T>(module: string, args: unknown[]): Promise<T 
   process.on('SIGTERM', onTerm);
   process.on('SIGHUP', onTerm);
   try {
-    session = await Session.open();
+    session = await Session.open(cluster);
     const entry = await session.module<{ main$(...args: unknown[]): Promise<T> }>(module);
     return await session.bridge.call((t) => entry.main$(...args, t));
   } finally {
@@ -69,7 +82,7 @@ export async function callPython<T>(module: string, args: unknown[]): Promise<T 
 }
 
 /** Run an entry point that returns an exit code (mn, a user's script). */
-export async function runInPython(module: 'mnkvm.mn' | 'mnkvm.script', args: unknown[]): Promise<number> {
-  const result = await callPython<number>(module, args);
+export async function runInPython(module: 'mnkvm.mn' | 'mnkvm.script', args: unknown[], cluster?: ClusterOptions): Promise<number> {
+  const result = await callPython<number>(module, args, cluster);
   return typeof result === 'number' ? result : result.pythonExited;
 }

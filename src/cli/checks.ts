@@ -1,4 +1,6 @@
 // What mnkvm checks before it builds anything, each failure one line that says what to do.
+import type { ClusterOptions } from '../bridge/session.js';
+import { parseServers, placer, type ServerSpec } from '../cluster/servers.js';
 import { MnkvmError } from '../engine/errors.js';
 import { loadImage } from '../engine/image.js';
 import { qemuVersion } from '../engine/qemu/accel.js';
@@ -17,11 +19,29 @@ export function optionValue(argv: string[], name: string): string | undefined {
   return value;
 }
 
-/** mn's --cluster replaces every host by its own RemoteHost: say so rather than drop --host kvm. */
+/** mn's --cluster replaces every host, switch and link by its own: mnkvm spreads a network with --servers, keeping them. */
 export function checkCluster(argv: string[]): void {
-  if (optionValue(argv, '--cluster') !== undefined && optionValue(argv, '--host')?.split(',')[0] === 'kvm') {
-    throw new MnkvmError("--cluster runs Mininet's cluster edition, whose hosts are its own RemoteHost: drop --host kvm or --cluster");
+  if (optionValue(argv, '--cluster') !== undefined) {
+    throw new MnkvmError('mnkvm spreads a network over servers with --servers (testbed servers or user@host, --placement to choose how), ' +
+      "not mn's --cluster, which replaces your host, switch and link classes: use --servers");
   }
+}
+
+/** argv without option `--name` (and its value); the value, if given. */
+export function takeOption(argv: string[], name: string): [string | undefined, string[]] {
+  const value = optionValue(argv, name);
+  const rest = argv.filter((arg, i) => arg !== name && !arg.startsWith(`${name}=`) && argv[i - 1] !== name);
+  return [value, rest];
+}
+
+/** --servers and --placement, resolved (testbed: a testbed server by name), or undefined without --servers. */
+export function clusterOptions(servers: string | undefined, placement: string | undefined,
+  testbed: (name: string) => ServerSpec | null): ClusterOptions | undefined {
+  if (servers === undefined) {
+    if (placement !== undefined) throw new MnkvmError('--placement places nodes on the servers --servers names: give --servers too');
+    return undefined;
+  }
+  return { placement: placer(placement), servers: parseServers(servers, testbed) };
 }
 
 /** For `--host kvm[,key=value...]` (other hosts pass): check it and what KVM hosts need (QEMU, the guest image). */

@@ -1,10 +1,15 @@
 // `mnkvm -c`: remove what earlier runs left, from their resource records.
 // Unlike `mn -c` it kills nothing by name: only recorded (pid, start time) pairs.
+// Servers that runs spread over are cleaned the same way, by mnkvm -c there.
 import { describeSweep, RunRecord } from '../engine/records.js';
 import { removeStaleTemplates } from '../engine/qemu/template.js';
+import { cleanServers } from '../cluster/cluster.js';
+import { testbedIsUp } from '../testbed/testbed.js';
 
 export async function clean(log: (line: string) => void): Promise<number> {
   log('*** Removing what earlier mnkvm runs left');
+  // servers first: a virtual testbed's are still up (this machine's sweep takes it down)
+  await cleanServers(testbedIsUp(), log);
   const orphans = RunRecord.orphans();
   for (const run of orphans) {
     const removed = describeSweep(await run.sweep());

@@ -19,7 +19,10 @@ import { testbedCommand } from '../testbed/command.js';
 import { writeReport } from '../bench/report.js';
 import { clean } from './clean.js';
 import { requireRoot, runInPython } from '../bridge/session.js';
-import { checkCluster, checkKvmHost, optionValue } from './checks.js';
+import { checkCluster, checkKvmHost, clusterOptions, optionValue, takeOption } from './checks.js';
+import { PLACERS } from '../cluster/servers.js';
+import { serveRecord } from '../cluster/record.js';
+import { testbedServer } from '../testbed/testbed.js';
 
 const HELP = () => `mnkvm: Mininet with KVM virtual machines as hosts
 
@@ -31,6 +34,9 @@ Usage: mnkvm [mn options]       build and run a network like mn; --host kvm make
        mnkvm bench bridge       benchmark what the TypeScript API adds to a call
        mnkvm report DIR         draw the results in DIR as an HTML report with plots
        mnkvm testbed up         a virtual SR-IOV testbed: servers as VMs (mnkvm testbed --help)
+
+A network over several servers: --servers tb1,tb2 (virtual testbed servers) or user@host[:port],...
+  --placement ${PLACERS.join('|')} (Mininet's cluster placers; default switchbin); a node's server= places it
 
 KVM host options: ${kvmHostSyntax()}
 SR-IOV link options: ${sriovLinkSyntax()}
@@ -61,16 +67,26 @@ function subcommands(): Command {
     .option('--host <spec>', "default host class where the script names none (mn's syntax: kvm,mem=256)")
     .option('--switch <spec>', 'default switch class where the script names none (e.g. lxbr)')
     .option('--controller <spec>', 'default controller where the script names none (e.g. none)')
-    .action(async (script: string, args: string[], opts: { host?: string; switch?: string; controller?: string }) => {
+    .option('--servers <list>', 'spread the network over these servers: tb1,tb2 (virtual testbed) or user@host[:port],...')
+    .option('--placement <placer>', `how nodes without server= are placed: ${PLACERS.join(', ')} (default switchbin)`)
+    .action(async (script: string, args: string[], opts: { host?: string; switch?: string; controller?: string; servers?: string; placement?: string }) => {
       requireRoot();
       if (!existsSync(script)) throw new MnkvmError(`script ${script} not found`);
       checkKvmHost(opts.host);
-      process.exitCode = await runInPython('mnkvm.script', [resolve(script), args, JSON.stringify(opts)]);
+      const { servers, placement, ...classes } = opts;
+      const cluster = clusterOptions(servers, placement, testbedServer);
+      process.exitCode = await runInPython('mnkvm.script', [resolve(script), args, JSON.stringify(classes)], cluster);
     });
   return program;
 }
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'server-record') {
+    // (started over SSH by a run that spreads over servers: src/cluster/record.ts)
+    requireRoot();
+    await serveRecord(process.stdin, process.stdout);
+    return 0;
+  }
   if (['image', 'bench', 'run', 'report', 'testbed'].includes(argv[0])) {
     await subcommands().parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
@@ -82,12 +98,14 @@ async function main(argv: string[]): Promise<number> {
   const wantsHelp = argv.some((a) => a === '-h' || a === '--help' || a === '--version');
   if (wantsHelp) {
     if (argv.includes('-h') || argv.includes('--help')) process.stdout.write(HELP());
-  } else {
-    requireRoot();
-    checkCluster(argv);
-    checkKvmHost(optionValue(argv, '--host'));
+    return runInPython('mnkvm.mn', [argv]);
   }
-  return runInPython('mnkvm.mn', [argv]);
+  requireRoot();
+  checkCluster(argv);
+  checkKvmHost(optionValue(argv, '--host'));
+  const [servers, withoutServers] = takeOption(argv, '--servers');
+  const [placement, mnArgv] = takeOption(withoutServers, '--placement');
+  return runInPython('mnkvm.mn', [mnArgv], clusterOptions(servers, placement, testbedServer));
 }
 
 // Last line of defence: whatever crashes this process, what its runs created is removed.

@@ -9,6 +9,28 @@ import type { SriovEnd, SriovLinkMade } from './links.js';
 import type { KvmHostOptions, SriovLinkOptions } from './options.js';
 import type { NameKind } from './records.js';
 
+/** A server of a run that spreads over several (src/cluster/): Mininet's ssh reaches it as alias in the run's ssh_config. */
+export interface ServerInfo { name: string; alias: string; user: string; data: string }
+
+/** A thing a run makes on a server, for that server's record of the run (src/cluster/record.ts). */
+export type ServerRecordRequest =
+  | { claim: { of: NameKind; name: string } }
+  | { add: { kind: 'intf' | 'bridge' | 'ovsbr'; name: string } }
+  | { release: { of: NameKind; name: string } };
+
+/** The servers a run spreads over (src/cluster/cluster.ts), as the engine uses them. */
+export interface Servers {
+  list(): ServerInfo[];
+  /** The ssh_config (a file) Mininet's node shells on servers use. */
+  sshConfig(): string;
+  /** The placer (--placement) that places nodes without server=. */
+  readonly placement: string;
+  record(server: string, request: ServerRecordRequest): Promise<void>;
+}
+
+/** The servers a run spreads over, for Python: none for a run on this machine alone. */
+export interface ServersAnswer { servers: ServerInfo[]; sshConfig: string; placement: string }
+
 /** A started guest, as KVMHost needs it. */
 export interface VmInfo {
   console: string;
@@ -50,14 +72,16 @@ export interface EngineCalls {
   recordShell(a: { name: string; pid: number }): void;
   /** Record a process started on this machine for host name (ssh for popen, a terminal). */
   recordHostProcess(a: { name: string; pid: number }): void;
-  /** Claim global names before anything is made with them. */
-  claimNames(a: { kind: NameKind; names: string[] }): void;
-  /** Claim and record a root-namespace interface about to be made. */
-  recordIntf(a: { name: string }): void;
+  /** The servers the run spreads over (--servers), if any. */
+  servers(a: Record<string, never>): ServersAnswer | null;
+  /** Claim global names before anything is made with them (on server, where given: its record). */
+  claimNames(a: { kind: NameKind; names: string[]; server?: string | null }): Promise<void>;
+  /** Claim and record a root-namespace interface about to be made (on server, where given). */
+  recordIntf(a: { name: string; server?: string | null }): Promise<void>;
   /** The interface was not made after all. */
-  releaseIntf(a: { name: string }): void;
-  recordBridge(a: { name: string }): void;
-  recordOvsBridge(a: { name: string }): void;
+  releaseIntf(a: { name: string; server?: string | null }): Promise<void>;
+  recordBridge(a: { name: string; server?: string | null }): Promise<void>;
+  recordOvsBridge(a: { name: string; server?: string | null }): Promise<void>;
   /** Claim and record the cgroups CPULimitedHost name makes. */
   recordCgroup(a: { name: string }): void;
   /** Record an iptables rule about to be added (its arguments). */
@@ -74,7 +98,7 @@ export type EngineCall = keyof EngineCalls;
 const NAMES: Record<EngineCall, true> = {
   kvmHostOptionNames: true, kvmHostOptions: true, sriovLinkOptionNames: true, sriovLinkOptions: true,
   makeSriovLink: true, removeSriovLink: true, startVm: true, vmReady: true, attachNic: true, detachNic: true,
-  pinVm: true, stopVm: true, vmDiagnostics: true, recordShell: true, recordHostProcess: true, claimNames: true,
+  pinVm: true, stopVm: true, vmDiagnostics: true, recordShell: true, recordHostProcess: true, servers: true, claimNames: true,
   recordIntf: true, releaseIntf: true, recordBridge: true, recordOvsBridge: true, recordCgroup: true,
   recordRule: true, recordSysctl: true, settle: true,
 };

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { guestFailed, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from './backend.js';
-import { isEngineCall, type Answer, type EngineCalls, type VmInfo } from './calls.js';
+import { isEngineCall, type Answer, type EngineCalls, type Servers, type ServersAnswer, type VmInfo } from './calls.js';
 import { MnkvmError } from './errors.js';
 import { loadImage, type GuestImage } from './image.js';
 import type { LinkFabric, SriovEnd, SriovLinkMade } from './links.js';
@@ -49,6 +49,9 @@ export class Engine implements EngineCalls {
 
   /** Lines for the user; the Python side prints them through Mininet's log at their level. */
   private notices: Notice[] = [];
+
+  /** The servers the run spreads over (--servers), set before Python starts; null: this machine alone. */
+  cluster: Servers | null = null;
 
   /** makeBackend: what runs the guests (the backend each host's options name, unless given); makeFabric: what makes SR-IOV links (none unless given). */
   constructor(record = RunRecord.create(), makeBackend: BackendFactory = (r, notice) => new BackendByOption(r, notice),
@@ -219,29 +222,52 @@ export class Engine implements EngineCalls {
     if (start !== null) this.record.add({ kind: 'popen', name, proc: { pid, start } });   // (else it has ended already)
   }
 
-  /** A clash with another run, or with something that is not mnkvm's, is one line (kind clash). */
-  claimNames({ kind, names }: { kind: NameKind; names: string[] }): void {
-    for (const name of names) this.record.claim(kind, name);
+  servers(): ServersAnswer | null {
+    const c = this.cluster;
+    return c && { servers: c.list(), sshConfig: c.sshConfig(), placement: c.placement };
   }
 
-  recordIntf({ name }: { name: string }): void {
-    this.record.claim('link', name);
-    this.record.add({ kind: 'intf', name });
+  /** A clash with another run, or with something that is not mnkvm's, is one line (kind clash); on a server, its record claims. */
+  async claimNames({ kind, names, server }: { kind: NameKind; names: string[]; server?: string | null }): Promise<void> {
+    for (const name of names) {
+      if (server) await this.onServer(server).record(server, { claim: { of: kind, name } });
+      else this.record.claim(kind, name);
+    }
+  }
+
+  async recordIntf({ name, server }: { name: string; server?: string | null }): Promise<void> {
+    await this.recordNamed('intf', name, server);
   }
 
   /** Its name is not this run's to remove. */
-  releaseIntf({ name }: { name: string }): void {
-    this.record.release('link', name);
+  async releaseIntf({ name, server }: { name: string; server?: string | null }): Promise<void> {
+    if (server) await this.onServer(server).record(server, { release: { of: 'link', name } });
+    else this.record.release('link', name);
   }
 
-  recordBridge({ name }: { name: string }): void {
-    this.record.claim('link', name);
-    this.record.add({ kind: 'bridge', name });
+  async recordBridge({ name, server }: { name: string; server?: string | null }): Promise<void> {
+    await this.recordNamed('bridge', name, server);
   }
 
-  recordOvsBridge({ name }: { name: string }): void {
+  async recordOvsBridge({ name, server }: { name: string; server?: string | null }): Promise<void> {
+    await this.recordNamed('ovsbr', name, server);
+  }
+
+  /** Claim a root-namespace name and record the thing about to be made with it, here or in server's record. */
+  private async recordNamed(kind: 'intf' | 'bridge' | 'ovsbr', name: string, server?: string | null): Promise<void> {
+    if (server) {
+      const servers = this.onServer(server);
+      await servers.record(server, { claim: { of: 'link', name } });
+      await servers.record(server, { add: { kind, name } });
+      return;
+    }
     this.record.claim('link', name);
-    this.record.add({ kind: 'ovsbr', name });
+    this.record.add({ kind, name });
+  }
+
+  private onServer(server: string): Servers {
+    if (!this.cluster) throw new MnkvmError(`${server}: this run has no servers: give them with --servers`);
+    return this.cluster;
   }
 
   recordCgroup({ name }: { name: string }): void {

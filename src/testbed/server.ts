@@ -29,6 +29,17 @@ export function pfMac(server: number, pf: number): string {
   return `52:54:00:ac:${(server + 1).toString(16).padStart(2, '0')}:${(pf + 1).toString(16).padStart(2, '0')}`;
 }
 
+/**
+ * Server s's address on its data network (0-based s): its first PF, cabled
+ * to its pair's (tb1-tb2, tb3-tb4, ...), with jumbo frames, so that a VXLAN
+ * tunnel between the two carries a full 1500-byte frame.
+ */
+export function dataAddress(server: number): string {
+  return `10.99.${Math.floor(server / 2)}.${(server % 2) + 1}`;
+}
+export const DATA_PREFIX = 24;
+export const DATA_MTU = 9000;
+
 /** PF p's PCI address in the server: root port p is the (p+1)th bridge, so its bus is p+1. */
 export function pfAddress(pf: number): string {
   return `0000:${(pf + 1).toString(16).padStart(2, '0')}:00.0`;
@@ -56,6 +67,8 @@ export function serverArgs(s: ServerSpec, serverIndex: number): string[] {
     '-fw_cfg', `name=opt/mnkvm/hostname,string=${s.name}`,
     '-fw_cfg', `name=opt/mnkvm/authorized_keys,file=${s.authorizedKeys}`,
     '-fw_cfg', `name=opt/mnkvm/share,string=${s.share}`,
+    // (mnkvm-testbed gives the first PF this address and MTU at each boot)
+    ...(s.pfs.length ? ['-fw_cfg', `name=opt/mnkvm/data,string=${pfMac(serverIndex, 0)} ${dataAddress(serverIndex)}/${DATA_PREFIX} ${DATA_MTU}`] : []),
     '-virtfs', `local,path=${s.share},mount_tag=mnkvm,security_model=none,readonly=on`,
     '-serial', `file:${join(s.dir, 'serial.log')}`,
     '-qmp', `unix:${join(s.dir, 'qmp.sock')},server=on,wait=off`,

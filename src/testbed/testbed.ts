@@ -14,8 +14,9 @@ import { CACHE_ROOT, PROJECT_ROOT } from '../engine/paths.js';
 import { isAlive, processId, run, runOk, type ProcessId } from '../engine/proc.js';
 import { QEMU, qemuVersion, resolveAccel } from '../engine/qemu/accel.js';
 import { describeSweep, RunRecord } from '../engine/records.js';
+import type { ServerSpec } from '../cluster/servers.js';
 import { renderInventory } from './inventory.js';
-import { pfAddress, pfMac, serverArgs, type Cable } from './server.js';
+import { dataAddress, pfAddress, pfMac, serverArgs, type Cable } from './server.js';
 
 /** The testbed's options: default, least, most (one definition for the CLI's help and checks). */
 export const TESTBED_OPTIONS = {
@@ -36,7 +37,7 @@ const IMAGE_BUILD = join(PROJECT_ROOT, 'guest', 'build-testbed-image.sh');
 /** Servers' disks (overlays that grow as Ansible installs things): on disk, not in /run's tmpfs. */
 const DISKS = process.env.MNKVM_TESTBED_DISKS ?? '/var/tmp/mnkvm/testbed';
 
-interface ServerState { name: string; sshPort: number; proc: ProcessId; pfs: { pci: string; mac: string; cable: Cable }[] }
+interface ServerState { name: string; sshPort: number; proc: ProcessId; data: string; pfs: { pci: string; mac: string; cable: Cable }[] }
 interface TestbedState { servers: ServerState[]; key: string; vfs: number; accel: 'kvm' | 'tcg'; mem: number; cpus: number }
 
 /** Each option's value, checked against its bounds; one line for a bad one. */
@@ -104,7 +105,7 @@ export async function testbedUp(o: TestbedOptions, log: (line: string) => void):
       if (child.pid === undefined) throw new MnkvmError(`${name}: ${QEMU} could not be started`);
       const proc = processId(child.pid);
       record.add({ kind: 'vm', name, proc });
-      servers.push({ name, sshPort: o.sshPort + s, proc,
+      servers.push({ name, sshPort: o.sshPort + s, proc, data: dataAddress(s),
         pfs: wiring[s].map((cable, p) => ({ pci: pfAddress(p), mac: pfMac(s, p), cable })) });
     }
     const state: TestbedState = { servers, key, vfs: o.vfs, accel, mem: o.mem, cpus: o.cpus };
@@ -162,6 +163,21 @@ function server(state: TestbedState, name: string): ServerState {
   return found;
 }
 
+/** A server of the testbed that is up, as `--servers` names it (tb1, ...); null if none is up or has that name. */
+export function testbedServer(name: string): ServerSpec | null {
+  const record = RunRecord.lasting(RECORD);
+  const path = record ? join(record.dir, 'testbed.json') : '';
+  if (!record || !existsSync(path)) return null;
+  const state = JSON.parse(readFileSync(path, 'utf8')) as TestbedState;
+  const s = state.servers.find((x) => x.name === name);
+  return s ? { name, host: '127.0.0.1', port: s.sshPort, user: 'root', key: state.key, data: s.data, testbed: true } : null;
+}
+
+/** Is a virtual testbed up? */
+export function testbedIsUp(): boolean {
+  return RunRecord.lasting(RECORD) !== null;
+}
+
 /** Run a command on a server (or log in, with none); returns its exit code. */
 export function testbedSsh(name: string, command: string[]): number {
   const { state } = current();
@@ -174,7 +190,7 @@ export function testbedStatus(): string[] {
   const { state } = current();
   return [`virtual testbed: ${state.servers.length} servers, ${state.mem} MiB and ${state.cpus} CPUs each, ${state.accel.toUpperCase()}`,
     ...state.servers.map((s) => `${s.name}  ${isAlive(s.proc) ? 'running' : 'stopped'}  ssh 127.0.0.1:${s.sshPort}  ` +
-      `PFs ${s.pfs.map((p) => `${p.pci} (cable udp ${p.cable.port}->${p.cable.peerPort})`).join(', ')}`)];
+      `PFs ${s.pfs.map((p) => `${p.pci} (cable udp ${p.cable.port}->${p.cable.peerPort})`).join(', ')}  data ${s.data}`)];
 }
 
 /**

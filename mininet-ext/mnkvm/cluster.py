@@ -1,0 +1,172 @@
+"""Networks over several servers (`mnkvm --servers tb1,tb2`): Mininet's
+cluster edition (mininet/examples/cluster.py, as Debian ships it), with
+mnkvm's rules:
+- every network is an MnkvmCluster: MininetCluster's placement (its
+  placers, by the names --placement takes; a node's own server= first),
+  with the run's ssh_config (one shared SSH connection per server) and
+  no precheck of its own (mnkvm's preflight ran before Python started);
+- the script's own host, switch and link classes are kept: each node class
+  is made remote with RemoteMixin, and a link between two servers is a
+  VXLAN tunnel (vxlan.py), whatever the link class;
+- what a node makes on a server is claimed and recorded in that server's
+  record of the run (each server sweeps it when the run ends), and a
+  node's shell here is its ssh process, recorded by pid."""
+
+import functools
+
+from mininet.examples.cluster import ( HostSwitchBinPlacer, MininetCluster,
+                                       RandomPlacer, RemoteMixin,
+                                       RoundRobinPlacer, SwitchBinPlacer )
+from mininet.log import info, output
+from mininet.net import Mininet
+from mininet.nodelib import LinuxBridge
+from mininet.node import OVSSwitch
+
+from mnkvm import engine, vxlan
+from mnkvm.engine import MnkvmError
+from mnkvm.kvmhost import KVMHost
+from mnkvm.net import MnkvmNet, rootNames
+
+# --placement's names for Mininet's placers
+PLACERS = dict( switchbin=SwitchBinPlacer, hostswitchbin=HostSwitchBinPlacer,
+                roundrobin=RoundRobinPlacer, random=RandomPlacer )
+
+class ServerNode( RemoteMixin ):
+    """RemoteMixin over the run's ssh_config (sshbase, set by MnkvmCluster),
+       saying in dump where it runs."""
+
+    def __repr__( self ):
+        return '%s server=%s> ' % (
+            super().__repr__().rstrip()[ :-1 ], self.server )
+
+
+@functools.lru_cache( maxsize=None )
+def onServers( cls ):
+    "cls, able to run on a server: a subclass of ServerNode and cls."
+    if issubclass( cls, RemoteMixin ):
+        return cls
+    return type( cls.__name__, ( ServerNode, cls ),
+                 dict( __module__=cls.__module__, __doc__=cls.__doc__ ) )
+
+
+class MnkvmCluster( MnkvmNet, MininetCluster ):
+    """MnkvmNet over the run's servers (see module docstring).
+       servers: what the engine says of them (name, alias, user, data)."""
+
+    servers = None   # engine.servers()'s answer, set by spread()
+
+    def __init__( self, *args, **params ):
+        answer = self.servers
+        self.serverInfo = { s[ 'name' ]: s for s in answer[ 'servers' ] }
+        ServerNode.sshbase = [ 'ssh', '-F', answer[ 'sshConfig' ], '-q',
+                               '-o', 'BatchMode=yes', '-tt' ]
+        params.update( servers=list( self.serverInfo ), precheck=False,
+                       placement=PLACERS[ answer[ 'placement' ] ],
+                       serverIP={ name: s[ 'alias' ] for name, s in
+                                  self.serverInfo.items() } )
+        super().__init__( *args, **params )
+
+    def placeNodes( self ):
+        """MininetCluster's placement, after checking the servers nodes
+           name; then every name of a root namespace is claimed on its
+           server before anything is built."""
+        if not self.topo:
+            return
+        for node in self.topo.nodes():
+            self.checkServer( node, self.topo.nodeInfo( node ) )
+        info( '*** Placing nodes\n' )
+        MininetCluster.placeNodes( self )
+        info( '\n' )
+        byServer = {}
+        for name in rootNames( self.topo, self.inNamespace ):
+            node = name.split( '-eth' )[ 0 ]
+            server = self.topo.nodeInfo( node )[ 'server' ]
+            byServer.setdefault( server, [] ).append( name )
+        for server, names in byServer.items():
+            engine.claimNames( 'link', names, server=server )
+
+    def buildFromTopo( self, topo=None ):
+        "MininetCluster's (names are claimed per server: placeNodes)."
+        self.placeNodes()
+        Mininet.buildFromTopo( self, topo )
+
+    def checkServer( self, name, params ):
+        "A node's server= must be one of the run's."
+        server = params.get( 'server' )
+        if server is not None and server not in self.serverInfo:
+            raise MnkvmError(
+                '%s: server=%s is not one of the servers of this run (%s): '
+                'name one of those, or add it to --servers' % (
+                    name, server, ', '.join( self.serverInfo ) ) )
+
+    def placed( self, name, params ):
+        """params, with name's server and how to reach it; a node no placer
+           placed (added outside a Topo, without server=) goes on the
+           first server."""
+        self.checkServer( name, params )
+        server = self.serverInfo[ params.setdefault(
+            'server', next( iter( self.serverInfo ) ) ) ]
+        params.setdefault( 'serverIP', server[ 'alias' ] )
+        params.setdefault( 'user', server[ 'user' ] )
+        return params
+
+    def addHost( self, name, cls=None, **params ):
+        cls = cls or self.host
+        if isinstance( cls, type ) and issubclass( cls, KVMHost ):
+            raise MnkvmError(
+                '%s: KVM hosts on servers (--servers) are not there yet: '
+                'they come with the libvirt backend over qemu+ssh; use '
+                'namespace hosts (--host default) on servers for now' % name )
+        return super().addHost( name, cls=onServers( cls ),
+                                **self.placed( name, params ) )
+
+    def addSwitch( self, name, cls=None, **params ):
+        params = self.placed( name, params )
+        if not params.get( 'inNamespace', self.inNamespace ):
+            engine.claimNames( 'link', [ name ], server=params[ 'server' ] )
+        switch = Mininet.addSwitch( self, name,
+                                    cls=onServers( cls or self.switch ),
+                                    **params )
+        self.record( switch )
+        return switch
+
+    def addController( self, name='c0', controller=None, **params ):
+        """A controller runs here, as Mininet's (not MininetCluster's, which
+           looks for a route to servers by their ssh names)."""
+        controller = Mininet.addController( self, name, controller, **params )
+        self.record( controller )
+        return controller
+
+    def record( self, node ):
+        """MnkvmNet.record; a node on a server: its shell here is its ssh
+           process (its end ends the shell there), its bridge is in the
+           server's record."""
+        if not isinstance( node, RemoteMixin ) or not node.isRemote:
+            MnkvmNet.record( node )
+            return
+        engine.recordShell( node.name, node.shell.pid )
+        if node.inNamespace:
+            return
+        if isinstance( node, LinuxBridge ):
+            engine.recordBridge( node.name, server=node.server )
+        elif isinstance( node, OVSSwitch ):
+            engine.recordOvsBridge( node.name, server=node.server )
+
+    def dumpServers( self ):
+        "A line per server: the nodes that run there."
+        for server in self.serverInfo:
+            names = [ node.name for node in self.values()
+                      if getattr( node, 'server', None ) == server ]
+            output( '%s: %s\n' % ( server, ' '.join( names ) ) )
+
+
+def spread():
+    """MnkvmCluster, over the run's servers, where it has some (--servers);
+       else None."""
+    answer = engine.servers()
+    if not answer:
+        return None
+    MnkvmCluster.servers = answer
+    vxlan.DATA.update( { s[ 'name' ]: s[ 'data' ]
+                         for s in answer[ 'servers' ] } )
+    return MnkvmCluster

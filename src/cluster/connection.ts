@@ -1,0 +1,92 @@
+// One SSH connection per server (ssh2), kept alive for the run; every
+// command mnkvm runs there is a channel of it.
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Client, type ClientChannel, type ConnectConfig } from 'ssh2';
+import { MnkvmError } from '../engine/errors.js';
+import type { RunResult } from '../engine/proc.js';
+import type { ServerSpec } from './servers.js';
+
+/** Seconds to wait for a server's SSH handshake. */
+const CONNECT_TIMEOUT = 15;
+
+export class ServerConnection {
+  private closed = false;
+
+  private constructor(readonly spec: ServerSpec, private readonly client: Client) {}
+
+  /** Connect, or one line naming the server and why not. */
+  static open(spec: ServerSpec): Promise<ServerConnection> {
+    const client = new Client();
+    const config: ConnectConfig = {
+      host: spec.host, port: spec.port, username: spec.user, readyTimeout: CONNECT_TIMEOUT * 1000,
+      // a server that stops answering is noticed within 15 s, not never
+      keepaliveInterval: 5000, keepaliveCountMax: 3,
+      ...credentials(spec),
+    };
+    return new Promise((resolve, reject) => {
+      const fail = (e: Error) => {
+        client.end();
+        reject(new MnkvmError(`${spec.name}: cannot reach it over SSH (${spec.user}@${spec.host}:${spec.port}: ${e.message}): ` +
+          (spec.testbed ? 'is the testbed up (`mnkvm testbed status`)?' : 'check that `ssh -p PORT USER@HOST` logs in without a password'),
+        'usage', { server: spec.name }));
+      };
+      client.once('ready', () => {
+        client.off('error', fail);
+        const connection = new ServerConnection(spec, client);
+        client.on('error', () => undefined);   // a lost connection fails the commands under way
+        client.once('close', () => { connection.closed = true; });
+        resolve(connection);
+      });
+      client.once('error', fail);
+      client.connect(config);
+    });
+  }
+
+  get alive(): boolean {
+    return !this.closed;
+  }
+
+  /** Start a command (a shell command line) on the server; its channel. */
+  start(command: string): Promise<ClientChannel> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(new MnkvmError(`${this.spec.name}: the SSH connection is closed`));
+        return;
+      }
+      this.client.exec(command, (err, channel) => (err ? reject(new MnkvmError(`${this.spec.name}: ${err.message}`)) : resolve(channel)));
+    });
+  }
+
+  /** Run a command on the server and collect its output and exit code (as proc.run does here). */
+  async run(command: string, input?: string): Promise<RunResult> {
+    const channel = await this.start(command);
+    return new Promise((resolve) => {
+      let stdout = '';
+      let stderr = '';
+      let code = 255;
+      channel.on('data', (d: Buffer) => { stdout += d.toString(); });
+      channel.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      channel.on('exit', (c: number | null) => { code = c ?? 255; });
+      channel.on('close', () => resolve({ stdout, stderr, code }));
+      if (input !== undefined) channel.end(input);
+      else channel.end();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.client.end();
+  }
+}
+
+/** The key a server is reached with: its own, else the user's usual ones, else the SSH agent. */
+function credentials(spec: ServerSpec): Partial<ConnectConfig> {
+  const keys = spec.key ? [spec.key] : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((k) => join(homedir(), '.ssh', k));
+  const key = keys.find((k) => existsSync(k));
+  return {
+    ...(key ? { privateKey: readFileSync(key) } : {}),
+    ...(process.env.SSH_AUTH_SOCK ? { agent: process.env.SSH_AUTH_SOCK } : {}),
+  };
+}

@@ -1,0 +1,97 @@
+// Each server keeps its own record of what a run made there: an ordinary
+// mnkvm run record (records.ts: names claimed before they are made, a
+// guard that sweeps it when its owner dies), owned by `mnkvm server-record`,
+// which the run starts there over its SSH connection. The run sends one
+// request per line; when the line ends (the run ended, or was killed and
+// its connection dropped), the server sweeps the record itself. `mnkvm -c`
+// there sweeps what a killed keeper's guard could not.
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import type { ClientChannel } from 'ssh2';
+import { MnkvmError } from '../engine/errors.js';
+import type { ServerRecordRequest } from '../engine/calls.js';
+import { describeSweep, RunRecord } from '../engine/records.js';
+import type { ServerConnection } from './connection.js';
+
+/** What a run asks of its record on a server: a name claimed, a thing recorded, a name given back. */
+export type RecordRequest = ServerRecordRequest;
+
+/** The server's side (`mnkvm server-record`): answers `ok` or `error JSON` per request; `swept WHAT` at the end. */
+export async function serveRecord(input: Readable, output: Writable): Promise<void> {
+  const record = RunRecord.create();
+  output.write(`record ${record.dir}\n`);
+  for await (const line of createInterface({ input })) {
+    try {
+      const request = JSON.parse(line) as RecordRequest;
+      if ('claim' in request) record.claim(request.claim.of, request.claim.name);
+      else if ('release' in request) record.release(request.release.of, request.release.name);
+      else record.add(request.add);
+      output.write('ok\n');
+    } catch (e) {
+      output.write(`error ${JSON.stringify(MnkvmError.record(e))}\n`);
+    }
+  }
+  output.write(`swept ${describeSweep(await record.sweep())}\n`);
+}
+
+/** The run's side: requests to a server's record, one at a time, in order. */
+export class ServerRecord {
+  private readonly answers: ((line: string | null) => void)[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  private ended = false;
+
+  private constructor(private readonly server: string, private readonly channel: ClientChannel) {
+    const lines = createInterface({ input: channel });
+    lines.on('line', (line) => this.answers.shift()?.(line));
+    lines.on('close', () => {
+      this.ended = true;
+      for (const answer of this.answers.splice(0)) answer(null);
+    });
+  }
+
+  /** Start the server's record keeper. */
+  static async open(connection: ServerConnection): Promise<ServerRecord> {
+    const channel = await connection.start('exec mnkvm server-record');
+    let errors = '';
+    channel.stderr.on('data', (d: Buffer) => { errors += d.toString(); });
+    const record = new ServerRecord(connection.spec.name, channel);
+    const first = await record.next();
+    if (!first?.startsWith('record ')) {
+      throw new MnkvmError(`${connection.spec.name}: mnkvm there could not keep the run's record (${(first ?? errors.trim()) || 'no answer'}): ` +
+        'update mnkvm there (ansible-playbook site.yml)');
+    }
+    return record;
+  }
+
+  /** Send a request; rejects with the record's error (a clash there is one line naming the server). */
+  request(request: RecordRequest): Promise<void> {
+    const done = this.queue.then(async () => {
+      const answer = this.next();
+      this.channel.write(`${JSON.stringify(request)}\n`);
+      const line = await answer;
+      if (line === 'ok') return;
+      if (line?.startsWith('error ')) {
+        const error = JSON.parse(line.slice(6)) as { message: string; kind: string; details: Record<string, unknown> };
+        throw new MnkvmError(`${this.server}: ${error.message}`, error.kind === 'clash' ? 'clash' : 'usage', { ...error.details, server: this.server });
+      }
+      throw new MnkvmError(`${this.server}: the connection to the server was lost: what the run made there is removed by the server itself`);
+    });
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+
+  /** End the run's requests: the server sweeps the record; what it removed ('' for nothing, null if it could not say). */
+  async close(): Promise<string | null> {
+    await this.queue;
+    if (this.ended) return null;
+    const last = this.next();
+    this.channel.end();
+    const line = await last;
+    return line?.startsWith('swept ') ? line.slice(6) : null;
+  }
+
+  private next(): Promise<string | null> {
+    if (this.ended) return Promise.resolve(null);
+    return new Promise((resolve) => this.answers.push(resolve));
+  }
+}

@@ -99,10 +99,18 @@ describe("mn's options", function () {
     }
   });
 
-  it('--cluster with --host kvm: one line saying why not', async () => {
-    const r = await mnkvm(['--topo', 'single,2', '--host', 'kvm', '--cluster', 'localhost']);
+  it("--cluster (mn's), and --servers and --placement given wrong: one line each, nothing left", async () => {
+    let r = await mnkvm(['--topo', 'single,2', '--cluster', 'localhost']);
     expect(r.code).to.equal(1);
-    expect(r.err.trim()).to.equal("mnkvm: --cluster runs Mininet's cluster edition, whose hosts are its own RemoteHost: drop --host kvm or --cluster");
+    expect(r.err.trim()).to.match(/^mnkvm: mnkvm spreads a network over servers with --servers .*: use --servers$/);
+    r = await mnkvm(['--topo', 'single,2', '--placement', 'random']);
+    expect(r.err.trim()).to.equal('mnkvm: --placement places nodes on the servers --servers names: give --servers too');
+    r = await mnkvm(['--topo', 'single,2', '--servers', 'tb1', '--placement', 'block']);
+    expect(r.err.trim()).to.match(/^mnkvm: --placement block: no such placer: give one of switchbin, /);
+    // (a server that does not answer: port 1 of this machine has nothing listening)
+    r = await mnkvm(['--topo', 'single,2', '--servers', 'root@127.0.0.1:1']);
+    expect(r.code).to.equal(1);
+    expect(r.err).to.match(/^mnkvm: root@127\.0\.0\.1:1: cannot reach it over SSH \(root@127\.0\.0\.1:1: .*\): check that `ssh -p PORT USER@HOST` logs in without a password\n$/);
   });
 
   it('--version', async () => {

@@ -1,0 +1,112 @@
+// A network spread over the virtual testbed's two servers (mnkvm --servers),
+// run by test/testbed.test.ts once its servers are prepared: placement,
+// pingall and iperf across servers, a script's own placement, SIGKILL, an
+// unreachable server, and mnkvm -c on the servers.
+import { expect } from 'chai';
+import { mnkvm, Mnkvm, SCRIPTS } from './helpers.js';
+import { join } from 'node:path';
+
+const SERVERS = ['--servers', 'tb1,tb2'];
+
+/** What a server has of mnkvm runs: their records and interfaces besides lo and its NICs. */
+async function leftOn(server: string): Promise<string> {
+  const r = await mnkvm(['testbed', 'ssh', server, '--', 'ls /run/mnkvm | grep ^run-; ip -br link | grep -v -e ^lo -e ^enp | cut -d" " -f1; true']);
+  return r.out.trim();
+}
+
+/** The "*** Placing nodes" line: node:server ... */
+function placement(out: string): Record<string, string> {
+  const line = /\*\*\* Placing nodes\n(.*)\n/.exec(out)?.[1] ?? '';
+  return Object.fromEntries(line.trim().split(/\s+/).filter(Boolean).map((p) => p.split(':') as [string, string]));
+}
+
+export async function spreadOverServers(log: (line: string) => void): Promise<void> {
+  // linear,4: switch-bin placement, hosts with their switches, pingall over the tunnel
+  let t = Date.now();
+  let r = await mnkvm([...SERVERS, '--topo', 'linear,4', '--test', 'pingall']);
+  log(`mnkvm --servers tb1,tb2 --topo linear,4 --test pingall: ${((Date.now() - t) / 1000).toFixed(0)} s, namespace hosts, nested virtual testbed`);
+  expect(r.code, r.out + r.err).to.equal(0);
+  expect(r.err).to.match(/^\*\*\* tb1: QEMU \d+\.\d+\.\d+, .*data 10\.99\.0\.1 on \w+ \(MTU 9000\), 7 VFs, clock [-+]\d+\.\d+ s$/m);
+  expect(placement(r.err)).to.deep.equal({ h1: 'tb1', h2: 'tb1', h3: 'tb2', h4: 'tb2', s1: 'tb1', s2: 'tb1', s3: 'tb2', s4: 'tb2' });
+  expect(r.err).to.contain('*** Results: 0% dropped (12/12 received)');
+
+  // tree,depth=2: iperf between h1 (tb1) and h4 (tb2)
+  r = await mnkvm([...SERVERS, '--topo', 'tree,depth=2', '--test', 'iperf']);
+  expect(r.code, r.out + r.err).to.equal(0);
+  expect(placement(r.err)).to.include({ h1: 'tb1', h4: 'tb2' });
+  const iperf = /\*\*\* Results: \['([\d.]+) (\w)bits\/sec', '([\d.]+) (\w)bits\/sec'\]/.exec(r.err);
+  expect(iperf, r.err).to.not.equal(null);
+  log(`iperf h1 (tb1) to h4 (tb2) over VXLAN: ${iperf![1]} ${iperf![2]}bit/s (nested virtual testbed, TCG)`);
+
+  // each placer; net and dump say where nodes run
+  r = await mnkvm([...SERVERS, '--placement', 'roundrobin', '--topo', 'linear,2', '--test', 'pingall']);
+  expect(r.code, r.out + r.err).to.equal(0);
+  expect(Object.values(placement(r.err)).sort()).to.deep.equal(['tb1', 'tb1', 'tb2', 'tb2']);
+  expect(r.err).to.contain('0% dropped (2/2 received)');
+  r = await mnkvm([...SERVERS, '--placement', 'hostswitchbin', '--topo', 'linear,2', '--test', 'pingall']);
+  expect(r.code, r.out + r.err).to.equal(0);
+  expect(placement(r.err)).to.deep.equal({ h1: 'tb1', h2: 'tb2', s1: 'tb1', s2: 'tb2' });
+  const cli = new Mnkvm([...SERVERS, '--placement', 'random', '--topo', 'single,2']);
+  await cli.waitFor(/mininet> $/);
+  cli.send('net\ndump\n');
+  await cli.waitFor(/server=\w+> \n(.|\n)*mininet> $/);
+  cli.send('exit\n');
+  r = await cli.done;
+  expect(r.code, r.err).to.equal(0);
+  const where = placement(r.err);
+  expect(r.out).to.match(new RegExp(`^${where.h1}: .*\\bh1\\b`, 'm'));
+  expect(r.out).to.contain(`<Host h1: h1-eth0:10.0.0.1 pid=`);
+  expect(r.out).to.match(new RegExp(`<Host h1: h1-eth0:10\\.0\\.0\\.1 pid=\\d+ server=${where.h1}>`));
+
+  // a script's own placement (server=), a TCLink between servers, cmd/sendCmd/popen there, a link added at run time
+  r = await mnkvm(['run', join(SCRIPTS, 'spread.py'), ...SERVERS]);
+  expect(r.code, r.out + r.err).to.equal(0);
+  const spread = JSON.parse(/^SPREAD (.*)$/m.exec(r.out)?.[1] ?? 'null') as Record<string, unknown> & { iperf: string[] };
+  expect(spread, r.out + r.err).to.include({ loss: 0, cmd: 'tb2', sendCmd: 'tb2', popen: 'tb2' });
+  expect(spread.servers).to.deep.equal({ s1: 'tb1', s2: 'tb2', h1: 'tb1', h2: 'tb2', h3: 'tb2' });
+  expect(spread.fullSize).to.contain('1 received');
+  expect(spread.added).to.contain('2 received');
+  const bw = Number(/^([\d.]+) Mbits/.exec(spread.iperf[0])?.[1]);
+  log(`TCLink bw=10 between tb1 and tb2: iperf ${spread.iperf.join(', ')}`);
+  expect(bw, spread.iperf.join()).to.be.within(3, 11);
+  expect(await leftOn('tb1')).to.equal('');
+  expect(await leftOn('tb2')).to.equal('');
+
+  // a server that does not answer: one line, nothing started on the other
+  r = await mnkvm(['--servers', 'tb1,root@127.0.0.1:1', '--topo', 'linear,2']);
+  expect(r.code).to.equal(1);
+  expect(r.err).to.match(/^mnkvm: root@127\.0\.0\.1:1: cannot reach it over SSH /);
+  expect(await leftOn('tb1')).to.equal('');
+
+  // SIGKILL while the network is built: each server removes what the run made there by itself
+  const killed = new Mnkvm([...SERVERS, '--topo', 'tree,depth=2,fanout=3', '--test', 'pingall']);
+  await killed.waitFor(/\*\*\* Adding links:/);
+  killed.signal('SIGKILL', false);
+  await killed.done;
+  t = Date.now();
+  for (const server of ['tb1', 'tb2']) {
+    for (let i = 0; (await leftOn(server)) !== '' && i < 20; i++) await new Promise((res) => setTimeout(res, 1000));
+    expect(await leftOn(server), server).to.equal('');
+  }
+  log(`after SIGKILL of mnkvm, both servers clean after ${((Date.now() - t) / 1000).toFixed(0)} s`);
+}
+
+/**
+ * mnkvm -c cleans the servers a run used, even where the server's own
+ * record keeper was killed too (its guard with it): the last check, as
+ * mnkvm -c takes the testbed down after it.
+ */
+export async function cleanAcrossServers(): Promise<void> {
+  const run = new Mnkvm([...SERVERS, '--topo', 'linear,2']);
+  await run.waitFor(/mininet> $/);
+  // tb1 loses its keeper and the keeper's guard: its record stays, with s1 and its ports
+  let r = await mnkvm(['testbed', 'ssh', 'tb1', '--', 'cd /run/mnkvm/run-*/ && kill -9 $(cat guard.pid) && sleep 0.5 && kill -9 $(python3 -c "import json; print(json.load(open(\'owner.json\'))[\'pid\'])")']);
+  expect(r.code, r.err).to.equal(0);
+  run.signal('SIGKILL', false);
+  await run.done;
+  expect(await leftOn('tb1')).to.match(/^run-\d+-\d+\n(.|\n)*\bs1\b/);
+  r = await mnkvm(['-c']);
+  expect(r.code, r.err).to.equal(0);
+  expect(r.out).to.match(/^\*\*\* tb1: \/run\/mnkvm\/run-\d+-\d+: .*\bbridges?\b/m);
+  expect(r.out).to.match(/run-testbed: 2 VMs, 2 files/);
+}

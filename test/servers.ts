@@ -14,10 +14,10 @@ async function leftOn(server: string): Promise<string> {
   return r.out.trim();
 }
 
-/** The "*** Placing nodes" line: node:server ... */
+/** What "*** Placing nodes" says: node:server ... (a placer may say more there). */
 function placement(out: string): Record<string, string> {
-  const line = /\*\*\* Placing nodes\n(.*)\n/.exec(out)?.[1] ?? '';
-  return Object.fromEntries(line.trim().split(/\s+/).filter(Boolean).map((p) => p.split(':') as [string, string]));
+  const said = /\*\*\* Placing nodes\n((.|\n)*?)\*\*\* Creating network/.exec(out)?.[1] ?? '';
+  return Object.fromEntries([...said.matchAll(/\b(\w+):(tb\d+)\b/g)].map((m) => [m[1], m[2]]));
 }
 
 export async function spreadOverServers(log: (line: string) => void): Promise<void> {
@@ -47,23 +47,28 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
   expect(r.code, r.out + r.err).to.equal(0);
   expect(placement(r.err)).to.deep.equal({ h1: 'tb1', h2: 'tb2', s1: 'tb1', s2: 'tb2' });
   const cli = new Mnkvm([...SERVERS, '--placement', 'random', '--topo', 'single,2']);
-  await cli.waitFor(/mininet> $/);
+  await cli.waitFor(/mininet> $/, { stdoutOnly: true });
   cli.send('net\ndump\n');
-  await cli.waitFor(/server=\w+> \n(.|\n)*mininet> $/);
+  await cli.waitFor(/<LinuxBridge s1: .* server=\w+> \n/);
   cli.send('exit\n');
   r = await cli.done;
   expect(r.code, r.err).to.equal(0);
   const where = placement(r.err);
-  expect(r.out).to.match(new RegExp(`^${where.h1}: .*\\bh1\\b`, 'm'));
-  expect(r.out).to.contain(`<Host h1: h1-eth0:10.0.0.1 pid=`);
-  expect(r.out).to.match(new RegExp(`<Host h1: h1-eth0:10\\.0\\.0\\.1 pid=\\d+ server=${where.h1}>`));
+  // (the CLI's net and dump print on stderr, as Mininet's log does)
+  expect(r.err).to.match(new RegExp(`^${where.h1}: .*\\bh1\\b`, 'm'));
+  expect(r.err).to.match(new RegExp(`<Host h1: h1-eth0:10\\.0\\.0\\.1 pid=\\d+ server=${where.h1}>`));
 
   // a script's own placement (server=), a TCLink between servers, cmd/sendCmd/popen there, a link added at run time
   r = await mnkvm(['run', join(SCRIPTS, 'spread.py'), ...SERVERS]);
   expect(r.code, r.out + r.err).to.equal(0);
   const spread = JSON.parse(/^SPREAD (.*)$/m.exec(r.out)?.[1] ?? 'null') as Record<string, unknown> & { iperf: string[] };
   expect(spread, r.out + r.err).to.include({ loss: 0, cmd: 'tb2', sendCmd: 'tb2', popen: 'tb2' });
-  expect(spread.servers).to.deep.equal({ s1: 'tb1', s2: 'tb2', h1: 'tb1', h2: 'tb2', h3: 'tb2' });
+  expect(spread.servers).to.deep.equal({ s1: 'tb1', s2: 'tb2', h1: 'tb1', h2: 'tb2', h3: 'tb2', h5: 'tb1' });
+  for (const pair of ['within', 'across']) {
+    const figures = spread[pair] as { ping: string; iperf: string[] };
+    log(`link ${pair} servers (h1-${pair === 'within' ? 'h5' : 'h3'}, namespace hosts, nested virtual testbed): ${figures.ping}; iperf ${figures.iperf.join(', ')}`);
+    expect(figures.ping).to.match(/^rtt min\/avg\/max\/mdev = /);
+  }
   expect(spread.fullSize).to.contain('1 received');
   expect(spread.added).to.contain('2 received');
   const bw = Number(/^([\d.]+) Mbits/.exec(spread.iperf[0])?.[1]);
@@ -98,7 +103,7 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
  */
 export async function cleanAcrossServers(): Promise<void> {
   const run = new Mnkvm([...SERVERS, '--topo', 'linear,2']);
-  await run.waitFor(/mininet> $/);
+  await run.waitFor(/mininet> $/, { stdoutOnly: true });
   // tb1 loses its keeper and the keeper's guard: its record stays, with s1 and its ports
   let r = await mnkvm(['testbed', 'ssh', 'tb1', '--', 'cd /run/mnkvm/run-*/ && kill -9 $(cat guard.pid) && sleep 0.5 && kill -9 $(python3 -c "import json; print(json.load(open(\'owner.json\'))[\'pid\'])")']);
   expect(r.code, r.err).to.equal(0);

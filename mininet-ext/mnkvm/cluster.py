@@ -15,9 +15,10 @@ mnkvm's rules:
 import functools
 
 from mininet.examples.cluster import ( HostSwitchBinPlacer, MininetCluster,
-                                       RandomPlacer, RemoteMixin,
+                                       RandomPlacer, RemoteLink, RemoteMixin,
                                        RoundRobinPlacer, SwitchBinPlacer )
-from mininet.log import info, output
+from mininet.link import Link
+from mininet.log import info, output, warn
 from mininet.net import Mininet
 from mininet.nodelib import LinuxBridge
 from mininet.node import OVSSwitch
@@ -42,8 +43,9 @@ class ServerNode( RemoteMixin ):
 
 @functools.lru_cache( maxsize=None )
 def onServers( cls ):
-    "cls, able to run on a server: a subclass of ServerNode and cls."
-    if issubclass( cls, RemoteMixin ):
+    """cls, able to run on a server: a subclass of ServerNode and cls
+       (the cluster edition's own RemoteHost too: it needs the run's ssh)."""
+    if issubclass( cls, ServerNode ):
         return cls
     return type( cls.__name__, ( ServerNode, cls ),
                  dict( __module__=cls.__module__, __doc__=cls.__doc__ ) )
@@ -58,8 +60,17 @@ class MnkvmCluster( MnkvmNet, MininetCluster ):
     def __init__( self, *args, **params ):
         answer = self.servers
         self.serverInfo = { s[ 'name' ]: s for s in answer[ 'servers' ] }
+        self.replacedLinks = set()
         ServerNode.sshbase = [ 'ssh', '-F', answer[ 'sshConfig' ], '-q',
                                '-o', 'BatchMode=yes', '-tt' ]
+        # where the script names none: `mnkvm run --switch`'s class, else
+        # Linux bridges (not the cluster edition's RemoteOVSSwitch, which
+        # needs a controller it reaches), and Mininet's Link (not its
+        # RemoteLink's ssh tunnels: recordedMakeIntfPair makes VXLAN ones)
+        for position, key, cls in ( ( 1, 'switch', LinuxBridge ),
+                                    ( 4, 'link', Link ) ):
+            if len( args ) <= position:
+                params.setdefault( key, self.defaults.get( key, cls ) )
         params.update( servers=list( self.serverInfo ), precheck=False,
                        placement=PLACERS[ answer[ 'placement' ] ],
                        serverIP={ name: s[ 'alias' ] for name, s in
@@ -129,6 +140,21 @@ class MnkvmCluster( MnkvmNet, MininetCluster ):
                                     **params )
         self.record( switch )
         return switch
+
+    def addLink( self, node1, node2, port1=None, port2=None, cls=None,
+                 **params ):
+        """Mininet's addLink; the cluster edition's own links (RemoteLink,
+           RemoteGRELink: ssh or GRE tunnels nothing records) become
+           Mininet's Link, linked across servers by VXLAN as any link is."""
+        cls = self.link if cls is None else cls
+        if isinstance( cls, type ) and issubclass( cls, RemoteLink ):
+            if cls not in self.replacedLinks:
+                warn( '*** mnkvm: links between servers are VXLAN tunnels '
+                      'here, not %s\'s\n' % cls.__name__ )
+                self.replacedLinks.add( cls )
+            cls = Link
+        return super().addLink( node1, node2, port1, port2, cls=cls,
+                                **params )
 
     def addController( self, name='c0', controller=None, **params ):
         """A controller runs here, as Mininet's (not MininetCluster's, which

@@ -12,22 +12,25 @@ from mininet.topo import Topo
 
 
 class Spread( Topo ):
-    "s1 (tb1) -- s2 (tb2), 10 Mbit/s; h1 (tb1) and h3 (tb2) on s1; h2 on s2."
+    """s1 (tb1) -- s2 (tb2), 10 Mbit/s; h1, h5 (tb1) and h3 (tb2) on s1;
+       h2 on s2."""
     def build( self ):
         s1 = self.addSwitch( 's1', server='tb1' )
         s2 = self.addSwitch( 's2', server='tb2' )
         h1 = self.addHost( 'h1', server='tb1' )
         h2 = self.addHost( 'h2', server='tb2' )
         h3 = self.addHost( 'h3', server='tb2' )
+        h5 = self.addHost( 'h5', server='tb1' )
         self.addLink( h1, s1 )
         self.addLink( h3, s1 )
+        self.addLink( h5, s1 )
         self.addLink( h2, s2 )
         self.addLink( s1, s2, cls=TCLink, bw=10 )
 
 
 net = Mininet( topo=Spread(), switch=LinuxBridge, controller=None )
 net.start()
-h1, h2, h3, s1 = net.get( 'h1', 'h2', 'h3', 's1' )
+h1, h2, h3, h5, s1 = net.get( 'h1', 'h2', 'h3', 'h5', 's1' )
 r = { 'servers': { node.name: node.server for node in net.values() } }
 r[ 'loss' ] = net.pingAll()
 r[ 'fullSize' ] = h1.cmd( 'ping -c 1 -W 3 -s 1472 -M do', h2.IP() )
@@ -36,9 +39,14 @@ h2.sendCmd( 'sleep 0.2; hostname' )
 r[ 'sendCmd' ] = h2.waitOutput().strip()
 r[ 'popen' ] = h3.popen( 'hostname' ).communicate()[ 0 ].decode().strip()
 r[ 'iperf' ] = net.iperf( ( h1, h2 ), seconds=3 )
+# a link within a server (h1-h5, both on tb1) against one across (h1-h3)
+for pair, peer in ( ( 'within', h5 ), ( 'across', h3 ) ):
+    r[ pair ] = dict(
+        ping=h1.cmd( 'ping -q -c 20 -i 0.05', peer.IP(), '| tail -1' ).strip(),
+        iperf=net.iperf( ( h1, peer ), seconds=3 ) )
 h4 = net.addHost( 'h4', server='tb2' )
 link = net.addLink( h4, s1 )
-s1.attach( link.intf2 )
+s1.cmd( 'ip link set', link.intf2, 'master s1 up' )   # LinuxBridge adds ports in start()
 h4.setIP( '10.0.0.4/8' )
 r[ 'added' ] = h4.cmd( 'ping -c 2 -W 3', h1.IP() )
 net.stop()

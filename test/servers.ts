@@ -77,6 +77,13 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
   expect(await leftOn('tb1')).to.equal('');
   expect(await leftOn('tb2')).to.equal('');
 
+  // KVM hosts on servers: not yet, one line
+  r = await mnkvm([...SERVERS, '--topo', 'single,2', '--host', 'kvm']);
+  expect(r.code).to.equal(1);
+  expect(r.err).to.match(/^mnkvm: h1: KVM hosts on servers \(--servers\) are not there yet: .*use namespace hosts/m);
+  expect(await leftOn('tb1')).to.equal('');
+  expect(await leftOn('tb2')).to.equal('');
+
   // a server that does not answer: one line, nothing started on the other
   r = await mnkvm(['--servers', 'tb1,root@127.0.0.1:1', '--topo', 'linear,2']);
   expect(r.code).to.equal(1);

@@ -20,7 +20,7 @@ from mininet.examples.cluster import ( HostSwitchBinPlacer, MininetCluster,
 from mininet.link import Link
 from mininet.log import info, output, warn
 from mininet.net import Mininet
-from mininet.nodelib import LinuxBridge
+from mininet.nodelib import NAT, LinuxBridge
 from mininet.node import OVSSwitch
 
 from mnkvm import engine, vxlan
@@ -86,7 +86,11 @@ class MnkvmCluster( MnkvmNet, MininetCluster ):
         for node in self.topo.nodes():
             self.checkServer( node, self.topo.nodeInfo( node ) )
         info( '*** Placing nodes\n' )
-        MininetCluster.placeNodes( self )
+        try:
+            MininetCluster.placeNodes( self )
+        except Exception as e:   # SwitchBinPlacer's, for a host with no switch
+            raise MnkvmError( '%s: give the host server=, or choose another '
+                              '--placement (roundrobin)' % e ) from None
         info( '\n' )
         byServer = {}
         for name in rootNames( self.topo, self.inNamespace ):
@@ -128,6 +132,10 @@ class MnkvmCluster( MnkvmNet, MininetCluster ):
                 '%s: KVM hosts on servers (--servers) are not there yet: '
                 'they come with the libvirt backend over qemu+ssh; use '
                 'namespace hosts (--host default) on servers for now' % name )
+        if isinstance( cls, type ) and issubclass( cls, NAT ):
+            raise MnkvmError(
+                '%s: a NAT on servers (--nat with --servers) is not there '
+                'yet: leave --nat out' % name )
         return super().addHost( name, cls=onServers( cls ),
                                 **self.placed( name, params ) )
 

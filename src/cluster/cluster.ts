@@ -101,7 +101,7 @@ export async function cleanServers(testbedUp: boolean, log: (line: string) => vo
     let connection: ServerConnection | null = null;
     try {
       connection = await ServerConnection.open(spec);
-      const r = await connection.run('mnkvm -c');
+      const r = await connection.run(connection.asRoot('mnkvm -c'));
       for (const line of r.stdout.split('\n').filter((l) => l.startsWith('*** ') && !/Removing what|Cleanup complete \(0 runs\)/.test(l))) {
         log(`*** ${spec.name}: ${line.slice(4)}`);
       }
@@ -113,4 +113,5 @@ export async function cleanServers(testbedUp: boolean, log: (line: string) => vo
       connection?.close();
     }
   }
+  if (!readdirSync(KNOWN).length) rmSync(KNOWN, { recursive: true, force: true });
 }

@@ -44,8 +44,9 @@ export class ServerConnection {
     });
   }
 
-  get alive(): boolean {
-    return !this.closed;
+  /** command as root there: through sudo for a user who is not (passwordless, as Mininet's cluster edition needs too). */
+  asRoot(command: string): string {
+    return this.spec.user === 'root' ? command : `sudo -n ${command}`;
   }
 
   /** Start a command (a shell command line) on the server; its channel. */

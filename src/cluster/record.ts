@@ -51,7 +51,7 @@ export class ServerRecord {
 
   /** Start the server's record keeper. */
   static async open(connection: ServerConnection): Promise<ServerRecord> {
-    const channel = await connection.start('exec mnkvm server-record');
+    const channel = await connection.start(`exec ${connection.asRoot('mnkvm server-record')}`);
     let errors = '';
     channel.stderr.on('data', (d: Buffer) => { errors += d.toString(); });
     const record = new ServerRecord(connection.spec.name, channel);

@@ -3,7 +3,8 @@
 // guard that sweeps it when its owner dies), owned by `mnkvm server-record`,
 // which the run starts there over its SSH connection. The run sends one
 // request per line; when the line ends (the run ended, or was killed and
-// its connection dropped), the server sweeps the record itself. `mnkvm -c`
+// its connection dropped, or it stopped saying it is alive), the server
+// sweeps the record itself. `mnkvm -c`
 // there sweeps what a killed keeper's guard could not.
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
@@ -16,11 +17,25 @@ import type { ServerConnection } from './connection.js';
 /** What a run asks of its record on a server: a name claimed, a thing recorded, a name given back. */
 export type RecordRequest = ServerRecordRequest;
 
+/**
+ * A run says it is alive every HEARTBEAT_MS (an empty line); a server
+ * that hears nothing for LOST_MS takes the run as gone and sweeps. A
+ * killed run's connection may never close there: QEMU's user network, a
+ * cut cable or a crashed machine leave it half open.
+ */
+const HEARTBEAT_MS = 5000;
+const LOST_MS = 20_000;
+
 /** The server's side (`mnkvm server-record`): answers `ok` or `error JSON` per request; `swept WHAT` at the end. */
 export async function serveRecord(input: Readable, output: Writable): Promise<void> {
   const record = RunRecord.create();
   output.write(`record ${record.dir}\n`);
-  for await (const line of createInterface({ input })) {
+  const lines = createInterface({ input });
+  let heard = Date.now();
+  const watch = setInterval(() => { if (Date.now() - heard > LOST_MS) lines.close(); }, 1000);
+  for await (const line of lines) {
+    heard = Date.now();
+    if (!line) continue;   // a heartbeat
     try {
       const request = JSON.parse(line) as RecordRequest;
       if ('claim' in request) record.claim(request.claim.of, request.claim.name);
@@ -31,7 +46,11 @@ export async function serveRecord(input: Readable, output: Writable): Promise<vo
       output.write(`error ${JSON.stringify(MnkvmError.record(e))}\n`);
     }
   }
-  output.write(`swept ${describeSweep(await record.sweep())}\n`);
+  clearInterval(watch);
+  const swept = describeSweep(await record.sweep());
+  // (the run may be gone: nobody reads this)
+  output.on('error', () => undefined);
+  output.write(`swept ${swept}\n`);
 }
 
 /** The run's side: requests to a server's record, one at a time, in order. */
@@ -40,11 +59,16 @@ export class ServerRecord {
   private queue: Promise<unknown> = Promise.resolve();
   private ended = false;
 
+  private readonly heartbeat: NodeJS.Timeout;
+
   private constructor(private readonly server: string, private readonly channel: ClientChannel) {
+    // (unref: it never keeps mnkvm running)
+    this.heartbeat = setInterval(() => { if (!this.ended) channel.write('\n'); }, HEARTBEAT_MS).unref();
     const lines = createInterface({ input: channel });
     lines.on('line', (line) => this.answers.shift()?.(line));
     lines.on('close', () => {
       this.ended = true;
+      clearInterval(this.heartbeat);
       for (const answer of this.answers.splice(0)) answer(null);
     });
   }
@@ -83,6 +107,7 @@ export class ServerRecord {
   /** End the run's requests: the server sweeps the record; what it removed ('' for nothing, null if it could not say). */
   async close(): Promise<string | null> {
     await this.queue;
+    clearInterval(this.heartbeat);
     if (this.ended) return null;
     const last = this.next();
     this.channel.end();

@@ -175,16 +175,17 @@ class MnkvmCluster( MnkvmNet, MininetCluster ):
         """MnkvmNet.record; a node on a server: its shell here is its ssh
            process (its end ends the shell there), its bridge is in the
            server's record."""
-        if not isinstance( node, RemoteMixin ) or not node.isRemote:
+        server = vxlan.serverOf( node )
+        if server is None:
             MnkvmNet.record( node )
             return
         engine.recordShell( node.name, node.shell.pid )
         if node.inNamespace:
             return
         if isinstance( node, LinuxBridge ):
-            engine.recordBridge( node.name, server=node.server )
+            engine.recordBridge( node.name, server=server )
         elif isinstance( node, OVSSwitch ):
-            engine.recordOvsBridge( node.name, server=node.server )
+            engine.recordOvsBridge( node.name, server=server )
 
     def dumpServers( self ):
         "A line per server: the nodes that run there."

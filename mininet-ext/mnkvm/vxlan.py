@@ -9,7 +9,7 @@ import random
 from mnkvm import engine
 from mnkvm.engine import MnkvmError
 
-# Each server's data address (cluster.install)
+# Each server's data address (set by cluster.spread)
 DATA = {}
 
 # UDP port of every tunnel (IANA's VXLAN port); VNIs tell tunnels apart

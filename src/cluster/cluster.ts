@@ -4,12 +4,12 @@
 // machine, so that `mnkvm -c` cleans them too.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ServerInfo, Servers } from '../engine/calls.js';
+import type { ServerInfo, ServerRecordRequest, Servers } from '../engine/calls.js';
 import { MnkvmError } from '../engine/errors.js';
 import { RUN_ROOT } from '../engine/paths.js';
 import { ServerConnection } from './connection.js';
 import { checkReach, describeFacts, preflight, type ServerFacts } from './preflight.js';
-import { ServerRecord, type RecordRequest } from './record.js';
+import { ServerRecord } from './record.js';
 import { sshAlias, sshConfig, type Placer, type ServerSpec } from './servers.js';
 
 /** Servers runs used, one file each: `mnkvm -c` cleans them. */
@@ -61,7 +61,7 @@ export class Cluster implements Servers {
     return this.configFile;
   }
 
-  async record(server: string, request: RecordRequest): Promise<void> {
+  async record(server: string, request: ServerRecordRequest): Promise<void> {
     const i = this.specs.findIndex((s) => s.name === server);
     if (i < 0) throw new MnkvmError(`no server named ${server} in this run: its servers are ${this.specs.map((s) => s.name).join(', ')}`);
     await this.records[i].request(request);

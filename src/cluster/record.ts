@@ -14,9 +14,6 @@ import type { ServerRecordRequest } from '../engine/calls.js';
 import { describeSweep, RunRecord } from '../engine/records.js';
 import type { ServerConnection } from './connection.js';
 
-/** What a run asks of its record on a server: a name claimed, a thing recorded, a name given back. */
-export type RecordRequest = ServerRecordRequest;
-
 /**
  * A run says it is alive every HEARTBEAT_MS (an empty line); a server
  * that hears nothing for LOST_MS takes the run as gone and sweeps. A
@@ -37,7 +34,7 @@ export async function serveRecord(input: Readable, output: Writable): Promise<vo
     heard = Date.now();
     if (!line) continue;   // a heartbeat
     try {
-      const request = JSON.parse(line) as RecordRequest;
+      const request = JSON.parse(line) as ServerRecordRequest;
       if ('claim' in request) record.claim(request.claim.of, request.claim.name);
       else if ('release' in request) record.release(request.release.of, request.release.name);
       else record.add(request.add);
@@ -88,7 +85,7 @@ export class ServerRecord {
   }
 
   /** Send a request; rejects with the record's error (a clash there is one line naming the server). */
-  request(request: RecordRequest): Promise<void> {
+  request(request: ServerRecordRequest): Promise<void> {
     const done = this.queue.then(async () => {
       const answer = this.next();
       this.channel.write(`${JSON.stringify(request)}\n`);

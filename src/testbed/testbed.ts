@@ -150,11 +150,18 @@ function sshRun(state: TestbedState, server: ServerState, command: string[], con
   return run('ssh', [...sshArgs(state, server, connectTimeout), ...command]);
 }
 
-function current(): { record: RunRecord; state: TestbedState } {
+/** The testbed that is up, or null. */
+function up(): { record: RunRecord; state: TestbedState } | null {
   const record = RunRecord.lasting(RECORD);
   const path = record ? join(record.dir, 'testbed.json') : '';
-  if (!record || !existsSync(path)) throw new MnkvmError('no virtual testbed is up: start one with `mnkvm testbed up`');
+  if (!record || !existsSync(path)) return null;
   return { record, state: JSON.parse(readFileSync(path, 'utf8')) as TestbedState };
+}
+
+function current(): { record: RunRecord; state: TestbedState } {
+  const testbed = up();
+  if (!testbed) throw new MnkvmError('no virtual testbed is up: start one with `mnkvm testbed up`');
+  return testbed;
 }
 
 function server(state: TestbedState, name: string): ServerState {
@@ -165,12 +172,9 @@ function server(state: TestbedState, name: string): ServerState {
 
 /** A server of the testbed that is up, as `--servers` names it (tb1, ...); null if none is up or has that name. */
 export function testbedServer(name: string): ServerSpec | null {
-  const record = RunRecord.lasting(RECORD);
-  const path = record ? join(record.dir, 'testbed.json') : '';
-  if (!record || !existsSync(path)) return null;
-  const state = JSON.parse(readFileSync(path, 'utf8')) as TestbedState;
-  const s = state.servers.find((x) => x.name === name);
-  return s ? { name, host: '127.0.0.1', port: s.sshPort, user: 'root', key: state.key, data: s.data, testbed: true } : null;
+  const state = up()?.state;
+  const s = state?.servers.find((x) => x.name === name);
+  return state && s ? { name, host: '127.0.0.1', port: s.sshPort, user: 'root', key: state.key, data: s.data, testbed: true } : null;
 }
 
 /** Is a virtual testbed up? */

@@ -19,6 +19,7 @@ packages_run=(
   cpio lz4 xz-utils zstd util-linux procps openvswitch-switch sshfs openssh-sftp-server
   iptables gcc libc6-dev
   sudo   # Mininet's cluster edition (--servers) runs ssh, and commands on servers, through sudo
+  libvirt-daemon-system libvirt-clients   # backend=libvirt, and KVM hosts on servers (their libvirtd, over qemu+ssh)
 )
 # What the tests and the virtual testbed need besides (the cloud kernel: the
 # default guest image's, here; a server's guests get the server's own
@@ -28,7 +29,7 @@ packages_test=(
   xvfb xterm x11-xserver-utils   # mn -x, and the CLI's xterm
   mmdebstrap fdisk ansible ansible-lint rsync   # the virtual testbed's server image, and its Ansible roles
   chromium   # the test suite looks at `mnkvm report`'s HTML in headless Chromium
-  libvirt-daemon-system libvirt-clients libxml2-utils   # backend=libvirt (a testbed server needs it only for that); virt-xml-validate's xmllint
+  libxml2-utils   # the tests check domain XML with virt-xml-validate (xmllint)
   libvirt-dev g++ make pkg-config   # @unraid/libvirt's native part is built here (npm ci)
 )
 # QEMU 10 from bookworm-backports, for everything: the virtual testbed needs

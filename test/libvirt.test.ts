@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { LibvirtBackend } from '../src/engine/libvirt/backend.js';
+import { LocalMachine } from '../src/engine/machine.js';
 import { kvmHostOptions } from '../src/engine/options.js';
 import { backendContract } from './contract.js';
 import { expectClean, Mnkvm, mnkvm, SCRIPTS, TEST_ENV } from './helpers.js';
@@ -13,7 +14,7 @@ const URI = 'qemu:///system';
 const LIBVIRT = 'kvm,backend=libvirt';
 const NO_OF = ['--switch', 'lxbr', '--controller', 'none'];
 
-backendContract('libvirt', (record, notice) => new LibvirtBackend(URI, record, notice),
+backendContract('libvirt', (record, notice) => new LibvirtBackend(URI, new LocalMachine(record), record, notice),
   () => kvmHostOptions({ accel: TEST_ENV.MNKVM_ACCEL, share: 'none', backend: 'libvirt', boot: 'cold' }));
 
 /** The running domains libvirtd has of mnkvm's. */
@@ -58,9 +59,9 @@ describe('mnkvm --host kvm,backend=libvirt', function () {
     await run.done;
   });
 
-  it('says in one line that a remote libvirt is not there yet, and leaves nothing', async () => {
+  it('says in one line that another libvirtd is reached through --servers, not uri=', async () => {
     const r = await mnkvm(['--topo', 'single,2', '--host', `${LIBVIRT},uri=qemu+ssh://tb1/system`, ...NO_OF, '--test', 'pingall']);
     expect(r.code).to.equal(1);
-    expect(r.err).to.match(/^mnkvm: .*backend=libvirt uri=qemu\+ssh:\/\/tb1\/system: KVM hosts run on this machine's libvirtd \(qemu:\/\/\/system\)/m);
+    expect(r.err).to.match(/^mnkvm: .*backend=libvirt uri=qemu\+ssh:\/\/tb1\/system: KVM hosts run on this machine's libvirtd \(qemu:\/\/\/system\), or on servers' \(give them with --servers\): leave uri= out$/m);
   });
 });

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 
 const SERVERS = ['--servers', 'tb1,tb2'];
 
-/** What a server has of mnkvm runs: their records and interfaces besides lo and its NICs. */
+/** What a server has of mnkvm runs: their records, libvirt domains, and interfaces besides lo and its NICs. */
 async function leftOn(server: string): Promise<string> {
-  const r = await mnkvm(['testbed', 'ssh', server, '--', 'ls /run/mnkvm | grep ^run-; ip -br link | grep -v -e ^lo -e ^enp | cut -d" " -f1; true']);
+  const r = await mnkvm(['testbed', 'ssh', server, '--',
+    'ls /run/mnkvm | grep ^run-; virsh -q -c qemu:///system list --all --name; ip -br link | grep -v -e ^lo -e ^enp | cut -d" " -f1; true']);
   return r.out.trim();
 }
 
@@ -59,28 +60,23 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
   expect(r.err).to.match(new RegExp(`<Host h1: h1-eth0:10\\.0\\.0\\.1 pid=\\d+ server=${where.h1}>`));
 
   // a script's own placement (server=), a TCLink between servers, cmd/sendCmd/popen there, a link added at run time
-  r = await mnkvm(['run', join(SCRIPTS, 'spread.py'), ...SERVERS]);
+  await spreadScript([], 'namespace hosts', log);
+
+  // KVM hosts on servers: domains of each server's libvirtd (over qemu+ssh), nested KVM there
+  t = Date.now();
+  r = await mnkvm([...SERVERS, '--topo', 'linear,4', '--host', 'kvm,backend=libvirt', '--test', 'pingall']);
+  log(`mnkvm --servers tb1,tb2 --topo linear,4 --host kvm,backend=libvirt --test pingall: ${((Date.now() - t) / 1000).toFixed(0)} s, nested virtual testbed (KVM in TCG)`);
   expect(r.code, r.out + r.err).to.equal(0);
-  const spread = JSON.parse(/^SPREAD (.*)$/m.exec(r.out)?.[1] ?? 'null') as Record<string, unknown> & { iperf: string[] };
-  expect(spread, r.out + r.err).to.include({ loss: 0, cmd: 'tb2', sendCmd: 'tb2', popen: 'tb2' });
-  expect(spread.servers).to.deep.equal({ s1: 'tb1', s2: 'tb2', h1: 'tb1', h2: 'tb2', h3: 'tb2', h5: 'tb1' });
-  for (const pair of ['within', 'across']) {
-    const figures = spread[pair] as { ping: string; iperf: string[] };
-    log(`link ${pair} servers (h1-${pair === 'within' ? 'h5' : 'h3'}, namespace hosts, nested virtual testbed): ${figures.ping}; iperf ${figures.iperf.join(', ')}`);
-    expect(figures.ping).to.match(/^rtt min\/avg\/max\/mdev = /);
-  }
-  expect(spread.fullSize).to.contain('1 received');
-  expect(spread.added).to.contain('2 received');
-  const bw = Number(/^([\d.]+) Mbits/.exec(spread.iperf[0])?.[1]);
-  log(`TCLink bw=10 between tb1 and tb2: iperf ${spread.iperf.join(', ')}`);
-  expect(bw, spread.iperf.join()).to.be.within(3, 11);
+  expect(placement(r.err)).to.deep.equal({ h1: 'tb1', h2: 'tb1', h3: 'tb2', h4: 'tb2', s1: 'tb1', s2: 'tb1', s3: 'tb2', s4: 'tb2' });
+  expect(r.err).to.contain('*** Results: 0% dropped (12/12 received)');
   expect(await leftOn('tb1')).to.equal('');
   expect(await leftOn('tb2')).to.equal('');
-
-  // KVM hosts on servers: not yet, one line
+  // the same script with KVM hosts: cmd, sendCmd and popen run in the guests, iperf and TCLink across servers, addLink at run time
+  await spreadScript(['--host', 'kvm,backend=libvirt'], 'KVM hosts (nested KVM)', log);
+  // the QEMU backend runs guests on this machine only: one line
   r = await mnkvm([...SERVERS, '--topo', 'single,2', '--host', 'kvm']);
   expect(r.code).to.equal(1);
-  expect(r.err).to.match(/^mnkvm: h1: KVM hosts on servers \(--servers\) are not there yet: .*use namespace hosts/m);
+  expect(r.err).to.match(/^mnkvm: h1: a KVM host on a server \(tb1\) runs under that server's libvirtd: give backend=libvirt/m);
   expect(await leftOn('tb1')).to.equal('');
   expect(await leftOn('tb2')).to.equal('');
 
@@ -93,8 +89,9 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
   // SIGKILL while the network is built: each server removes what the run made there by itself, once
   // its connection closes or the run stops saying it is alive (20 s: QEMU's user network may leave
   // the connection half open)
-  const killed = new Mnkvm([...SERVERS, '--topo', 'tree,depth=2,fanout=3', '--test', 'pingall']);
-  await killed.waitFor(/\*\*\* Adding links:/);
+  // (KVM hosts: their domains, taps and guest folders too; killed once the guests are being wired)
+  const killed = new Mnkvm([...SERVERS, '--topo', 'tree,depth=2', '--host', 'kvm,backend=libvirt', '--test', 'pingall']);
+  await killed.waitFor(/\*\*\* Configuring hosts/);
   killed.signal('SIGKILL', false);
   await killed.done;
   t = Date.now();
@@ -103,6 +100,29 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
     expect(await leftOn(server), server).to.equal('');
   }
   log(`after SIGKILL of mnkvm, both servers clean after ${((Date.now() - t) / 1000).toFixed(0)} s`);
+}
+
+/** spread.py over both servers (options: its hosts' class), with its figures logged as what. */
+async function spreadScript(options: string[], what: string, log: (line: string) => void): Promise<void> {
+  const r = await mnkvm(['run', join(SCRIPTS, 'spread.py'), ...SERVERS, ...options]);
+  expect(r.code, r.out + r.err).to.equal(0);
+  const spread = JSON.parse(/^SPREAD (.*)$/m.exec(r.out)?.[1] ?? 'null') as Record<string, unknown> & { iperf: string[] };
+  // (a KVM host's guest is named as the host; a namespace host's hostname is its server's)
+  const kvm = options.length > 0;
+  expect(spread, r.out + r.err).to.include({ loss: 0, cmd: kvm ? 'h2' : 'tb2', sendCmd: kvm ? 'h2' : 'tb2', popen: kvm ? 'h3' : 'tb2' });
+  expect(spread.servers).to.deep.equal({ s1: 'tb1', s2: 'tb2', h1: 'tb1', h2: 'tb2', h3: 'tb2', h5: 'tb1' });
+  for (const pair of ['within', 'across']) {
+    const figures = spread[pair] as { ping: string; iperf: string[] };
+    log(`link ${pair} servers (h1-${pair === 'within' ? 'h5' : 'h3'}, ${what}, nested virtual testbed): ${figures.ping}; iperf ${figures.iperf.join(', ')}`);
+    expect(figures.ping).to.match(/^rtt min\/avg\/max\/mdev = /);
+  }
+  expect(spread.fullSize).to.contain('1 received');
+  expect(spread.added).to.contain('2 received');
+  const bw = Number(/^([\d.]+) Mbits/.exec(spread.iperf[0])?.[1]);
+  log(`TCLink bw=10 between tb1 and tb2 (${what}): iperf ${spread.iperf.join(', ')}`);
+  expect(bw, spread.iperf.join()).to.be.within(3, 11);
+  expect(await leftOn('tb1')).to.equal('');
+  expect(await leftOn('tb2')).to.equal('');
 }
 
 /**

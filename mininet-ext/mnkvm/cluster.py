@@ -12,10 +12,8 @@ mnkvm's rules:
   record of the run (each server sweeps it when the run ends), and a
   node's shell here is its ssh process, recorded by pid."""
 
-import functools
-
 from mininet.examples.cluster import ( HostSwitchBinPlacer, MininetCluster,
-                                       RandomPlacer, RemoteLink, RemoteMixin,
+                                       RandomPlacer, RemoteLink,
                                        RoundRobinPlacer, SwitchBinPlacer )
 from mininet.link import Link
 from mininet.log import info, output, warn
@@ -27,29 +25,11 @@ from mnkvm import engine, vxlan
 from mnkvm.engine import MnkvmError
 from mnkvm.kvmhost import KVMHost
 from mnkvm.net import MnkvmNet, rootNames
+from mnkvm.servernode import ServerNode, onServers, serverOf
 
 # --placement's names for Mininet's placers
 PLACERS = dict( switchbin=SwitchBinPlacer, hostswitchbin=HostSwitchBinPlacer,
                 roundrobin=RoundRobinPlacer, random=RandomPlacer )
-
-class ServerNode( RemoteMixin ):
-    """RemoteMixin over the run's ssh_config (sshbase, set by MnkvmCluster),
-       saying in dump where it runs."""
-
-    def __repr__( self ):
-        return '%s server=%s> ' % (
-            super().__repr__().rstrip()[ :-1 ], self.server )
-
-
-@functools.lru_cache( maxsize=None )
-def onServers( cls ):
-    """cls, able to run on a server: a subclass of ServerNode and cls
-       (the cluster edition's own RemoteHost too: it needs the run's ssh)."""
-    if issubclass( cls, ServerNode ):
-        return cls
-    return type( cls.__name__, ( ServerNode, cls ),
-                 dict( __module__=cls.__module__, __doc__=cls.__doc__ ) )
-
 
 class MnkvmCluster( MnkvmNet, MininetCluster ):
     """MnkvmNet over the run's servers (see module docstring).
@@ -126,17 +106,16 @@ class MnkvmCluster( MnkvmNet, MininetCluster ):
         return params
 
     def addHost( self, name, cls=None, **params ):
+        """Mininet's addHost, on the node's server: a KVM host takes its
+           server itself (its namespace there, its guest under the server's
+           libvirtd); any other class is made remote."""
         cls = cls or self.host
-        if isinstance( cls, type ) and issubclass( cls, KVMHost ):
-            raise MnkvmError(
-                '%s: KVM hosts on servers (--servers) are not there yet: '
-                'they come with the libvirt backend over qemu+ssh; use '
-                'namespace hosts (--host default) on servers for now' % name )
         if isinstance( cls, type ) and issubclass( cls, NAT ):
             raise MnkvmError(
                 '%s: a NAT on servers (--nat with --servers) is not there '
                 'yet: leave --nat out' % name )
-        return super().addHost( name, cls=onServers( cls ),
+        isKvm = isinstance( cls, type ) and issubclass( cls, KVMHost )
+        return super().addHost( name, cls=cls if isKvm else onServers( cls ),
                                 **self.placed( name, params ) )
 
     def addSwitch( self, name, cls=None, **params ):
@@ -175,8 +154,8 @@ class MnkvmCluster( MnkvmNet, MininetCluster ):
         """MnkvmNet.record; a node on a server: its shell here is its ssh
            process (its end ends the shell there), its bridge is in the
            server's record."""
-        server = vxlan.serverOf( node )
-        if server is None:
+        server = serverOf( node )
+        if server is None or isinstance( node, KVMHost ):
             MnkvmNet.record( node )
             return
         engine.recordShell( node.name, node.shell.pid )

@@ -87,8 +87,9 @@ def removeSriovLink( id ):  # pylint: disable=redefined-builtin
     return call( 'removeSriovLink', id=id )
 
 
-def startVm( name, nsPid, options ):
-    return call( 'startVm', name=name, nsPid=nsPid, options=options )
+def startVm( name, nsPid, options, server=None ):
+    return call( 'startVm', name=name, nsPid=nsPid, options=options,
+                 server=server )
 
 
 def vmReady( name ):

@@ -7,11 +7,16 @@ carries the same name (h1-eth0), so Mininet's ifconfig/ip/tc commands,
 sent through cmd(), configure the guest. cmd(), sendCmd(), monitor() and
 waitOutput() are Mininet's own, running over the guest's virtio console
 (a real fd, as Mininet's CLI polls it); popen() runs over SSH on a
-management link private to the namespace."""
+management link private to the namespace.
+
+On a server (mnkvm --servers, server= as the cluster edition's nodes take
+it), the namespace is a node there (servernode.py), the VM a domain of the
+server's libvirtd, and the console reaches here over the run's SSH."""
 
 import functools
 import re
 import select
+import shlex
 import socket
 from time import time
 
@@ -24,7 +29,8 @@ from mininet.term import makeTerm
 from mininet.util import makeIntfPair, moveIntf
 
 from mnkvm import engine
-from mnkvm.vxlan import serverOf, tunnel
+from mnkvm.servernode import onServers, serverOf, withServer
+from mnkvm.vxlan import tunnel
 from mnkvm.engine import MnkvmError
 
 # A background job's notice, possibly cut short: '[1] 1234\r\n'
@@ -40,11 +46,17 @@ class Namespace( Node ):
 class KVMHost( Host ):
     "A host that is a virtual machine (see module docstring)."
 
-    def __init__( self, name, **params ):
+    def __init__( self, name, server=None, serverIP=None, user=None,
+                  **params ):
         """The KVM host options (mem, cpus, accel, image, bootTimeout, boot,
            share, cores: see `mnkvm --help` and the README) are checked and
            completed by their one definition, in the engine (options.ts);
-           the other parameters are Host's."""
+           server, serverIP, user: where it runs, as the cluster edition's
+           RemoteMixin takes them (none: this machine); the other
+           parameters are Host's."""
+        self.server, self.isRemote = server, server is not None
+        self.serverParams = ( dict( server=server, serverIP=serverIP,
+                                    user=user ) if server else {} )
         names = optionNames()
         given = { key: params.pop( key ) for key in list( params )
                   if key in names }
@@ -64,11 +76,14 @@ class KVMHost( Host ):
 
     def startShell( self, mnopts=None ):
         "Start our namespace and, behind it, the VM, without waiting for it."
-        self.ns = Namespace( self.name, inNamespace=True )
+        nsClass = onServers( Namespace ) if self.isRemote else Namespace
+        self.ns = nsClass( self.name, inNamespace=True, **self.serverParams )
         self.pid, self.shell = self.ns.pid, self.ns.shell
         try:
-            engine.recordShell( self.name, self.pid )
-            say( engine.startVm( self.name, self.pid, self.vmOptions ) )
+            # (the shell here: the namespace's, or its ssh to the server)
+            engine.recordShell( self.name, self.shell.pid )
+            say( engine.startVm( self.name, self.pid, self.vmOptions,
+                                 server=self.server ) )
         except BaseException:
             self.terminate()
             raise
@@ -175,6 +190,21 @@ class KVMHost( Host ):
         popen = Host.popen( self, *args, **kwargs )
         self.track( popen )
         return popen
+
+    def _popen( self, cmd, **params ):
+        """Node._popen; on a server, cmd runs there, over the run's ssh
+           (quoted whole: ssh joins its arguments into one command line)."""
+        if self.isRemote:
+            return self.ns._popen( [ shlex.join( cmd ) ], tt=False, **params )
+        return Host._popen( self, cmd, **params )
+
+    def rcmd( self, *cmd, **opts ):
+        "RemoteMixin.rcmd: a command in the root namespace of our server."
+        return self.ns.rcmd( *cmd, **opts )
+
+    def __repr__( self ):
+        text = Host.__repr__( self )
+        return withServer( text, self.server ) if self.isRemote else text
 
     def track( self, popen ):
         "Record a process of ours on this machine (its pid stays ssh's: exec)."
@@ -299,6 +329,10 @@ def guestMakeTerm( node, title='Node', term='xterm', display=None,
        run); a KVMHost's terminal runs on this machine, in the host's
        namespace, logged into the guest (the guest has no X)."""
     if isinstance( node, KVMHost ):
+        if node.isRemote:
+            raise MnkvmError( '%s: terminals of KVM hosts on servers are not '
+                              'there yet: run commands with `%s CMD` in the '
+                              'CLI' % ( node.name, node.name ) )
         node.waitBooted()
         terms = makeTerm( node.ns, title, term, display,
                           cmd='%s %s' % ( node.sshCommand( '-t' ), cmd ) )

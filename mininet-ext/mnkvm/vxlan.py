@@ -27,13 +27,6 @@ class Vnis( object ):
         return cls.last
 
 
-def serverOf( node ):
-    "The server node runs on, or None for this machine."
-    if node is None or not getattr( node, 'isRemote', False ):
-        return None
-    return node.server
-
-
 def tunnel( intf1, intf2, addr1, addr2, node1, node2 ):
     """Link node1 and node2 (on different servers) by a VXLAN tunnel: each
        end, claimed and recorded on its server first, is made in the

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import type { ServerInfo, ServerRecordRequest, Servers } from '../engine/calls.js';
 import { MnkvmError } from '../engine/errors.js';
 import { RUN_ROOT } from '../engine/paths.js';
+import type { Machine } from '../engine/machine.js';
 import { ServerConnection } from './connection.js';
+import { ServerMachine, shellQuote } from './machine.js';
 import { checkReach, describeFacts, preflight, type ServerFacts } from './preflight.js';
 import { ServerRecord } from './record.js';
 import { sshAlias, sshConfig, type Placer, type ServerSpec } from './servers.js';
@@ -23,6 +25,7 @@ export class Cluster implements Servers {
     private readonly records: ServerRecord[],
     readonly placement: Placer,
     private readonly configFile: string,
+    private readonly machines: ServerMachine[],
   ) {}
 
   /**
@@ -45,7 +48,11 @@ export class Cluster implements Servers {
       for (const c of connections) records.push(await ServerRecord.open(c));
       const configFile = join(dir, 'ssh_config');
       writeFileSync(configFile, sshConfig(specs, dir));
-      return new Cluster(specs, facts, connections, records, placement, configFile);
+      // ssh with the run's config, for libvirt's qemu+ssh transport (which runs a command it is given, without arguments of ours)
+      const ssh = join(dir, 'ssh');
+      writeFileSync(ssh, `#!/bin/sh\nexec ssh -F ${shellQuote(configFile)} "$@"\n`, { mode: 0o755 });
+      const machines = connections.map((c, i) => new ServerMachine(c, records[i], sshAlias(c.spec), ssh, facts[i].kvm));
+      return new Cluster(specs, facts, connections, records, placement, configFile, machines);
     } catch (e) {
       await Promise.all(records.map((r) => r.close()));
       for (const c of connections) c.close();
@@ -62,9 +69,17 @@ export class Cluster implements Servers {
   }
 
   async record(server: string, request: ServerRecordRequest): Promise<void> {
+    await this.records[this.index(server)].request(request);
+  }
+
+  machine(server: string): Machine {
+    return this.machines[this.index(server)];
+  }
+
+  private index(server: string): number {
     const i = this.specs.findIndex((s) => s.name === server);
     if (i < 0) throw new MnkvmError(`no server named ${server} in this run: its servers are ${this.specs.map((s) => s.name).join(', ')}`);
-    await this.records[i].request(request);
+    return i;
   }
 
   /** End the run on every server: each sweeps its record; a line per server that removed something or could not say. */

@@ -55,6 +55,8 @@ export class ServerRecord {
   private readonly answers: ((line: string | null) => void)[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private ended = false;
+  /** The record's folder there (what the run makes in it goes with the record). */
+  dir = '';
 
   private readonly heartbeat: NodeJS.Timeout;
 
@@ -81,6 +83,7 @@ export class ServerRecord {
       throw new MnkvmError(`${connection.spec.name}: mnkvm there could not keep the run's record (${(first ?? errors.trim()) || 'no answer'}): ` +
         'update mnkvm there (ansible-playbook site.yml)');
     }
+    record.dir = first.slice('record '.length);
     return record;
   }
 

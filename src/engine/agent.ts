@@ -5,22 +5,32 @@
 // the guest: the agent saved in a template would spin.
 import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+
+/** Two-way line traffic with a guest's agent: lines written go to the guest, its answers come on input. */
+export interface AgentLink { input: Readable; write(line: string): void; close(): void }
+
+/** The link over the FIFOs here, both ends opened read-write: opening never blocks, and QEMU's end never sees EOF. */
+export function fifoLink(fifo: string): AgentLink {
+  const toGuest = openSync(`${fifo}.in`, constants.O_RDWR);
+  const input = new Socket({ fd: openSync(`${fifo}.out`, constants.O_RDWR | constants.O_NONBLOCK), readable: true, writable: false });
+  input.on('error', () => undefined);   // closed with its VM
+  return {
+    input,
+    write: (line) => { writeSync(toGuest, line); },
+    close: () => { input.destroy(); closeSync(toGuest); },
+  };
+}
 
 export class GuestAgent {
-  private readonly toGuest: number;
-  private readonly fromGuest: Socket;
   private buffer = '';
   private answer: ((line: string) => void) | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private broken: string | null = null;
 
-  /** fifo: the path given to QEMU's pipe chardev (without .in/.out). */
-  constructor(fifo: string) {
-    // Both ends read-write: opening never blocks, and QEMU's end never sees EOF.
-    this.toGuest = openSync(`${fifo}.in`, constants.O_RDWR);
-    this.fromGuest = new Socket({ fd: openSync(`${fifo}.out`, constants.O_RDWR | constants.O_NONBLOCK), readable: true, writable: false });
-    this.fromGuest.setEncoding('utf8');
-    this.fromGuest.on('data', (chunk: string) => {
+  constructor(private readonly link: AgentLink) {
+    link.input.setEncoding('utf8');
+    link.input.on('data', (chunk: string) => {
       this.buffer += chunk;
       let nl: number;
       while ((nl = this.buffer.indexOf('\n')) >= 0) {
@@ -29,7 +39,6 @@ export class GuestAgent {
         this.answer?.(line);
       }
     });
-    this.fromGuest.on('error', () => undefined);   // closed with its VM
   }
 
   /** Send one request; resolves on "ok", rejects with the agent's reason or after timeoutMs. */
@@ -48,7 +57,7 @@ export class GuestAgent {
         if (reply === 'ok') resolve();
         else reject(new Error(reply.replace(/^error /, '')));
       };
-      writeSync(this.toGuest, line + '\n');
+      this.link.write(line + '\n');
     });
     const result = this.queue.then(send, send);
     this.queue = result.catch(() => undefined);
@@ -56,7 +65,6 @@ export class GuestAgent {
   }
 
   close(): void {
-    this.fromGuest.destroy();
-    closeSync(this.toGuest);
+    this.link.close();
   }
 }

@@ -7,14 +7,18 @@
 import { MnkvmError } from './errors.js';
 import type { KvmHostOptions } from './options.js';
 import type { GuestImage } from './image.js';
+import type { Machine } from './machine.js';
 
-/** What a KVM host's guest is made from: its options, its namespace and its runtime folder. */
+/** What a KVM host's guest is made from: its options, where it runs, its namespace and its runtime folder. */
 export interface GuestSpec extends Omit<KvmHostOptions, 'image' | 'cores'> {
   name: string;
-  /** The pid whose network namespace the guest's NICs are wired in (the KVMHost's namespace). */
+  /** The machine it runs on: this one, or a server of the run (only the libvirt backend runs guests on servers). */
+  machine: Machine;
+  /** The pid (on machine) whose network namespace the guest's NICs are wired in (the KVMHost's namespace). */
   nsPid: number;
-  /** Runtime folder: sockets, logs. */
+  /** Runtime folder on machine: sockets, logs. */
   dir: string;
+  /** The image, as machine has it (paths there). */
   image: GuestImage;
 }
 
@@ -64,7 +68,7 @@ export interface Guest {
   /** Stop it and remove its runtime folder; a second call does nothing. */
   stop(): Promise<void>;
   /** Its last console lines, and whether it has ended, for error messages. */
-  diagnostics(): string[];
+  diagnostics(): Promise<string[]>;
   alive(): boolean;
 }
 
@@ -83,7 +87,7 @@ export interface VmBackend {
 
 /** Stop a guest that did not come up; the error says why, with its last console lines (kind guest). */
 export async function guestFailed(guest: Guest, why: string): Promise<MnkvmError> {
-  const lines = guest.diagnostics();
+  const lines = await guest.diagnostics();
   await guest.stop();
   return new MnkvmError(`${guest.name}: guest ${why}; last console lines:\n${lines.join('\n') || '(none)'}`,
     'guest', { host: guest.name, console: lines });

@@ -6,6 +6,7 @@
 import type { NicAttachment, Notice } from './backend.js';
 import type { ErrorRecord } from './errors.js';
 import type { SriovEnd, SriovLinkMade } from './links.js';
+import type { Machine, MachineResource } from './machine.js';
 import type { KvmHostOptions, SriovLinkOptions } from './options.js';
 import type { NameKind } from './records.js';
 
@@ -15,7 +16,7 @@ export interface ServerInfo { name: string; alias: string; user: string; data: s
 /** A thing a run makes on a server, for that server's record of the run (src/cluster/record.ts). */
 export type ServerRecordRequest =
   | { claim: { of: NameKind; name: string } }
-  | { add: { kind: 'intf' | 'bridge' | 'ovsbr'; name: string } }
+  | { add: { kind: 'bridge' | 'ovsbr'; name: string } | MachineResource }
   | { release: { of: NameKind; name: string } };
 
 /** The servers a run spreads over (src/cluster/cluster.ts), as the engine uses them. */
@@ -26,6 +27,8 @@ export interface Servers {
   /** The placer (--placement) that places nodes without server=. */
   readonly placement: string;
   record(server: string, request: ServerRecordRequest): Promise<void>;
+  /** Where a KVM host on server runs its guest (the libvirt backend's commands there). */
+  machine(server: string): Machine;
 }
 
 /** The servers a run spreads over, for Python: none for a run on this machine alone. */
@@ -54,8 +57,8 @@ export interface EngineCalls {
   makeSriovLink(a: { id: string; ends: [SriovEnd, SriovEnd]; options: SriovLinkOptions }): Promise<SriovLinkMade>;
   /** Give an SR-IOV link's VFs back (in the background, once its KVM hosts let go). */
   removeSriovLink(a: { id: string }): void;
-  /** Start host name's guest in the background (its NICs are wired in nsPid's namespace); returns lines for the user. */
-  startVm(a: { name: string; nsPid: number; options: KvmHostOptions }): Notice[];
+  /** Start host name's guest in the background (its NICs are wired in nsPid's namespace, on server where given); returns lines for the user. */
+  startVm(a: { name: string; nsPid: number; options: KvmHostOptions; server?: string | null }): Notice[];
   /** Wait until the guest runs with its identity and the NICs attached so far. */
   vmReady(a: { name: string }): Promise<VmInfo>;
   /** Give the guest a NIC (in the background, after what the host has under way). */
@@ -67,7 +70,7 @@ export interface EngineCalls {
   /** Stop the guest, without waiting for it. */
   stopVm(a: { name: string }): void;
   /** The guest's last console lines, and whether it has ended. */
-  vmDiagnostics(a: { name: string }): string;
+  vmDiagnostics(a: { name: string }): Promise<string>;
   /** Record a Mininet node's shell (its process group holds everything it started). */
   recordShell(a: { name: string; pid: number }): void;
   /** Record a process started on this machine for host name (ssh for popen, a terminal). */

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { guestFailed, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from './backend.js';
 import { isEngineCall, type Answer, type EngineCalls, type Servers, type ServersAnswer, type VmInfo } from './calls.js';
 import { MnkvmError } from './errors.js';
-import { loadImage, type GuestImage } from './image.js';
+import { loadImage, loadImageOn, type GuestImage } from './image.js';
+import { LocalMachine, type Machine } from './machine.js';
 import type { LinkFabric, SriovEnd, SriovLinkMade } from './links.js';
 import { KVM_HOST_OPTION_NAMES, kvmHostOptions, SRIOV_LINK_OPTION_NAMES, sriovLinkOptions, type KvmHostOptions, type SriovLinkOptions } from './options.js';
 import { processId, startTime } from './proc.js';
@@ -43,6 +44,10 @@ export class Engine implements EngineCalls {
   private readonly stopping = new Map<string, Promise<void>>();
   private readonly hosts = new Map<string, HostVm>();
   private readonly images = new Map<string, GuestImage>();
+  /** Images as servers have them, by server and name. */
+  private readonly serverImages = new Map<string, Promise<GuestImage>>();
+  /** This machine, for guests that run here. */
+  readonly here: Machine;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly said = new Set<string>();
   private readonly starting = new Slots(STARTS_AT_ONCE);
@@ -57,6 +62,7 @@ export class Engine implements EngineCalls {
   constructor(record = RunRecord.create(), makeBackend: BackendFactory = (r, notice) => new BackendByOption(r, notice),
     makeFabric: FabricFactory | null = null) {
     this.record = record;
+    this.here = new LocalMachine(record);
     this.backend = makeBackend(record, (line, level) => this.notice(line, level));
     this.fabric = makeFabric ? makeFabric(record, (line, level) => this.notice(line, level)) : null;
   }
@@ -135,11 +141,15 @@ export class Engine implements EngineCalls {
    * guests start (at most one per core at once). vmReady() waits for it;
    * a failure is reported there, by host name.
    */
-  startVm({ name, nsPid, options }: { name: string; nsPid: number; options: KvmHostOptions }): Notice[] {
+  startVm({ name, nsPid, options, server }: { name: string; nsPid: number; options: KvmHostOptions; server?: string | null }): Notice[] {
     if (this.hosts.has(name)) throw new MnkvmError(`a KVM host named ${name} already exists`);
     const { image, cores: _pinnedByPython, ...rest } = options;
-    const spec = { ...rest, name, nsPid, dir: join(this.record.dir, 'vm', name), image: this.image(image) };
-    const guest = this.track(() => this.bringUp(spec));
+    if (server) checkOnServer(name, server, rest);
+    const machine = server ? this.onServer(server).machine(server) : this.here;
+    const local = server ? null : this.image(image);   // (a missing image here is this call's error)
+    const guest = this.track(async () => this.bringUp({
+      ...rest, name, nsPid, machine, dir: join(machine.dir, 'vm', name), image: local ?? (await this.imageOn(machine, image)),
+    }));
     // a failure to start is vmReady's to report, every time
     const host: HostVm = { guest, ops: guest.then(() => undefined, () => undefined), failed: [], running: null };
     void guest.then((g) => { host.running = g; }, () => undefined);
@@ -155,6 +165,14 @@ export class Engine implements EngineCalls {
     if (failure) throw failure;
     const { console, accel, pid, restored, ssh } = guest;
     return { console, accel, pid, restored, ssh, notices: this.takeNotices() };
+  }
+
+  /** The image as machine (a server) has it, read there once per run. */
+  private imageOn(machine: Machine, name: string): Promise<GuestImage> {
+    const key = `${machine.server} ${name}`;
+    let image = this.serverImages.get(key);
+    if (!image) this.serverImages.set(key, (image = loadImageOn(machine.server ?? 'this machine', (c, a, i) => machine.run(c, a, i), name)));
+    return image;
   }
 
   /** Start (at most one per core at once), then give the guest its identity. */
@@ -209,8 +227,8 @@ export class Engine implements EngineCalls {
     this.stopping.set(name, this.track(async () => (await host.guest.catch(() => null))?.stop()));
   }
 
-  vmDiagnostics({ name }: { name: string }): string {
-    return this.hosts.get(name)?.running?.diagnostics().join('\n') ?? '';
+  async vmDiagnostics({ name }: { name: string }): Promise<string> {
+    return (await this.hosts.get(name)?.running?.diagnostics())?.join('\n') ?? '';
   }
 
   recordShell({ name, pid }: { name: string; pid: number }): void {
@@ -326,6 +344,17 @@ export class Engine implements EngineCalls {
     p.then(done, done);
     return p;
   }
+}
+
+/** What a KVM host on a server cannot have: one line each, saying what to do. */
+function checkOnServer(name: string, server: string, options: Omit<KvmHostOptions, 'image' | 'cores'>): void {
+  if (options.backend !== 'libvirt') {
+    throw new MnkvmError(`${name}: a KVM host on a server (${server}) runs under that server's libvirtd: give backend=libvirt (--host kvm,backend=libvirt)`);
+  }
+  if (options.uri !== 'qemu:///system') {
+    throw new MnkvmError(`${name}: uri=${options.uri} names this machine's libvirtd; a host on ${server} uses that server's (over qemu+ssh): leave uri= out`);
+  }
+  if (options.share) throw new MnkvmError(`${name}: share= on a server (${server}) is not there yet: leave share= out for hosts on servers`);
 }
 
 /** A counting semaphore: at most `size` holders at once, the others wait in order. */

@@ -93,7 +93,7 @@ export class FakeGuest implements Guest {
     rmSync(this.spec.dir, { recursive: true, force: true });
   }
 
-  diagnostics(): string[] {
+  async diagnostics(): Promise<string[]> {
     return [...this.requests.slice(-10), ...(this.running ? [] : ['(the fake guest has stopped)'])];
   }
 

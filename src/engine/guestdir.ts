@@ -1,15 +1,14 @@
 // A guest's runtime folder, as every backend lays it out for the same
 // guest: the FIFOs of its agent's and shared folder's ports, and its serial
 // console (whether its init said it is ready, and its last lines).
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runOk } from './proc.js';
+import { run, runOk, type Runner } from './proc.js';
 
-/** A new runtime folder with the FIFO pairs of QEMU's pipe chardevs: the agent's port, and the shared folder's. */
-export async function makeGuestDir(dir: string, share: boolean): Promise<void> {
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  await runOk('mkfifo', ['ctl', ...(share ? ['share'] : [])].flatMap((f) => [`${f}.in`, `${f}.out`]).map((f) => join(dir, f)));
+/** A new runtime folder with the FIFO pairs of QEMU's pipe chardevs: the agent's port, and the shared folder's (made by on: here, or on a server). */
+export async function makeGuestDir(dir: string, share: boolean, on: Runner = run): Promise<void> {
+  const fifos = ['ctl', ...(share ? ['share'] : [])].flatMap((f) => [`${f}.in`, `${f}.out`]);
+  await runOk('sh', ['-c', 'rm -rf "$1" && mkdir -p "$1" && cd "$1" && shift && mkfifo "$@"', 'sh', dir, ...fifos], undefined, on);
 }
 
 /** The guest's serial console, as a file in its runtime folder. */

@@ -4,7 +4,7 @@
 import { existsSync, readlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { MnkvmError } from './errors.js';
-import { nsBatch, runOk } from './proc.js';
+import { nsBatch, run, runOk, type Runner } from './proc.js';
 import type { RunRecord } from './records.js';
 import type { NicAttachment } from './backend.js';
 import { MGMT } from './qemu/args.js';
@@ -18,10 +18,10 @@ export function mirredLines(a: string, b: string): string[] {
   return [...wire(a, b), ...wire(b, a)];
 }
 
-/** Join tap and intf (both in nsPid's namespace) into one wire. */
-export async function wireTap(nsPid: number, tap: string, intf: string): Promise<void> {
-  await nsBatch(nsPid, 'ip', [`link set ${tap} up`, `link set ${intf} up`]);
-  await nsBatch(nsPid, 'tc', mirredLines(intf, tap));
+/** Join tap and intf (both in nsPid's namespace, on on's machine) into one wire. */
+export async function wireTap(nsPid: number, tap: string, intf: string, on: Runner = run): Promise<void> {
+  await nsBatch(nsPid, 'ip', [`link set ${tap} up`, `link set ${intf} up`], on);
+  await nsBatch(nsPid, 'tc', mirredLines(intf, tap), on);
 }
 
 /**
@@ -29,15 +29,15 @@ export async function wireTap(nsPid: number, tap: string, intf: string): Promise
  * mnkvm0, gets the same private address in every namespace. IPv6 off so that
  * no namespace-side interface ever sends traffic of its own.
  */
-export async function wireMgmt(nsPid: number): Promise<void> {
+export async function wireMgmt(nsPid: number, on: Runner = run): Promise<void> {
   await runOk('nsenter', ['-t', String(nsPid), '-n', 'sh', '-c',
     'sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 && ' +
-    `ip addr add ${MGMT.host}/${MGMT.prefix} dev mnkvm0 && ip link set mnkvm0 up`]);
+    `ip addr add ${MGMT.host}/${MGMT.prefix} dev mnkvm0 && ip link set mnkvm0 up`], undefined, on);
 }
 
 /** intf's MAC in nsPid's namespace (sysfs would show the root namespace: ask ip inside it). */
-async function macIn(nsPid: number, intf: string): Promise<string | null> {
-  const link = await runOk('nsenter', ['-t', String(nsPid), '-n', 'ip', '-o', 'link', 'show', 'dev', intf]).catch(() => '');
+async function macIn(nsPid: number, intf: string, on: Runner): Promise<string | null> {
+  const link = await runOk('nsenter', ['-t', String(nsPid), '-n', 'ip', '-o', 'link', 'show', 'dev', intf], undefined, on).catch(() => '');
   return /link\/ether ([0-9a-f:]{17})/.exec(link)?.[1] ?? null;
 }
 
@@ -91,15 +91,16 @@ export function checkVfio(pci: string, sysfs = '/sys', dev = '/dev'): void {
 /**
  * Make ready on this machine what nic's far end needs (a tunnel end is
  * made; a VF is checked; a veth end must be there) and return the MAC the
- * guest's NIC must carry. Every backend does this the same way.
+ * guest's NIC must carry. Every backend does this the same way. on: what
+ * runs commands where nsPid's namespace is.
  */
-export async function prepareFarEnd(host: string, nsPid: number, nic: NicAttachment, record: RunRecord): Promise<string> {
+export async function prepareFarEnd(host: string, nsPid: number, nic: NicAttachment, record: RunRecord, on: Runner = run): Promise<string> {
   if (nic.kind === 'vf') {
     checkVfio(nic.pci);
     return nic.mac;
   }
   if (nic.kind === 'tunnel') await makeTunnelEnd(nsPid, nic, record);
-  const mac = await macIn(nsPid, nic.intf);
+  const mac = await macIn(nsPid, nic.intf, on);
   if (!mac) throw new MnkvmError(`${host}: no interface ${nic.intf} with a MAC address in its namespace`);
   return mac;
 }

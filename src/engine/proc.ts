@@ -20,22 +20,25 @@ export function run(cmd: string, args: string[], input?: string): Promise<RunRes
   });
 }
 
-/** Like run(), but rejects with the command's stderr when it fails. */
-export async function runOk(cmd: string, args: string[], input?: string): Promise<string> {
-  const r = await run(cmd, args, input);
+/** What runs a command: run() here, or a Machine's run() (machine.ts) on a server. */
+export type Runner = (cmd: string, args: string[], input?: string) => Promise<RunResult>;
+
+/** Like run() (or on's), but rejects with the command's stderr when it fails. */
+export async function runOk(cmd: string, args: string[], input?: string, on: Runner = run): Promise<string> {
+  const r = await on(cmd, args, input);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr.trim() || `exit ${r.code}`}`);
   return r.stdout;
 }
 
 /** Pin every thread of process pid (a guest's vCPUs and I/O) to cores; what for: the guest's name, for the error. */
-export async function pinThreads(what: string, pid: number, cores: number[]): Promise<void> {
-  const r = await run('taskset', ['--all-tasks', '--pid', '--cpu-list', cores.join(','), String(pid)]);
+export async function pinThreads(what: string, pid: number, cores: number[], on: Runner = run): Promise<void> {
+  const r = await on('taskset', ['--all-tasks', '--pid', '--cpu-list', cores.join(','), String(pid)]);
   if (r.code !== 0) throw new MnkvmError(`${what}: cannot pin to cores ${cores.join(',')} (${r.stderr.trim().split('\n').at(-1)})`);
 }
 
 /** Run a batch of `ip` or `tc` commands inside the network namespace of pid. */
-export function nsBatch(pid: number, tool: 'ip' | 'tc', lines: string[]): Promise<string> {
-  return runOk('nsenter', ['-t', String(pid), '-n', tool, '-batch', '-'], lines.join('\n') + '\n');
+export function nsBatch(pid: number, tool: 'ip' | 'tc', lines: string[], on: Runner = run): Promise<string> {
+  return runOk('nsenter', ['-t', String(pid), '-n', tool, '-batch', '-'], lines.join('\n') + '\n', on);
 }
 
 /** The kernel's start time of a process (field 22 of /proc/PID/stat), or null if it is gone. */

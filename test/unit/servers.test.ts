@@ -1,7 +1,10 @@
 // --servers and --placement as mnkvm reads them, and the ssh_config Mininet's
 // cluster edition runs over. No servers: milliseconds.
 import { expect } from 'chai';
+import { spawnSync } from 'node:child_process';
+import { shellQuote } from '../../src/cluster/machine.js';
 import { parseServers, placer, sshAlias, sshConfig, type ServerSpec } from '../../src/cluster/servers.js';
+import { serverAccel } from '../../src/engine/machine.js';
 import { MnkvmError } from '../../src/engine/errors.js';
 
 const TB1: ServerSpec = { name: 'tb1', host: '127.0.0.1', port: 2221, user: 'root', key: '/run/mnkvm/run-testbed/id_ed25519', data: '10.99.0.1', testbed: true };
@@ -47,5 +50,23 @@ describe('servers (--servers, --placement)', function () {
     expect(config).to.contain('  ControlMaster auto\n  ControlPath /run/mnkvm/run-1-2/ssh-%C\n');
     expect(config).not.to.contain('ControlPersist');
     expect(sshAlias({ ...TB1, name: 'root@10.0.0.2:22' })).to.equal('mnkvm-root-10.0.0.2-22');
+  });
+});
+
+describe('a server as the libvirt backend uses it (ServerMachine)', function () {
+  it('quotes each word of a command for the shell there, as it was given', () => {
+    const words = ['sh', '-c', 'echo "$1"', 'sh', "it's a $HOME `x`", 'a-b_c.d/e:f=1,2@3%4+5'];
+    const line = words.map(shellQuote).join(' ');
+    expect(shellQuote('a-b_c.d/e:f=1,2@3%4+5')).to.equal('a-b_c.d/e:f=1,2@3%4+5');
+    const r = spawnSync('sh', ['-c', line], { encoding: 'utf8' });
+    expect(r.stdout).to.equal("it's a $HOME `x`\n");
+  });
+
+  it('gives guests KVM where the server has it, else TCG with a line saying so', () => {
+    expect(serverAccel('tb1', true, 'auto')).to.deep.equal({ accel: 'kvm', notice: null });
+    expect(serverAccel('tb1', false, 'auto').accel).to.equal('tcg');
+    expect(serverAccel('tb1', false, 'auto').notice).to.match(/^\*\*\* mnkvm: KVM hosts on tb1 run under TCG/);
+    expect(serverAccel('tb1', true, 'tcg').accel).to.equal('tcg');
+    expect(refusal(() => serverAccel('tb2', false, 'kvm'))).to.equal('tb2: accel=kvm, but the server has no /dev/kvm: use accel=auto or accel=tcg, or turn KVM on there');
   });
 });

@@ -1,46 +1,54 @@
 // LibvirtBackend: guests as transient domains of a libvirtd (`virsh list`
-// shows them while they run; destroyed, they are gone). @unraid/libvirt
-// does the domain's lifecycle; what it lacks (device hot-plug) goes through
-// libvirt's own virsh. libvirtd runs QEMU in its own network namespace, so
-// a NIC's tap is made there (claimed, recorded), handed to libvirt by name
-// (managed='no') and, once QEMU holds it, moved into the KVM host's
-// namespace, where it is wired to the veth as the QEMU backend's taps are.
-import { execFileSync } from 'node:child_process';
+// shows them while they run; destroyed, they are gone), here or on a server
+// of the run (its libvirtd over qemu+ssh). @unraid/libvirt does the
+// domain's lifecycle; what it lacks (device hot-plug) goes through libvirt's
+// own virsh, run where the domain is. libvirtd runs QEMU in its own network
+// namespace, so a NIC's tap is made there (claimed, recorded), handed to
+// libvirt by name (managed='no') and, once QEMU holds it, moved into the KVM
+// host's namespace, where it is wired to the veth as the QEMU backend's
+// taps are. Everything around the domain runs through its Machine
+// (machine.ts): commands, records, the agent's FIFOs, the console socket.
 import { randomBytes } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Domain, Hypervisor } from '@unraid/libvirt';
 import { GuestAgent } from '../agent.js';
 import { guestFailed, MAX_NICS, type AttachedNic, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from '../backend.js';
 import { MnkvmError } from '../errors.js';
+import type { Machine, Reached } from '../machine.js';
 import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
-import { isAlive, killIfSame, nsBatch, pinThreads, processId, run, runOk, waitGone, type ProcessId } from '../proc.js';
-import { QEMU, resolveAccel, tcgNotice, type Accel } from '../qemu/accel.js';
+import { isAlive, killIfSame, nsBatch, pinThreads, processId, runOk, type ProcessId, type Runner } from '../proc.js';
+import { QEMU, type Accel } from '../qemu/accel.js';
 import { FIRST_NIC, MGMT } from '../qemu/args.js';
 import { startFileServer } from '../qemu/fileserver.js';
 import type { RunRecord } from '../records.js';
-import { lastLines, makeGuestDir, serialLog, waitSerialReady } from '../guestdir.js';
+import { makeGuestDir, serialLog } from '../guestdir.js';
 import { domainXml, tapInterfaceXml, vfAddressXml, vfHostdevXml } from './domain.js';
 
-/** Where libvirtd keeps a running QEMU domain's pid and log (this machine's libvirtd). */
+/** Where libvirtd keeps a running QEMU domain's pid and log (Debian's libvirtd). */
 const LIBVIRT_QEMU_RUN = '/run/libvirt/qemu';
 const LIBVIRT_QEMU_LOG = '/var/log/libvirt/qemu';
 
+/** libvirtd as this machine reaches it, and as commands where it runs name it. */
+interface Uris { connect: string; there: string }
+
 export class LibvirtBackend implements VmBackend {
   private hypervisor: Promise<Hypervisor> | null = null;
+  private readonly uris: Uris;
 
-  constructor(private readonly uri: string, private readonly record: RunRecord,
-    private readonly notice: (line: string, level?: Notice['level']) => void) {}
+  constructor(private readonly uri: string, private readonly machine: Machine, private readonly record: RunRecord,
+    private readonly notice: (line: string, level?: Notice['level']) => void) {
+    this.uris = machine.libvirtUri(uri);
+  }
 
   async start(guest: GuestSpec): Promise<Guest> {
-    const accel = resolveAccel(guest.accel);
-    if (accel === 'tcg') this.notice(tcgNotice(guest.accel));
+    const { accel, notice } = this.machine.accel(guest.accel);
+    if (notice) this.notice(notice);
     if (guest.boot === 'clone') {
       // libvirt's save/restore copies a whole guest per clone; mnkvm's
       // copy-on-write templates need QEMU's x-ignore-shared migration, which libvirt does not offer
       this.notice('*** mnkvm: backend=libvirt: KVM hosts boot cold (libvirt has no copy-on-write snapshot clones)');
     }
-    const vm = await LibvirtVm.start({ ...guest, accel }, await this.connect(), this.uri, this.record);
+    const vm = await LibvirtVm.start({ ...guest, accel }, await this.connect(), this.uris, this.record);
     try {
       if (!(await vm.waitReady(guest.bootTimeout * 1000))) {
         throw new Error(vm.alive() ? `did not reach its shell within ${guest.bootTimeout} s` : 'stopped while booting');
@@ -53,9 +61,10 @@ export class LibvirtBackend implements VmBackend {
 
   /** The connection to libvirtd, opened once (the module loaded only here: the QEMU backend needs none of it). */
   private connect(): Promise<Hypervisor> {
+    const where = this.machine.server ? `${this.machine.server}: ` : '';
     this.hypervisor ??= (async () => {
       if (this.uri !== 'qemu:///system') {
-        throw new MnkvmError(`backend=libvirt uri=${this.uri}: KVM hosts run on this machine's libvirtd (qemu:///system): hosts on other servers are not there yet`);
+        throw new MnkvmError(`backend=libvirt uri=${this.uri}: KVM hosts run on this machine's libvirtd (qemu:///system), or on servers' (give them with --servers): leave uri= out`);
       }
       let libvirt: typeof import('@unraid/libvirt');
       try {
@@ -63,11 +72,12 @@ export class LibvirtBackend implements VmBackend {
       } catch (e) {
         throw new MnkvmError(`backend=libvirt: the @unraid/libvirt module does not load (${(e as Error).message.split('\n')[0]}): run ./setup.sh`);
       }
-      const hypervisor = new libvirt.Hypervisor({ uri: this.uri });
+      const hypervisor = new libvirt.Hypervisor({ uri: this.uris.connect });
       try {
         await hypervisor.connectOpen();
       } catch (e) {
-        throw new MnkvmError(`backend=libvirt: cannot connect to ${this.uri} (${(e as Error).message.split('\n')[0]}): start libvirtd (./setup.sh starts it)`);
+        throw new MnkvmError(`${where}backend=libvirt: cannot connect to libvirtd (${this.uris.connect}: ${(e as Error).message.split('\n')[0]}): ` +
+          (where ? 'prepare the server with ansible/ (its mnkvm role installs and starts libvirtd)' : 'start libvirtd (./setup.sh starts it)'));
       }
       return hypervisor;
     })();
@@ -81,40 +91,54 @@ interface PluggedNic { nic: NicAttachment; xml: string; tap: string | null }
 type LibvirtSpec = GuestSpec & { accel: Accel };
 
 class LibvirtVm implements Guest {
-  readonly console: string;
   readonly ssh: Guest['ssh'];
   readonly restored = false;
   private readonly nics = new Map<string, PluggedNic>();
   private firstNicFree = true;
   private taps = 1;                     // tap1 is the first NIC's; hot-plugged ones are tap2, tap3, ...
-  private guestAgent: GuestAgent | null = null;
+  private guestAgent: Promise<GuestAgent> | null = null;
   private stopped: Promise<void> | null = null;
+  /** The domain's QEMU was seen gone (a guest on a server has no process here to look at). */
+  private gone = false;
+  /** Runs commands where the domain is. */
+  private readonly on: Runner;
 
   private constructor(
-    private readonly spec: LibvirtSpec, private readonly hypervisor: Hypervisor, private readonly uri: string,
-    private readonly domainName: string, private readonly domain: Domain, private readonly proc: ProcessId,
-    private readonly fileServer: ProcessId | null, private readonly record: RunRecord,
+    private readonly spec: LibvirtSpec, private readonly hypervisor: Hypervisor, private readonly uris: Uris,
+    private readonly domainName: string, private readonly domain: Domain,
+    /** QEMU's pid where it runs, and its identity where that is here (null on a server). */
+    private readonly qemuPid: number, private readonly proc: ProcessId | null,
+    private readonly consoleHere: Reached, private readonly fileServer: ProcessId | null, private readonly record: RunRecord,
   ) {
-    this.console = join(spec.dir, 'console.sock');
+    this.on = (cmd, args, input) => spec.machine.run(cmd, args, input);
     this.ssh = { key: spec.image.sshKey, target: `root@${MGMT.guest}` };
   }
 
   get name(): string { return this.spec.name; }
   get accel(): Guest['accel'] { return this.spec.accel; }
-  get pid(): number { return this.proc.pid; }
+  /** Its QEMU here; null for one on a server. */
+  get pid(): number | null { return this.proc?.pid ?? null; }
+  /** A Unix socket here (on a server's guest: forwarded over the run's SSH connection). */
+  get console(): string { return this.consoleHere.path; }
 
-  static async start(spec: LibvirtSpec, hypervisor: Hypervisor, uri: string, record: RunRecord): Promise<LibvirtVm> {
-    await makeGuestDir(spec.dir, spec.share !== null);
+  static async start(spec: LibvirtSpec, hypervisor: Hypervisor, uris: Uris, record: RunRecord): Promise<LibvirtVm> {
+    const { machine } = spec;
+    const on: Runner = (cmd, args, input) => machine.run(cmd, args, input);
+    await makeGuestDir(spec.dir, spec.share !== null, on);
+    // (share= is refused for a server's guests: its file server runs here)
     const fileServer = spec.share ? await startFileServer({ ...spec, boot: { kind: 'cold' } }, record) : null;
-    // (the run's record folder names the run: two runs' hosts h1 are two domains)
+    // (this machine's run folder names the run: two runs' hosts h1 are two domains)
     const domainName = `mnkvm-${basename(record.dir)}-${spec.name}`;
     const taps: string[] = [];
+    let consoleHere: Reached | null = null;
     try {
-      taps.push(await rootTap(record), await rootTap(record));
+      taps.push(await rootTap(machine), await rootTap(machine));
       const [mgmtTap, firstTap] = taps as [string, string];
-      const xml = domainXml(spec, { domain: domainName, emulator: emulatorPath(), accel: spec.accel, mgmtTap, firstTap });
-      writeFileSync(join(spec.dir, 'domain.xml'), xml);
-      record.add({ kind: 'domain', name: domainName, uri });
+      const emulator = (await runOk('sh', ['-c', `command -v ${QEMU}`], undefined, on).catch(() => '')).trim();
+      if (!emulator) throw new MnkvmError(`${machine.server ? `${machine.server}: ` : ''}${QEMU} is not installed: ${machine.server ? 'prepare the server with ansible/' : 'run ./setup.sh'}`);
+      const xml = domainXml(spec, { domain: domainName, emulator, accel: spec.accel, mgmtTap, firstTap });
+      await runOk('sh', ['-c', 'cat > "$1"', 'sh', join(spec.dir, 'domain.xml')], xml, on);
+      await machine.add({ kind: 'domain', name: domainName, uri: uris.there });
       let domain: Domain;
       try {
         domain = await hypervisor.domainCreateXML(xml);
@@ -122,16 +146,19 @@ class LibvirtVm implements Guest {
         throw new MnkvmError(`${spec.name}: libvirt did not start its domain ${domainName} (${(e as Error).message.split('\n')[0]})`);
       }
       // (not recorded: the domain is, and the sweep destroys it through libvirtd)
-      const proc = processId(Number(readFileSync(join(LIBVIRT_QEMU_RUN, `${domainName}.pid`), 'utf8')));
-      const vm = new LibvirtVm(spec, hypervisor, uri, domainName, domain, proc, fileServer, record);
+      const qemuPid = Number(await runOk('cat', [join(LIBVIRT_QEMU_RUN, `${domainName}.pid`)], undefined, on));
+      consoleHere = await machine.reach(join(spec.dir, 'console.sock'), join(record.dir, `console-${spec.name}.sock`));
+      const vm = new LibvirtVm(spec, hypervisor, uris, domainName, domain, qemuPid, machine.server ? null : processId(qemuPid),
+        consoleHere, fileServer, record);
       await vm.intoNamespace(mgmtTap, 'mnkvm0');
       await vm.intoNamespace(firstTap, 'tap1');
-      await wireMgmt(spec.nsPid);
+      await wireMgmt(spec.nsPid, on);
       return vm;
     } catch (e) {
-      await run('virsh', ['-q', '-c', uri, 'destroy', domainName]);
+      consoleHere?.close();
+      await on('virsh', ['-q', '-c', uris.there, 'destroy', domainName]);
       // its taps, where they are still libvirtd's (those moved go with the host's namespace)
-      for (const tap of taps) await run('ip', ['link', 'del', tap]);
+      for (const tap of taps) await on('ip', ['link', 'del', tap]);
       if (fileServer) killIfSame(fileServer, 'SIGKILL');
       throw e;
     }
@@ -139,17 +166,22 @@ class LibvirtVm implements Guest {
 
   /** Move a tap QEMU holds from libvirtd's namespace into the host's, named there as the QEMU backend names its own. */
   private async intoNamespace(tap: string, name: string): Promise<void> {
-    await runOk('ip', ['link', 'set', tap, 'netns', String(this.spec.nsPid)]);
-    await nsBatch(this.spec.nsPid, 'ip', [`link set ${tap} name ${name}`]);
+    await runOk('ip', ['link', 'set', tap, 'netns', String(this.spec.nsPid)], undefined, this.on);
+    await nsBatch(this.spec.nsPid, 'ip', [`link set ${tap} name ${name}`], this.on);
   }
 
-  waitReady(timeoutMs: number): Promise<boolean> {
-    return waitSerialReady(this.spec.dir, timeoutMs, () => this.alive());
+  /** Wait until the guest's init says it is ready on its serial console (one command where the domain runs); false if QEMU ended. */
+  async waitReady(timeoutMs: number): Promise<boolean> {
+    const r = await this.on('timeout', [String(Math.ceil(timeoutMs / 1000)), 'sh', '-c',
+      'until grep -qs "mnkvm-guest: ready" "$1"; do kill -0 "$2" 2>/dev/null || exit 3; sleep 0.05; done',
+      'sh', serialLog(this.spec.dir), String(this.qemuPid)]);
+    if (r.code === 3) this.gone = true;
+    return r.code === 0;
   }
 
-  agent(request: string): Promise<void> {
-    this.guestAgent ??= new GuestAgent(join(this.spec.dir, 'ctl'));
-    return this.guestAgent.request(request, this.spec.bootTimeout * 1000);
+  async agent(request: string): Promise<void> {
+    this.guestAgent ??= this.spec.machine.agentLink(join(this.spec.dir, 'ctl')).then((link) => new GuestAgent(link));
+    return (await this.guestAgent).request(request, this.spec.bootTimeout * 1000);
   }
 
   /**
@@ -159,21 +191,25 @@ class LibvirtVm implements Guest {
    */
   async attach(nic: NicAttachment): Promise<AttachedNic> {
     const { intf } = nic;
+    const { machine } = this.spec;
     if (this.nics.has(intf)) throw new MnkvmError(`${this.name}: ${intf} already has a NIC`);
     if (this.nics.size >= MAX_NICS) throw new MnkvmError(`${this.name}: no free PCIe slot for ${intf}: a KVM host has at most ${MAX_NICS} links`);
-    const mac = await prepareFarEnd(this.name, this.spec.nsPid, nic, this.record);
+    if (machine.server && nic.kind !== 'tap') {
+      throw new MnkvmError(`${this.name}: a KVM host on a server (${machine.server}) takes Mininet's links (veth ends, VXLAN across servers) for now, not ${nic.kind === 'vf' ? 'an SR-IOV link' : 'an engine-made tunnel'}`);
+    }
+    const mac = await prepareFarEnd(this.name, this.spec.nsPid, nic, this.record, this.on);
     if (nic.kind !== 'vf' && this.firstNicFree) {
       this.firstNicFree = false;
       this.nics.set(intf, { nic, xml: tapInterfaceXml('tap1', FIRST_NIC.mac), tap: 'tap1' });
-      await wireTap(this.spec.nsPid, 'tap1', intf);
+      await wireTap(this.spec.nsPid, 'tap1', intf, this.on);
       return { guestMac: FIRST_NIC.mac, mac };
     }
-    const rootName = nic.kind === 'vf' ? null : await rootTap(this.record);
+    const rootName = nic.kind === 'vf' ? null : await rootTap(machine);
     const xml = nic.kind === 'vf' ? vfHostdevXml(nic.pci) : tapInterfaceXml(rootName!, mac);
     try {
       await this.virsh('attach-device', xml, `could not plug a NIC for ${intf}`);
     } catch (e) {
-      if (rootName) await run('ip', ['link', 'del', rootName]);
+      if (rootName) await this.on('ip', ['link', 'del', rootName]);
       await removeFarEnd(this.spec.nsPid, nic);
       throw e;
     }
@@ -181,7 +217,7 @@ class LibvirtVm implements Guest {
     this.nics.set(intf, { nic, xml, tap });
     if (rootName && tap) {
       await this.intoNamespace(rootName, tap);
-      await wireTap(this.spec.nsPid, tap, intf);
+      await wireTap(this.spec.nsPid, tap, intf, this.on);
     }
     return { guestMac: mac, mac };
   }
@@ -195,71 +231,62 @@ class LibvirtVm implements Guest {
     // libvirt's live XML names the device until QEMU has removed it (the guest's unplug)
     const marker = plugged.nic.kind === 'vf' ? vfAddressXml(plugged.nic.pci) : /<mac address='[^']+'\/>/.exec(plugged.xml)![0];
     for (const deadline = Date.now() + 30_000; this.alive() && Date.now() < deadline;) {
-      const live = await run('virsh', ['-q', '-c', this.uri, 'dumpxml', this.domainName]);
+      const live = await this.on('virsh', ['-q', '-c', this.uris.there, 'dumpxml', this.domainName]);
       if (live.code !== 0 || !live.stdout.includes(marker)) break;
       await new Promise((r) => setTimeout(r, 100));
     }
     const nsPid = this.spec.nsPid;
-    if (plugged.nic.kind === 'tap') await nsBatch(nsPid, 'tc', [`qdisc del dev ${intf} ingress`]).catch(() => undefined);
-    if (plugged.tap) await nsBatch(nsPid, 'ip', [`link del ${plugged.tap}`]).catch(() => undefined);
+    if (plugged.nic.kind === 'tap') await nsBatch(nsPid, 'tc', [`qdisc del dev ${intf} ingress`], this.on).catch(() => undefined);
+    if (plugged.tap) await nsBatch(nsPid, 'ip', [`link del ${plugged.tap}`], this.on).catch(() => undefined);
     await removeFarEnd(nsPid, plugged.nic);
   }
 
-  /** Run one device change through virsh (@unraid/libvirt has no device calls), live only: the domain is transient. */
+  /** Run one device change through virsh where the domain is (@unraid/libvirt has no device calls), live only: the domain is transient. */
   private async virsh(command: 'attach-device' | 'detach-device', xml: string, what: string): Promise<void> {
-    const file = join(this.spec.dir, `${command}.xml`);
-    writeFileSync(file, xml);
-    const r = await run('virsh', ['-q', '-c', this.uri, command, this.domainName, file, '--live']);
+    const r = await this.on('sh', ['-c', 'cat > "$1" && exec virsh -q -c "$2" "$3" "$4" "$1" --live',
+      'sh', join(this.spec.dir, `${command}.xml`), this.uris.there, command, this.domainName], xml);
     if (r.code !== 0) throw new MnkvmError(`${this.name}: libvirt ${what} (${r.stderr.trim().split('\n').at(-1)})`);
   }
 
   pin(cores: number[]): Promise<void> {
-    return pinThreads(this.name, this.proc.pid, cores);
+    return pinThreads(this.name, this.qemuPid, cores, this.on);
   }
 
   /** Destroy the domain (libvirt forgets a transient one), then its taps in the namespace, file server and runtime folder. */
   stop(): Promise<void> {
     this.stopped ??= (async () => {
+      // (libvirt's destroy returns once QEMU has ended, or after killing it)
       await this.hypervisor.domainDestroy(this.domain).catch(() => undefined);
-      this.guestAgent?.close();
-      if (!(await waitGone(this.proc, 3000))) {
-        killIfSame(this.proc, 'SIGKILL', false);
-        await waitGone(this.proc, 2000);
-      }
+      this.gone = true;
+      void this.guestAgent?.then((a) => a.close(), () => undefined);
+      this.consoleHere.close();
+      if (this.proc && isAlive(this.proc)) killIfSame(this.proc, 'SIGKILL', false);
       // (taps made by mnkvm outlive QEMU: they go here, or with the namespace)
       const taps = new Set(['mnkvm0', 'tap1', ...[...this.nics.values()].flatMap((n) => (n.tap ? [n.tap] : []))]);
-      await run('nsenter', ['-t', String(this.spec.nsPid), '-n', 'ip', '-force', '-batch', '-'], [...taps].map((t) => `link del ${t}`).join('\n') + '\n');
+      await this.on('nsenter', ['-t', String(this.spec.nsPid), '-n', 'ip', '-force', '-batch', '-'], [...taps].map((t) => `link del ${t}`).join('\n') + '\n');
       if (this.fileServer) killIfSame(this.fileServer, 'SIGKILL', false);
-      rmSync(this.spec.dir, { recursive: true, force: true });
+      await this.on('rm', ['-rf', this.spec.dir]);
     })();
     return this.stopped;
   }
 
-  diagnostics(lines = 10): string[] {
-    const text = lastLines([serialLog(this.spec.dir), join(LIBVIRT_QEMU_LOG, `${this.domainName}.log`)], lines);
-    return [...text, ...(this.alive() ? [] : ['(QEMU has exited)'])];
+  /** The serial console's and libvirt's QEMU log's last lines, read where the domain runs. */
+  async diagnostics(lines = 10): Promise<string[]> {
+    const r = await this.on('sh', ['-c', 'cat "$1" "$2" 2>/dev/null | tr -d "\\r" | grep -v "^[[:space:]]*$" | tail -n "$3"',
+      'sh', serialLog(this.spec.dir), join(LIBVIRT_QEMU_LOG, `${this.domainName}.log`), String(lines)]);
+    return [...r.stdout.split('\n').filter((l) => l), ...(this.alive() ? [] : ['(QEMU has exited)'])];
   }
 
   alive(): boolean {
-    return isAlive(this.proc);
+    return this.proc ? isAlive(this.proc) : !this.gone;
   }
 }
 
-/** A new tap of libvirtd's namespace (this machine's root namespace), claimed and recorded before it exists. */
-async function rootTap(record: RunRecord): Promise<string> {
+/** A new tap of libvirtd's namespace (its machine's root namespace), claimed and recorded there before it exists. */
+async function rootTap(machine: Machine): Promise<string> {
   const name = `mkt${randomBytes(4).toString('hex')}`;
-  record.claim('link', name);
-  record.add({ kind: 'intf', name });
-  await runOk('ip', ['tuntap', 'add', 'dev', name, 'mode', 'tap']);
+  await machine.claim('link', name);
+  await machine.add({ kind: 'intf', name });
+  await runOk('ip', ['tuntap', 'add', 'dev', name, 'mode', 'tap'], undefined, (c, a, i) => machine.run(c, a, i));
   return name;
-}
-
-/** QEMU's path (libvirt's <emulator> takes no bare command name). */
-function emulatorPath(): string {
-  if (QEMU.includes('/')) return QEMU;
-  try {
-    return execFileSync('sh', ['-c', `command -v ${QEMU}`], { encoding: 'utf8' }).trim();
-  } catch {
-    throw new MnkvmError(`${QEMU} is not installed: run ./setup.sh`);
-  }
 }

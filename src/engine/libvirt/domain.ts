@@ -34,7 +34,7 @@ export function vfHostdevXml(pci: string): string {
   return `<hostdev mode='subsystem' type='pci' managed='no'><source>${vfAddressXml(pci)}</source></hostdev>`;
 }
 
-export function domainXml(spec: Omit<GuestSpec, 'accel'>, parts: DomainParts): string {
+export function domainXml(spec: Omit<GuestSpec, 'accel' | 'machine'>, parts: DomainParts): string {
   const { dir, image } = spec;
   const pipe = (name: string, path: string) =>
     `<channel type='pipe'><source path='${escape(path)}'/><target type='virtio' name='${name}'/></channel>`;

@@ -17,7 +17,7 @@ export type Boot =
   | { kind: 'clone'; ram: string; state: string };
 
 /** A QEMU VM: a guest's spec, its accelerator resolved, how it boots; nsPid null: a namespace of its own (a template). */
-export interface VmSpec extends Omit<GuestSpec, 'boot' | 'accel' | 'nsPid' | 'backend' | 'uri'> {
+export interface VmSpec extends Omit<GuestSpec, 'boot' | 'accel' | 'nsPid' | 'backend' | 'uri' | 'machine'> {
   accel: Accel;
   boot: Boot;
   nsPid: number | null;

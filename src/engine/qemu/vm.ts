@@ -9,7 +9,7 @@ import { FIRST_NIC, MGMT, nicDevice, qemuArgs, tapNetdev, type VmSpec } from './
 import { startFileServer } from './fileserver.js';
 import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
-import { GuestAgent } from '../agent.js';
+import { fifoLink, GuestAgent } from '../agent.js';
 import { MAX_NICS, type AttachedNic, type Guest, type NicAttachment } from '../backend.js';
 import { MnkvmError } from '../errors.js';
 import { isAlive, killIfSame, nsBatch, pinThreads, processId, run, runOk, waitGone, type ProcessId } from '../proc.js';
@@ -131,7 +131,7 @@ export class QemuVm implements Guest {
 
   /** Ask the guest's mnkvm-agent (see agent.ts) for one thing: identity, nic or mount. */
   agent(request: string): Promise<void> {
-    this.guestAgent ??= new GuestAgent(join(this.spec.dir, 'ctl'));
+    this.guestAgent ??= new GuestAgent(fifoLink(join(this.spec.dir, 'ctl')));
     return this.guestAgent.request(request, this.spec.bootTimeout * 1000);
   }
 
@@ -239,7 +239,7 @@ export class QemuVm implements Guest {
   }
 
   /** The last lines the guest and QEMU printed, and whether QEMU has exited, for error messages. */
-  diagnostics(lines = 10): string[] {
+  async diagnostics(lines = 10): Promise<string[]> {
     return [...lastLines([serialLog(this.spec.dir), join(this.spec.dir, 'qemu.log')], lines), ...(this.alive() ? [] : ['(QEMU has exited)'])];
   }
 

@@ -1,0 +1,92 @@
+// A server of the run as the libvirt backend uses it (engine/machine.ts):
+// its commands are channels of the run's SSH connection there (as root,
+// through sudo for a user who is not), what they make is claimed and
+// recorded in the server's record of the run, and its libvirtd is reached
+// over qemu+ssh through the run's ssh_config.
+import { rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AgentLink, Machine, MachineResource, Reached } from '../engine/machine.js';
+import { serverAccel } from '../engine/machine.js';
+import type { RunResult } from '../engine/proc.js';
+import type { AccelChoice } from '../engine/qemu/accel.js';
+import type { NameKind } from '../engine/records.js';
+import type { ServerConnection } from './connection.js';
+import type { ServerRecord } from './record.js';
+
+/** A word for a POSIX shell, quoted. */
+export const shellQuote = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
+
+export class ServerMachine implements Machine {
+  /**
+   * alias: the server's name in the run's ssh_config; ssh: a command that
+   * runs ssh with that config (libvirt's ssh transport runs it); kvm: the
+   * server has /dev/kvm (its preflight said).
+   */
+  constructor(private readonly connection: ServerConnection, private readonly record: ServerRecord,
+    private readonly alias: string, private readonly ssh: string, private readonly kvm: boolean) {}
+
+  get server(): string {
+    return this.connection.spec.name;
+  }
+
+  get dir(): string {
+    return this.record.dir;
+  }
+
+  /**
+   * qemu+ssh to the server's own libvirtd (qemu:///system there), through
+   * the run's ssh_config: its address, port, key and host key rules, and
+   * the run's shared connection.
+   */
+  libvirtUri(): { connect: string; there: string } {
+    const user = this.connection.spec.user;
+    return {
+      connect: `qemu+ssh://${user}@${this.alias}/system?command=${this.ssh}&no_tty=1`,
+      there: 'qemu:///system',
+    };
+  }
+
+  accel(choice: AccelChoice): ReturnType<Machine['accel']> {
+    return serverAccel(this.server, this.kvm, choice);
+  }
+
+  run(cmd: string, args: string[], input?: string): Promise<RunResult> {
+    return this.connection.run(this.connection.asRoot([cmd, ...args].map(shellQuote).join(' ')), input);
+  }
+
+  claim(kind: NameKind, name: string): Promise<void> {
+    return this.record.request({ claim: { of: kind, name } });
+  }
+
+  add(resource: MachineResource): Promise<void> {
+    return this.record.request({ add: resource });
+  }
+
+  /**
+   * The FIFOs there, opened read-write as here (machine.ts) by a shell whose
+   * input goes to the guest and whose output is the guest's: it ends, and
+   * takes its reader with it, when the channel closes.
+   */
+  async agentLink(fifo: string): Promise<AgentLink> {
+    const script = 'exec 3<>"$1.in" 4<>"$1.out"; cat <&4 & trap \'kill $! 2>/dev/null\' EXIT; cat >&3';
+    const channel = await this.connection.start(this.connection.asRoot(['sh', '-c', script, 'sh', fifo].map(shellQuote).join(' ')));
+    channel.on('error', () => undefined);
+    return { input: channel, write: (line) => { channel.write(line); }, close: () => { channel.end(); } };
+  }
+
+  /** A Unix socket here, at local, each connection to which is socat to path there over a channel of the run's connection. */
+  async reach(path: string, local: string): Promise<Reached> {
+    rmSync(local, { force: true });
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      this.connection.start(this.connection.asRoot(`socat - UNIX-CONNECT:${shellQuote(path)}`)).then((channel) => {
+        channel.on('error', () => undefined);
+        socket.pipe(channel).pipe(socket);
+        channel.on('close', () => socket.destroy());
+        socket.on('close', () => channel.end());
+      }, () => socket.destroy());
+    });
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(local, resolve));
+    return { path: local, close: () => { server.close(); rmSync(local, { force: true }); } };
+  }
+}

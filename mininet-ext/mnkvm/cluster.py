@@ -13,13 +13,13 @@ mnkvm's rules:
   node's shell here is its ssh process, recorded by pid."""
 
 from mininet.examples.cluster import ( HostSwitchBinPlacer, MininetCluster,
-                                       RandomPlacer, RemoteLink,
+                                       RandomPlacer, RemoteHost, RemoteLink,
                                        RoundRobinPlacer, SwitchBinPlacer )
 from mininet.link import Link
 from mininet.log import info, output, warn
 from mininet.net import Mininet
 from mininet.nodelib import NAT, LinuxBridge
-from mininet.node import OVSSwitch
+from mininet.node import Host, OVSSwitch
 
 from mnkvm import engine, vxlan
 from mnkvm.engine import MnkvmError
@@ -110,6 +110,11 @@ class MnkvmCluster( MnkvmNet, MininetCluster ):
            server itself (its namespace there, its guest under the server's
            libvirtd); any other class is made remote."""
         cls = cls or self.host
+        if cls in ( Host, RemoteHost ) and self.hostClass:
+            # `mnkvm run --host`'s class, for Mininet's host and the cluster
+            # edition's default (Host.__new__ would not see the remote
+            # class made of either below as a Host)
+            cls = self.hostClass
         if isinstance( cls, type ) and issubclass( cls, NAT ):
             raise MnkvmError(
                 '%s: a NAT on servers (--nat with --servers) is not there '

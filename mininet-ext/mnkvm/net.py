@@ -72,6 +72,8 @@ class MnkvmNet( Mininet ):
 
     # Set by `mnkvm run`: { 'switch': cls, 'controller': cls }
     defaults = {}
+    # `mnkvm run --host`'s class: what a Host is made of (see install)
+    hostClass = None
 
     def __init__( self, *args, **params ):
         args = list( args )
@@ -234,6 +236,7 @@ def install( host=None, switch=None, controller=None, spread=None ):
          these, over the run's servers."""
     MnkvmNet.defaults = { key: cls for key, cls in (
         ( 'switch', switch ), ( 'controller', controller ) ) if cls }
+    MnkvmNet.hostClass = host
 
     def newNet( klass, *_args, **_params ):
         return object.__new__( klass if issubclass( klass, MnkvmNet )

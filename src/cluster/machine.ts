@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import type { AgentLink, Machine, MachineResource, Reached } from '../engine/machine.js';
 import { serverAccel } from '../engine/machine.js';
 import type { RunResult } from '../engine/proc.js';
+import { SFTP_SERVER } from '../engine/qemu/fileserver.js';
 import type { AccelChoice } from '../engine/qemu/accel.js';
 import type { NameKind } from '../engine/records.js';
 import type { ServerConnection } from './connection.js';
@@ -72,6 +73,18 @@ export class ServerMachine implements Machine {
     const channel = await this.connection.start(this.connection.asRoot(['sh', '-c', script, 'sh', fifo].map(shellQuote).join(' ')));
     channel.on('error', () => undefined);
     return { input: channel, write: (line) => { channel.write(line); }, close: () => { channel.end(); } };
+  }
+
+  /**
+   * OpenSSH's SFTP server there on the FIFOs, as here (qemu/fileserver.ts);
+   * it is the channel's: it ends when the channel closes (the run's end, or
+   * its connection's).
+   */
+  async serveFiles(_host: string, dir: string): Promise<() => void> {
+    const script = `exec 3<>"$1/share.out" 4<>"$1/share.in"; ${SFTP_SERVER} -l QUIET <&3 >&4 & trap 'kill $! 2>/dev/null' EXIT; cat >/dev/null`;
+    const channel = await this.connection.start(this.connection.asRoot(['sh', '-c', script, 'sh', dir].map(shellQuote).join(' ')));
+    channel.on('error', () => undefined);
+    return () => { channel.end(); };
   }
 
   /** A Unix socket here, at local, each connection to which is socat to path there over a channel of the run's connection. */

@@ -354,7 +354,6 @@ function checkOnServer(name: string, server: string, options: Omit<KvmHostOption
   if (options.uri !== 'qemu:///system') {
     throw new MnkvmError(`${name}: uri=${options.uri} names this machine's libvirtd; a host on ${server} uses that server's (over qemu+ssh): leave uri= out`);
   }
-  if (options.share) throw new MnkvmError(`${name}: share= on a server (${server}) is not there yet: leave share= out for hosts on servers`);
 }
 
 /** A counting semaphore: at most `size` holders at once, the others wait in order. */

@@ -6,7 +6,8 @@
 // SSH connection to a server, recording in that server's record.
 import { fifoLink, type AgentLink } from './agent.js';
 import { MnkvmError } from './errors.js';
-import { run, type RunResult } from './proc.js';
+import { killIfSame, run, type RunResult } from './proc.js';
+import { startFileServer } from './qemu/fileserver.js';
 import { resolveAccel, tcgNotice, type Accel, type AccelChoice } from './qemu/accel.js';
 import type { NameKind, RunRecord } from './records.js';
 
@@ -37,6 +38,8 @@ export interface Machine {
   agentLink(fifo: string): Promise<AgentLink>;
   /** A Unix socket here for socket `path` there; `local`: where to make it if it must be made. */
   reach(path: string, local: string): Promise<Reached>;
+  /** Serve the machine's files to host's guest's sshfs (share=) over QEMU's pipe chardev on the FIFOs share.in and share.out of its runtime folder dir; the result stops it. */
+  serveFiles(host: string, dir: string): Promise<() => void>;
 }
 
 /** This machine: commands run here, the run's record is here. */
@@ -76,6 +79,11 @@ export class LocalMachine implements Machine {
 
   async reach(path: string): Promise<Reached> {
     return { path, close: () => undefined };
+  }
+
+  async serveFiles(host: string, dir: string): Promise<() => void> {
+    const server = await startFileServer({ name: host, dir, boot: { kind: 'cold' } }, this.record);
+    return () => { killIfSame(server, 'SIGKILL', false); };
   }
 }
 

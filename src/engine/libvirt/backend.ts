@@ -19,7 +19,6 @@ import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
 import { isAlive, killIfSame, nsBatch, pinThreads, processId, runOk, type ProcessId, type Runner } from '../proc.js';
 import { QEMU, type Accel } from '../qemu/accel.js';
 import { FIRST_NIC, MGMT } from '../qemu/args.js';
-import { startFileServer } from '../qemu/fileserver.js';
 import type { RunRecord } from '../records.js';
 import { makeGuestDir, serialLog } from '../guestdir.js';
 import { domainXml, tapInterfaceXml, vfAddressXml, vfHostdevXml } from './domain.js';
@@ -108,7 +107,7 @@ class LibvirtVm implements Guest {
     private readonly domainName: string, private readonly domain: Domain,
     /** QEMU's pid where it runs, and its identity where that is here (null on a server). */
     private readonly qemuPid: number, private readonly proc: ProcessId | null,
-    private readonly consoleHere: Reached, private readonly fileServer: ProcessId | null, private readonly record: RunRecord,
+    private readonly consoleHere: Reached, private readonly fileServer: (() => void) | null, private readonly record: RunRecord,
   ) {
     this.on = (cmd, args, input) => spec.machine.run(cmd, args, input);
     this.ssh = { key: spec.image.sshKey, target: `root@${MGMT.guest}` };
@@ -125,8 +124,8 @@ class LibvirtVm implements Guest {
     const { machine } = spec;
     const on: Runner = (cmd, args, input) => machine.run(cmd, args, input);
     await makeGuestDir(spec.dir, spec.share !== null, on);
-    // (share= is refused for a server's guests: its file server runs here)
-    const fileServer = spec.share ? await startFileServer({ ...spec, boot: { kind: 'cold' } }, record) : null;
+    // (a guest on a server mounts the server's folder, as a namespace host there sees it)
+    const fileServer = spec.share ? await machine.serveFiles(spec.name, spec.dir) : null;
     // (this machine's run folder names the run: two runs' hosts h1 are two domains)
     const domainName = `mnkvm-${basename(record.dir)}-${spec.name}`;
     const taps: string[] = [];
@@ -159,7 +158,7 @@ class LibvirtVm implements Guest {
       await on('virsh', ['-q', '-c', uris.there, 'destroy', domainName]);
       // its taps, where they are still libvirtd's (those moved go with the host's namespace)
       for (const tap of taps) await on('ip', ['link', 'del', tap]);
-      if (fileServer) killIfSame(fileServer, 'SIGKILL');
+      fileServer?.();
       throw e;
     }
   }
@@ -264,7 +263,7 @@ class LibvirtVm implements Guest {
       // (taps made by mnkvm outlive QEMU: they go here, or with the namespace)
       const taps = new Set(['mnkvm0', 'tap1', ...[...this.nics.values()].flatMap((n) => (n.tap ? [n.tap] : []))]);
       await this.on('nsenter', ['-t', String(this.spec.nsPid), '-n', 'ip', '-force', '-batch', '-'], [...taps].map((t) => `link del ${t}`).join('\n') + '\n');
-      if (this.fileServer) killIfSame(this.fileServer, 'SIGKILL', false);
+      this.fileServer?.();
       await this.on('rm', ['-rf', this.spec.dir]);
     })();
     return this.stopped;

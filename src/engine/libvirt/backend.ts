@@ -172,7 +172,8 @@ class LibvirtVm implements Guest {
   /** Wait until the guest's init says it is ready on its serial console (one command where the domain runs); false if QEMU ended. */
   async waitReady(timeoutMs: number): Promise<boolean> {
     const r = await this.on('timeout', [String(Math.ceil(timeoutMs / 1000)), 'sh', '-c',
-      'until grep -qs "mnkvm-guest: ready" "$1"; do kill -0 "$2" 2>/dev/null || exit 3; sleep 0.05; done',
+      // (a look every 0.1 s: a booting guest on a server under nested TCG needs the server's CPUs more)
+      'until grep -qs "mnkvm-guest: ready" "$1"; do kill -0 "$2" 2>/dev/null || exit 3; sleep 0.1; done',
       'sh', serialLog(this.spec.dir), String(this.qemuPid)]);
     if (r.code === 3) this.gone = true;
     return r.code === 0;

@@ -14,11 +14,17 @@ latency: sockperf ping-pong (UDP request/response at a constant rate) from
   the rate asked and the rate sockperf achieved; ping as a coarse check.
 throughput: iperf3 TCP and UDP, h1 to h2 and back.
 isolation: the latency probe while h3 and h4 spin the CPU and h5 sends a
-  bulk TCP flow to h6."""
+  bulk TCP flow to h6.
+
+Over servers (mnkvm bench --servers), the networks run there (KVM hosts
+under the servers' libvirtd): new memory is the fall of the servers'
+MemAvailable, and the RSS and CPU time of hosts' processes, which run
+there, are not measured (0)."""
 
 import json
 import os
 import re
+import subprocess
 import sys
 from time import sleep, time
 
@@ -27,8 +33,10 @@ from mininet.log import setLogLevel
 from mininet.node import Host
 from mininet.nodelib import LinuxBridge
 from mininet.topo import SingleSwitchTopo
+from mininet.util import specialClass
 
 from mnkvm import engine
+from mnkvm.cluster import spread
 from mnkvm.kvmhost import KVMHost
 from mnkvm.net import MnkvmNet
 from mnkvm.sriovlink import SRIOVLink
@@ -54,9 +62,22 @@ def kibField( path, field ):
     return 0
 
 
+# MnkvmCluster over the run's servers (mnkvm bench --servers), or None
+SERVERS = None
+
+
 def memAvailableKiB():
-    "MemAvailable from /proc/meminfo."
-    return kibField( '/proc/meminfo', 'MemAvailable' )
+    "MemAvailable from /proc/meminfo: this machine's, or the servers' sum."
+    if not SERVERS:
+        return kibField( '/proc/meminfo', 'MemAvailable' )
+    total = 0
+    for server in SERVERS.servers[ 'servers' ]:
+        out = subprocess.run(
+            [ 'ssh', '-F', SERVERS.servers[ 'sshConfig' ], server[ 'alias' ],
+              'grep ^MemAvailable: /proc/meminfo' ],
+            capture_output=True, text=True, timeout=30, check=False ).stdout
+        total += int( out.split()[ 1 ] ) if out else 0
+    return total
 
 
 def rssKiB( pid ):
@@ -76,7 +97,10 @@ def cpuSeconds( pid ):
 
 
 def hostPids( host ):
-    "The processes that make up a host: its shell, and its VM if any."
+    """The processes here that make up a host: its shell, and its VM if
+       any (none for a host on a server)."""
+    if SERVERS:
+        return []
     return [ host.pid ] + ( [ host.vmPid ] if isinstance( host, KVMHost )
                             else [] )
 
@@ -124,10 +148,19 @@ def network( kind, n ):
     """A started single,n network of hosts of kind on a Linux bridge; its
        where: { 'where': 'SR-IOV ...' } for SR-IOV links, else {}."""
     host, link = KINDS[ kind ]
-    net = MnkvmNet( topo=SingleSwitchTopo( n ), host=host, link=link,
-                    switch=LinuxBridge, controller=None )
+    if SERVERS and host is KVMHost:
+        # (KVM hosts on servers run under the servers' libvirtd)
+        host = specialClass( KVMHost, defaults=dict( backend='libvirt' ) )
+    net = ( SERVERS or MnkvmNet )( topo=SingleSwitchTopo( n ), host=host,
+                                   link=link, switch=LinuxBridge,
+                                   controller=None )
     net.start()
     made = getattr( net.links[ 0 ], 'made', None ) if net.links else None
+    if SERVERS:
+        net.where = { 'where': 'servers %s, %s' % (
+            ','.join( s[ 'name' ] for s in SERVERS.servers[ 'servers' ] ),
+            SERVERS.servers[ 'placement' ] ) }
+        return net
     net.where = {} if not made else { 'where': 'SR-IOV %s' % (
         'emulated' if made[ 'mode' ] == 'emulated' else '%s: PF %s' % (
             'virtual testbed' if os.path.exists( TESTBED ) else 'hardware',
@@ -349,8 +382,10 @@ def main( specJson ):
     """Run the measurements of spec (see plan()); returns JSON:
        { scenario: [ result, ... ] }. A KVM host is started first, unmeasured,
        so that the snapshot template exists before the first measurement."""
+    global SERVERS   # pylint: disable=global-statement
     spec = json.loads( specJson )
     setLogLevel( 'warning' )
+    SERVERS = spread()
     if any( KINDS[ kind ][ 0 ] is KVMHost for kind in spec[ 'kinds' ] ):
         stopNetwork( network( 'kvm', 1 ) )
     units, results, took, started = plan( spec ), {}, [], time()

@@ -4,7 +4,7 @@
 import { Command } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { callPython, requireRoot } from '../bridge/session.js';
+import { callPython, requireRoot, type ClusterOptions } from '../bridge/session.js';
 import { MnkvmError } from '../engine/errors.js';
 import { benchBridge, bridgeTable } from './bridge.js';
 import { defaultAccel, fingerprint } from './fingerprint.js';
@@ -12,7 +12,11 @@ import { KINDS_OF_LINKS, markdown, SCENARIOS, summarise, type BenchReport, type 
 
 interface BenchOptions {
   hosts: string; repeat: string; rate: string; duration: string; iperfDuration: string; links: string; json?: boolean; out?: string;
+  servers?: string; placement?: string;
 }
+
+/** --servers and --placement, resolved (the CLI's one reading of them), or undefined without --servers. */
+export type ClusterResolver = (servers: string | undefined, placement: string | undefined) => ClusterOptions | undefined;
 
 function whole(value: string, option: string, least = 1): number {
   const n = Number(value);
@@ -34,27 +38,29 @@ function sizes(value: string): number[] {
   return list;
 }
 
-/** Run scenarios (in one Python process) and return one report per scenario. */
-async function runScenarios(scenarios: readonly Scenario[], opts: BenchOptions): Promise<Map<Scenario, BenchReport>> {
+/** Run scenarios (in one Python process, its networks over cluster's servers where given) and return one report per scenario. */
+async function runScenarios(scenarios: readonly Scenario[], opts: BenchOptions, cluster?: ClusterOptions): Promise<Map<Scenario, BenchReport>> {
   const spec = {
     scenarios, kinds: kinds(opts.links), sizes: sizes(opts.hosts), repeat: whole(opts.repeat, '--repeat'),
     rate: whole(opts.rate, '--rate'), duration: whole(opts.duration, '--duration', 2), iperfDuration: whole(opts.iperfDuration, '--iperf-duration'),
   };
+  if (cluster && spec.kinds.includes('kvm-sriov')) throw new MnkvmError('--links sriov with --servers: SR-IOV links on servers are not there yet: use --links veth');
   const environment = fingerprint(defaultAccel());
-  const result = await callPython<string>('mnkvm.bench', [JSON.stringify(spec)]);
+  const result = await callPython<string>('mnkvm.bench', [JSON.stringify(spec)], cluster);
   if (typeof result !== 'string') throw new MnkvmError(`the benchmark's Python process died (exit ${result.pythonExited})`);
   const runs = JSON.parse(result) as Record<Scenario, unknown[]>;
   const reports = new Map<Scenario, BenchReport>();
   for (const scenario of scenarios) {
-    const options = scenario === 'startup' ? { hosts: spec.sizes }
-      : scenario === 'throughput' ? { duration: spec.iperfDuration } : { rate: spec.rate, duration: spec.duration };
+    const servers = cluster ? { servers: cluster.servers.map((s) => s.name), placement: cluster.placement } : {};
+    const options = { ...servers, ...(scenario === 'startup' ? { hosts: spec.sizes }
+      : scenario === 'throughput' ? { duration: spec.iperfDuration } : { rate: spec.rate, duration: spec.duration }) };
     reports.set(scenario, { benchmark: scenario, environment, options, repeat: spec.repeat,
       results: summarise(scenario, runs[scenario]), runs: runs[scenario] });
   }
   return reports;
 }
 
-function scenarioCommand(name: Scenario | 'all', description: string): Command {
+function scenarioCommand(name: Scenario | 'all', description: string, cluster: ClusterResolver): Command {
   return new Command(name).description(description)
     .option('--hosts <list>', 'startup: host counts, comma separated', '1,10,25,50')
     .option('--repeat <n>', 'repetitions (the tables show medians and ranges)', '3')
@@ -62,23 +68,26 @@ function scenarioCommand(name: Scenario | 'all', description: string): Command {
     .option('--duration <s>', 'latency probe: seconds per run (sockperf discards its warm-up)', '30')
     .option('--iperf-duration <s>', 'throughput: seconds per iperf3 flow', '10')
     .option('--links <list>', 'veth: namespace hosts and KVM hosts with virtio links; sriov: KVM hosts with SR-IOV links (--link sriov: VFs, or emulated where there is no SR-IOV NIC, as each result says)', 'veth')
+    .option('--servers <list>', 'run the networks over these servers (tb1,tb2 or user@host[:port],...; KVM hosts under their libvirtd): the figures are theirs')
+    .option('--placement <placer>', 'how the hosts are placed on the servers (roundrobin spreads single,N over all of them)')
     .option('--json', 'print the results as JSON')
     .option('--out <dir>', 'also write SCENARIO.json and SCENARIO.md there')
     .action(async (opts: BenchOptions) => {
       requireRoot();
-      const reports = await runScenarios(name === 'all' ? SCENARIOS : [name], opts);
+      const reports = await runScenarios(name === 'all' ? SCENARIOS : [name], opts, cluster(opts.servers, opts.placement));
       for (const report of reports.values()) emit(opts, report.benchmark, report, markdown(report));
       if (name === 'all') process.stdout.write(`\nResults in ${opts.out}: draw them with \`mnkvm report ${opts.out}\`\n`);
     });
 }
 
-export function benchCommand(): Command {
+/** cluster: reads --servers and --placement as the CLI does everywhere. */
+export function benchCommand(cluster: ClusterResolver): Command {
   const bench = new Command('bench').description('benchmarks, namespace hosts vs KVM hosts: figures as JSON plus Markdown tables');
-  bench.addCommand(scenarioCommand('startup', 'time to pingall-ready, memory per host and stop time (topology single,N)'));
-  bench.addCommand(scenarioCommand('latency', 'UDP request/response round trips h1 -> h2 (sockperf ping-pong): percentiles and every sample'));
-  bench.addCommand(scenarioCommand('throughput', 'iperf3 TCP and UDP between h1 and h2, both ways'));
-  bench.addCommand(scenarioCommand('isolation', 'the latency probe while other hosts spin their CPUs and send a bulk TCP flow'));
-  const all = scenarioCommand('all', 'every scenario above, into --out (default bench-results)');
+  bench.addCommand(scenarioCommand('startup', 'time to pingall-ready, memory per host and stop time (topology single,N)', cluster));
+  bench.addCommand(scenarioCommand('latency', 'UDP request/response round trips h1 -> h2 (sockperf ping-pong): percentiles and every sample', cluster));
+  bench.addCommand(scenarioCommand('throughput', 'iperf3 TCP and UDP between h1 and h2, both ways', cluster));
+  bench.addCommand(scenarioCommand('isolation', 'the latency probe while other hosts spin their CPUs and send a bulk TCP flow', cluster));
+  const all = scenarioCommand('all', 'every scenario above, into --out (default bench-results)', cluster);
   all.setOptionValueWithSource('out', 'bench-results', 'default');
   bench.addCommand(all);
   bench.command('bridge')

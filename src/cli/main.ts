@@ -53,7 +53,7 @@ function subcommands(): Command {
       const r = spawnSync('bash', [GUEST_BUILD], { stdio: 'inherit' });
       process.exitCode = r.status ?? 1;
     });
-  program.addCommand(benchCommand());
+  program.addCommand(benchCommand((servers, placement) => clusterOptions(servers, placement, testbedServer)));
   program.addCommand(testbedCommand());
   program.command('report').description('draw benchmark results (mnkvm bench ... --out DIR) as DIR/report.html and DIR/summary.md')
     .argument('<dir>', 'the folder mnkvm bench wrote')

@@ -3,6 +3,7 @@
 // pingall and iperf across servers, a script's own placement, SIGKILL, an
 // unreachable server, and mnkvm -c on the servers.
 import { expect } from 'chai';
+import type { BenchReport, StartupResult } from '../src/bench/results.js';
 import { mnkvm, Mnkvm, SCRIPTS } from './helpers.js';
 import { join } from 'node:path';
 
@@ -73,6 +74,18 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
   expect(await leftOn('tb2')).to.equal('');
   // the same script with KVM hosts: cmd, sendCmd and popen run in the guests, iperf and TCLink across servers, addLink at run time
   await spreadScript(['--host', 'kvm,backend=libvirt'], 'KVM hosts (nested KVM)', log);
+  // the start-up benchmark over both servers, hosts spread by roundrobin (figures are not judged here)
+  r = await mnkvm(['bench', 'startup', ...SERVERS, '--placement', 'roundrobin', '--hosts', '2', '--repeat', '1', '--json']);
+  expect(r.code, r.err).to.equal(0);
+  const bench = JSON.parse(r.out) as BenchReport<StartupResult>;
+  expect(bench.options).to.deep.equal({ servers: ['tb1', 'tb2'], placement: 'roundrobin', hosts: [2] });
+  expect(bench.runs.map((run) => [run.kind, run.where, run.pingDroppedPercent])).to.deep.equal([
+    ['namespace', 'servers tb1,tb2, roundrobin', 0], ['kvm', 'servers tb1,tb2, roundrobin', 0]]);
+  expect(await leftOn('tb1')).to.equal('');
+  expect(await leftOn('tb2')).to.equal('');
+  r = await mnkvm(['bench', 'startup', ...SERVERS, '--links', 'sriov']);
+  expect(r.code).to.equal(1);
+  expect(r.err).to.equal('mnkvm: --links sriov with --servers: SR-IOV links on servers are not there yet: use --links veth\n');
   // the QEMU backend runs guests on this machine only: one line
   r = await mnkvm([...SERVERS, '--topo', 'single,2', '--host', 'kvm']);
   expect(r.code).to.equal(1);

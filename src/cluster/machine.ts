@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AgentLink, Machine, MachineResource, Reached } from '../engine/machine.js';
 import { serverAccel } from '../engine/machine.js';
-import type { RunResult } from '../engine/proc.js';
+import type { Runner } from '../engine/proc.js';
 import { SFTP_SERVER } from '../engine/qemu/fileserver.js';
 import type { AccelChoice } from '../engine/qemu/accel.js';
 import type { NameKind } from '../engine/records.js';
@@ -51,9 +51,7 @@ export class ServerMachine implements Machine {
     return serverAccel(this.server, this.kvm, choice);
   }
 
-  run(cmd: string, args: string[], input?: string): Promise<RunResult> {
-    return this.connection.run(this.connection.asRoot([cmd, ...args].map(shellQuote).join(' ')), input);
-  }
+  readonly run: Runner = (cmd, args, input) => this.connection.run(this.connection.asRoot([cmd, ...args].map(shellQuote).join(' ')), input);
 
   claim(kind: NameKind, name: string): Promise<void> {
     return this.record.request({ claim: { of: kind, name } });

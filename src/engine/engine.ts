@@ -13,7 +13,7 @@ import { MnkvmError } from './errors.js';
 import { loadImage, loadImageOn, type GuestImage } from './image.js';
 import { LocalMachine, type Machine } from './machine.js';
 import type { LinkFabric, SriovEnd, SriovLinkMade } from './links.js';
-import { KVM_HOST_OPTION_NAMES, kvmHostOptions, SRIOV_LINK_OPTION_NAMES, sriovLinkOptions, type KvmHostOptions, type SriovLinkOptions } from './options.js';
+import { KVM_HOST_OPTION_NAMES, kvmHostOptions, SRIOV_LINK_OPTION_NAMES, sriovLinkOptions, SYSTEM_LIBVIRT, type KvmHostOptions, type SriovLinkOptions } from './options.js';
 import { processId, startTime } from './proc.js';
 import { BackendByOption } from './backends.js';
 import { RunRecord, type NameKind, type SweepReport } from './records.js';
@@ -47,7 +47,7 @@ export class Engine implements EngineCalls {
   /** Images as servers have them, by server and name. */
   private readonly serverImages = new Map<string, Promise<GuestImage>>();
   /** This machine, for guests that run here. */
-  readonly here: Machine;
+  private readonly here: Machine;
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly said = new Set<string>();
   private readonly starting = new Slots(STARTS_AT_ONCE);
@@ -148,7 +148,7 @@ export class Engine implements EngineCalls {
     const machine = server ? this.onServer(server).machine(server) : this.here;
     const local = server ? null : this.image(image);   // (a missing image here is this call's error)
     const guest = this.track(async () => this.bringUp({
-      ...rest, name, nsPid, machine, dir: join(machine.dir, 'vm', name), image: local ?? (await this.imageOn(machine, image)),
+      ...rest, name, nsPid, machine, dir: join(machine.dir, 'vm', name), image: local ?? (await this.imageOn(server!, machine, image)),
     }));
     // a failure to start is vmReady's to report, every time
     const host: HostVm = { guest, ops: guest.then(() => undefined, () => undefined), failed: [], running: null };
@@ -167,11 +167,11 @@ export class Engine implements EngineCalls {
     return { console, accel, pid, restored, ssh, notices: this.takeNotices() };
   }
 
-  /** The image as machine (a server) has it, read there once per run. */
-  private imageOn(machine: Machine, name: string): Promise<GuestImage> {
-    const key = `${machine.server} ${name}`;
+  /** The image as server has it, read there once per run. */
+  private imageOn(server: string, machine: Machine, name: string): Promise<GuestImage> {
+    const key = `${server} ${name}`;
     let image = this.serverImages.get(key);
-    if (!image) this.serverImages.set(key, (image = loadImageOn(machine.server ?? 'this machine', (c, a, i) => machine.run(c, a, i), name)));
+    if (!image) this.serverImages.set(key, (image = loadImageOn(server, machine.run, name)));
     return image;
   }
 
@@ -351,7 +351,7 @@ function checkOnServer(name: string, server: string, options: Omit<KvmHostOption
   if (options.backend !== 'libvirt') {
     throw new MnkvmError(`${name}: a KVM host on a server (${server}) runs under that server's libvirtd: give backend=libvirt (--host kvm,backend=libvirt)`);
   }
-  if (options.uri !== 'qemu:///system') {
+  if (options.uri !== SYSTEM_LIBVIRT) {
     throw new MnkvmError(`${name}: uri=${options.uri} names this machine's libvirtd; a host on ${server} uses that server's (over qemu+ssh): leave uri= out`);
   }
 }

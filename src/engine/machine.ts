@@ -6,7 +6,7 @@
 // SSH connection to a server, recording in that server's record.
 import { fifoLink, type AgentLink } from './agent.js';
 import { MnkvmError } from './errors.js';
-import { killIfSame, run, type RunResult } from './proc.js';
+import { killIfSame, run, type Runner } from './proc.js';
 import { startFileServer } from './qemu/fileserver.js';
 import { resolveAccel, tcgNotice, type Accel, type AccelChoice } from './qemu/accel.js';
 import type { NameKind, RunRecord } from './records.js';
@@ -28,8 +28,8 @@ export interface Machine {
   libvirtUri(uri: string): { connect: string; there: string };
   /** The accelerator a guest there gets for choice, and a line for the user where it is TCG. */
   accel(choice: AccelChoice): { accel: Accel; notice: string | null };
-  /** Run a command there as root (as proc.run does here). */
-  run(cmd: string, args: string[], input?: string): Promise<RunResult>;
+  /** Run a command there as root (as proc.run does here); a function of its own (it is passed around as a Runner). */
+  readonly run: Runner;
   /** Claim a name there for the run (a clash is one line). */
   claim(kind: NameKind, name: string): Promise<void>;
   /** Record a thing there before it is made: the run's end removes it. */
@@ -61,9 +61,7 @@ export class LocalMachine implements Machine {
     return { accel, notice: accel === 'tcg' ? tcgNotice(choice) : null };
   }
 
-  run(cmd: string, args: string[], input?: string): Promise<RunResult> {
-    return run(cmd, args, input);
-  }
+  readonly run: Runner = run;
 
   async claim(kind: NameKind, name: string): Promise<void> {
     this.record.claim(kind, name);

@@ -36,6 +36,9 @@ function oneOf<T extends string>(choices: readonly T[], fallback: T, help: strin
   };
 }
 
+/** A machine's own libvirtd (the libvirt backend's uri=, and what a server's domains are recorded under there). */
+export const SYSTEM_LIBVIRT = 'qemu:///system';
+
 export const KVM_HOST_OPTIONS = {
   mem: whole(256, 160, 'MiB', 'guest memory (at least 160: the kernel and the initramfs live in it)'),
   cpus: whole(1, 1, 'N', 'virtual CPUs'),
@@ -70,7 +73,7 @@ export const KVM_HOST_OPTIONS = {
   backend: oneOf(['qemu', 'libvirt'] as const, 'qemu',
     'qemu: mnkvm runs QEMU itself; libvirt: a transient domain of libvirtd at uri (virsh list shows it; it boots cold)'),
   uri: {
-    default: 'qemu:///system', syntax: 'URI', help: "the libvirt connection of backend=libvirt (this machine's libvirtd)",
+    default: SYSTEM_LIBVIRT, syntax: 'URI', help: "the libvirt connection of backend=libvirt (this machine's libvirtd)",
     parse: (v: unknown) => typeof v === 'string' && /^qemu(\+\w+)?:\/\/[^\s,]*\/(system|session)$/.test(v) ? v : { must: 'a libvirt URI of QEMU, e.g. qemu:///system' },
   } satisfies Option<string>,
 };

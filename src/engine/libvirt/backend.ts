@@ -14,6 +14,7 @@ import type { Domain, Hypervisor } from '@unraid/libvirt';
 import { GuestAgent } from '../agent.js';
 import { guestFailed, MAX_NICS, type AttachedNic, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from '../backend.js';
 import { MnkvmError } from '../errors.js';
+import { SYSTEM_LIBVIRT } from '../options.js';
 import type { Machine, Reached } from '../machine.js';
 import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
 import { isAlive, killIfSame, nsBatch, pinThreads, processId, runOk, type ProcessId, type Runner } from '../proc.js';
@@ -62,7 +63,7 @@ export class LibvirtBackend implements VmBackend {
   private connect(): Promise<Hypervisor> {
     const where = this.machine.server ? `${this.machine.server}: ` : '';
     this.hypervisor ??= (async () => {
-      if (this.uri !== 'qemu:///system') {
+      if (this.uri !== SYSTEM_LIBVIRT) {
         throw new MnkvmError(`backend=libvirt uri=${this.uri}: KVM hosts run on this machine's libvirtd (qemu:///system), or on servers' (give them with --servers): leave uri= out`);
       }
       let libvirt: typeof import('@unraid/libvirt');
@@ -109,7 +110,7 @@ class LibvirtVm implements Guest {
     private readonly qemuPid: number, private readonly proc: ProcessId | null,
     private readonly consoleHere: Reached, private readonly fileServer: (() => void) | null, private readonly record: RunRecord,
   ) {
-    this.on = (cmd, args, input) => spec.machine.run(cmd, args, input);
+    this.on = spec.machine.run;
     this.ssh = { key: spec.image.sshKey, target: `root@${MGMT.guest}` };
   }
 
@@ -122,7 +123,7 @@ class LibvirtVm implements Guest {
 
   static async start(spec: LibvirtSpec, hypervisor: Hypervisor, uris: Uris, record: RunRecord): Promise<LibvirtVm> {
     const { machine } = spec;
-    const on: Runner = (cmd, args, input) => machine.run(cmd, args, input);
+    const on = machine.run;
     await makeGuestDir(spec.dir, spec.share !== null, on);
     // (a guest on a server mounts the server's folder, as a namespace host there sees it)
     const fileServer = spec.share ? await machine.serveFiles(spec.name, spec.dir) : null;
@@ -287,6 +288,6 @@ async function rootTap(machine: Machine): Promise<string> {
   const name = `mkt${randomBytes(4).toString('hex')}`;
   await machine.claim('link', name);
   await machine.add({ kind: 'intf', name });
-  await runOk('ip', ['tuntap', 'add', 'dev', name, 'mode', 'tap'], undefined, (c, a, i) => machine.run(c, a, i));
+  await runOk('ip', ['tuntap', 'add', 'dev', name, 'mode', 'tap'], undefined, machine.run);
   return name;
 }

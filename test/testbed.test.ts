@@ -76,7 +76,9 @@ describe('mnkvm testbed', function () {
     expect(r.err).to.match(/^mnkvm: tb1 did not answer SSH within 3 s: raise --boot-timeout; last console lines:\n/m);
   });
 
-  it('brings two servers up, prepares them with ansible/ (twice: nothing changes the second time), verifies them after a reboot, runs KVM hosts with KVM and SR-IOV links there, spreads networks over both, and takes them down', async () => {
+  it('brings two servers up, prepares them with ansible/ (twice: nothing changes the second time), verifies them after a reboot, runs KVM hosts with KVM and SR-IOV links there, spreads networks over both, and takes them down', async function () {
+    // (one testbed for all of it: Ansible, KVM and SR-IOV on a server, networks over both: half an hour under TCG)
+    this.timeout(40 * 60_000);
     const start = Date.now();
     let r = await mnkvm(['testbed', 'up', '--servers', '2'], { timeoutMs: UP });
     expect(r.code, r.err).to.equal(0);

@@ -53,12 +53,12 @@ export class ServerMachine implements Machine {
 
   readonly run: Runner = (cmd, args, input) => this.connection.run(this.connection.asRoot([cmd, ...args].map(shellQuote).join(' ')), input);
 
-  async claim(kind: NameKind, name: string): Promise<void> {
-    await this.record.request({ claim: { of: kind, name } });
+  claim(kind: NameKind, name: string): Promise<void> {
+    return this.record.request({ claim: { of: kind, name } });
   }
 
-  async add(resource: MachineResource): Promise<void> {
-    await this.record.request({ add: resource });
+  add(resource: MachineResource): Promise<void> {
+    return this.record.request({ add: resource });
   }
 
   /**

@@ -48,9 +48,12 @@ export class Cluster implements Servers {
       for (const c of connections) records.push(await ServerRecord.open(c));
       const configFile = join(dir, 'ssh_config');
       writeFileSync(configFile, sshConfig(specs, dir));
-      // ssh with the run's config, for libvirt's qemu+ssh transport (which runs a command it is given, without arguments of ours)
+      // ssh with the run's config, for libvirt's qemu+ssh transport (which
+      // runs a command it is given, without arguments of ours); a connection
+      // of its own, not one multiplexed over a node shell's (which ends with
+      // its network, and would take libvirt's connection with it)
       const ssh = join(dir, 'ssh');
-      writeFileSync(ssh, `#!/bin/sh\nexec ssh -F ${shellQuote(configFile)} "$@"\n`, { mode: 0o755 });
+      writeFileSync(ssh, `#!/bin/sh\nexec ssh -F ${shellQuote(configFile)} -o ControlMaster=no -o ControlPath=none "$@"\n`, { mode: 0o755 });
       const machines = connections.map((c, i) => new ServerMachine(c, records[i], sshAlias(c.spec), ssh, facts[i].kvm));
       return new Cluster(specs, facts, connections, records, placement, configFile, machines);
     } catch (e) {

@@ -36,8 +36,8 @@ export class ServerMachine implements Machine {
 
   /**
    * qemu+ssh to the server's own libvirtd (qemu:///system there), through
-   * the run's ssh_config: its address, port, key and host key rules, and
-   * the run's shared connection.
+   * the run's ssh_config: its address, port, key and host key rules (on a
+   * connection of its own: cluster.ts).
    */
   libvirtUri(): { connect: string; there: string } {
     const user = this.connection.spec.user;

@@ -1,5 +1,8 @@
 // One SSH connection per server (ssh2), kept alive for the run; every
-// command mnkvm runs there is a channel of it.
+// command mnkvm runs there is a channel of it. sshd takes at most
+// MaxSessions channels on one connection (OpenSSH: 10), and each KVM host
+// there holds two for the run (its console, its agent): where a server
+// refuses a channel, another connection is opened beside the first.
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +16,19 @@ const CONNECT_TIMEOUT = 15;
 
 export class ServerConnection {
   private closed = false;
+  /** The connections to the server: the first, and those opened where it refused a channel. */
+  private readonly clients: Client[];
 
-  private constructor(readonly spec: ServerSpec, private readonly client: Client) {}
+  private constructor(readonly spec: ServerSpec, client: Client) {
+    this.clients = [client];
+  }
 
   /** Connect, or one line naming the server and why not. */
-  static open(spec: ServerSpec): Promise<ServerConnection> {
+  static async open(spec: ServerSpec): Promise<ServerConnection> {
+    return new ServerConnection(spec, await ServerConnection.connect(spec));
+  }
+
+  private static connect(spec: ServerSpec): Promise<Client> {
     const client = new Client();
     const config: ConnectConfig = {
       host: spec.host, port: spec.port, username: spec.user, readyTimeout: CONNECT_TIMEOUT * 1000,
@@ -34,10 +45,8 @@ export class ServerConnection {
       };
       client.once('ready', () => {
         client.off('error', fail);
-        const connection = new ServerConnection(spec, client);
         client.on('error', () => undefined);   // a lost connection fails the commands under way
-        client.once('close', () => { connection.closed = true; });
-        resolve(connection);
+        resolve(client);
       });
       client.once('error', fail);
       client.connect(config);
@@ -49,15 +58,21 @@ export class ServerConnection {
     return this.spec.user === 'root' ? command : `sudo -n ${command}`;
   }
 
-  /** Start a command (a shell command line) on the server; its channel. */
-  start(command: string): Promise<ClientChannel> {
-    return new Promise((resolve, reject) => {
-      if (this.closed) {
-        reject(new MnkvmError(`${this.spec.name}: the SSH connection is closed`));
-        return;
+  /** Start a command (a shell command line) on the server; its channel (on another connection where the server refuses one more on those open). */
+  async start(command: string): Promise<ClientChannel> {
+    if (this.closed) throw new MnkvmError(`${this.spec.name}: the SSH connection is closed`);
+    let refused: Error | null = null;
+    for (const client of [...this.clients].reverse()) {
+      try {
+        return await exec(client, command);
+      } catch (e) {
+        refused = e as Error;
       }
-      this.client.exec(command, (err, channel) => (err ? reject(new MnkvmError(`${this.spec.name}: ${err.message}`)) : resolve(channel)));
-    });
+    }
+    if (!/Channel open failure/.test(refused?.message ?? '')) throw new MnkvmError(`${this.spec.name}: ${refused?.message}`);
+    const client = await ServerConnection.connect(this.spec);
+    this.clients.push(client);
+    return exec(client, command).catch((e: Error) => { throw new MnkvmError(`${this.spec.name}: ${e.message}`); });
   }
 
   /** Run a command on the server and collect its output and exit code (as proc.run does here). */
@@ -78,8 +93,12 @@ export class ServerConnection {
 
   close(): void {
     this.closed = true;
-    this.client.end();
+    for (const client of this.clients) client.end();
   }
+}
+
+function exec(client: Client, command: string): Promise<ClientChannel> {
+  return new Promise((resolve, reject) => client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel))));
 }
 
 /** The key a server is reached with: its own, else the user's usual ones, else the SSH agent. */

@@ -52,11 +52,14 @@ class KVMHost( Host ):
            share, cores: see `mnkvm --help` and the README) are checked and
            completed by their one definition, in the engine (options.ts);
            server, serverIP, user: where it runs, as the cluster edition's
-           RemoteMixin takes them (none: this machine); the other
-           parameters are Host's."""
-        self.server, self.isRemote = server, server is not None
+           RemoteMixin takes them from MnkvmCluster's placement (without
+           serverIP, as in a run without --servers: this machine, and
+           server= is ignored, as Host ignores it); the other parameters
+           are Host's."""
+        self.isRemote = serverIP is not None
+        self.server = server if self.isRemote else None
         self.serverParams = ( dict( server=server, serverIP=serverIP,
-                                    user=user ) if server else {} )
+                                    user=user ) if self.isRemote else {} )
         names = optionNames()
         given = { key: params.pop( key ) for key in list( params )
                   if key in names }

@@ -20,7 +20,17 @@ export class ServerConnection {
   private readonly clients: Client[];
 
   private constructor(readonly spec: ServerSpec, client: Client) {
-    this.clients = [client];
+    this.clients = [];
+    this.add(client);
+  }
+
+  /** Use client too; a lost one is dropped, and with the last the connection is closed. */
+  private add(client: Client): void {
+    this.clients.push(client);
+    client.once('close', () => {
+      this.clients.splice(this.clients.indexOf(client), 1);
+      if (!this.clients.length) this.closed = true;
+    });
   }
 
   /** Connect, or one line naming the server and why not. */
@@ -71,7 +81,7 @@ export class ServerConnection {
     }
     if (!/Channel open failure/.test(refused?.message ?? '')) throw new MnkvmError(`${this.spec.name}: ${refused?.message}`);
     const client = await ServerConnection.connect(this.spec);
-    this.clients.push(client);
+    this.add(client);
     return exec(client, command).catch((e: Error) => { throw new MnkvmError(`${this.spec.name}: ${e.message}`); });
   }
 

@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AgentLink, Machine, MachineResource, Reached } from '../engine/machine.js';
 import { serverAccel } from '../engine/machine.js';
+import { SYSTEM_LIBVIRT } from '../engine/options.js';
 import type { Runner } from '../engine/proc.js';
 import { SFTP_SERVER } from '../engine/qemu/fileserver.js';
 import type { AccelChoice } from '../engine/qemu/accel.js';
@@ -43,7 +44,7 @@ export class ServerMachine implements Machine {
     const user = this.connection.spec.user;
     return {
       connect: `qemu+ssh://${user}@${this.alias}/system?command=${this.ssh}&no_tty=1`,
-      there: 'qemu:///system',
+      there: SYSTEM_LIBVIRT,
     };
   }
 
@@ -51,7 +52,12 @@ export class ServerMachine implements Machine {
     return serverAccel(this.server, this.kvm, choice);
   }
 
-  readonly run: Runner = (cmd, args, input) => this.connection.run(this.connection.asRoot([cmd, ...args].map(shellQuote).join(' ')), input);
+  readonly run: Runner = (cmd, args, input) => this.connection.run(this.asRoot([cmd, ...args]), input);
+
+  /** A command line of words, each quoted, run as root there. */
+  private asRoot(words: string[]): string {
+    return this.connection.asRoot(words.map(shellQuote).join(' '));
+  }
 
   claim(kind: NameKind, name: string): Promise<void> {
     return this.record.request({ claim: { of: kind, name } });
@@ -68,7 +74,7 @@ export class ServerMachine implements Machine {
    */
   async agentLink(fifo: string): Promise<AgentLink> {
     const script = 'exec 3<>"$1.in" 4<>"$1.out"; cat <&4 & trap \'kill $! 2>/dev/null\' EXIT; cat >&3';
-    const channel = await this.connection.start(this.connection.asRoot(['sh', '-c', script, 'sh', fifo].map(shellQuote).join(' ')));
+    const channel = await this.connection.start(this.asRoot(['sh', '-c', script, 'sh', fifo]));
     channel.on('error', () => undefined);
     return { input: channel, write: (line) => { channel.write(line); }, close: () => { channel.end(); } };
   }
@@ -80,7 +86,7 @@ export class ServerMachine implements Machine {
    */
   async serveFiles(_host: string, dir: string): Promise<() => void> {
     const script = `exec 3<>"$1/share.out" 4<>"$1/share.in"; ${SFTP_SERVER} -l QUIET <&3 >&4 & trap 'kill $! 2>/dev/null' EXIT; cat >/dev/null`;
-    const channel = await this.connection.start(this.connection.asRoot(['sh', '-c', script, 'sh', dir].map(shellQuote).join(' ')));
+    const channel = await this.connection.start(this.asRoot(['sh', '-c', script, 'sh', dir]));
     channel.on('error', () => undefined);
     return () => { channel.end(); };
   }
@@ -90,7 +96,7 @@ export class ServerMachine implements Machine {
     rmSync(local, { force: true });
     const server = createServer((socket) => {
       socket.on('error', () => undefined);
-      this.connection.start(this.connection.asRoot(`socat - UNIX-CONNECT:${shellQuote(path)}`)).then((channel) => {
+      this.connection.start(this.asRoot(['socat', '-', `UNIX-CONNECT:${path}`])).then((channel) => {
         channel.on('error', () => undefined);
         socket.pipe(channel).pipe(socket);
         channel.on('close', () => socket.destroy());

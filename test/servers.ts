@@ -9,10 +9,11 @@ import { join } from 'node:path';
 
 const SERVERS = ['--servers', 'tb1,tb2'];
 
-/** What a server has of mnkvm runs: their records, libvirt domains, and interfaces besides lo and its NICs. */
+/** What a server has of mnkvm runs: their records, libvirt domains, interfaces besides lo and its NICs, and VFs with a MAC or VLAN set. */
 async function leftOn(server: string): Promise<string> {
   const r = await mnkvm(['testbed', 'ssh', server, '--',
-    'ls /run/mnkvm | grep ^run-; virsh -q -c qemu:///system list --all --name; ip -br link | grep -v -e ^lo -e ^enp | cut -d" " -f1; true']);
+    'ls /run/mnkvm | grep ^run-; virsh -q -c qemu:///system list --all --name; ip -br link | grep -v -e ^lo -e ^enp | cut -d" " -f1; ' +
+    'for pf in /sys/class/net/enp*; do ip link show ${pf##*/} | grep -E "^ +vf " | grep -v "link/ether 00:00:00:00:00:00 brd ff:ff:ff:ff:ff:ff, spoof"; done; true']);
   return r.out.trim();
 }
 
@@ -74,6 +75,23 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
   expect(await leftOn('tb2')).to.equal('');
   // the same script with KVM hosts: cmd, sendCmd and popen run in the guests, iperf and TCLink across servers, addLink at run time
   await spreadScript(['--host', 'kvm,backend=libvirt'], 'KVM hosts (nested KVM)', log);
+  // SR-IOV links on servers, made by each server's mnkvm (its VF pool, in its record): host to
+  // switch within a server, and between two hosts on two servers (a VF each on the cabled PFs)
+  r = await mnkvm([...SERVERS, '--topo', 'linear,2', '--link', 'sriov', '--test', 'pingall']);
+  expect(r.code, r.out + r.err).to.equal(0);
+  expect(r.err).to.contain('*** Results: 0% dropped (2/2 received)');
+  for (const options of [[], ['--host', 'kvm,backend=libvirt']]) {
+    r = await mnkvm(['run', join(SCRIPTS, 'sriov-spread.py'), ...SERVERS, ...options]);
+    expect(r.code, r.out + r.err).to.equal(0);
+    const sriov = JSON.parse(/^SRIOV (.*)$/m.exec(r.out)?.[1] ?? 'null') as { links: string[]; across: string; within: string };
+    expect(sriov.links[0], r.out).to.match(/\(SR-IOV: PF tb1:enp\w+ tb2:enp\w+, VLAN \d+\)$/);
+    expect(sriov.across, r.out).to.contain('3 received');
+    expect(sriov.within, r.out).to.contain('3 received');
+    log(`SR-IOV link between servers (${options.length ? 'KVM hosts' : 'namespace hosts'}, VFs of the cabled emulated igb PFs): ${/rtt .*/.exec(sriov.across)?.[0]}`);
+    expect(await leftOn('tb1')).to.equal('');
+    expect(await leftOn('tb2')).to.equal('');
+  }
+
   // the start-up benchmark over both servers, hosts spread by roundrobin (figures are not judged here)
   r = await mnkvm(['bench', 'startup', ...SERVERS, '--placement', 'roundrobin', '--hosts', '2', '--repeat', '1', '--json']);
   expect(r.code, r.err).to.equal(0);
@@ -83,9 +101,6 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
     ['namespace', 'servers tb1,tb2, roundrobin', 0], ['kvm', 'servers tb1,tb2, roundrobin', 0]]);
   expect(await leftOn('tb1')).to.equal('');
   expect(await leftOn('tb2')).to.equal('');
-  r = await mnkvm(['bench', 'startup', ...SERVERS, '--links', 'sriov']);
-  expect(r.code).to.equal(1);
-  expect(r.err).to.equal('mnkvm: --links sriov with --servers: SR-IOV links on servers are not there yet: use --links veth\n');
   // the QEMU backend runs guests on this machine only: one line
   r = await mnkvm([...SERVERS, '--topo', 'single,2', '--host', 'kvm']);
   expect(r.code).to.equal(1);
@@ -102,8 +117,9 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
   // SIGKILL while the network is built: each server removes what the run made there by itself, once
   // its connection closes or the run stops saying it is alive (20 s: QEMU's user network may leave
   // the connection half open)
-  // (KVM hosts: their domains, taps and guest folders too; killed once the guests are being wired)
-  const killed = new Mnkvm([...SERVERS, '--topo', 'tree,depth=2', '--host', 'kvm,backend=libvirt', '--test', 'pingall']);
+  // (KVM hosts: their domains, taps and guest folders too, and their SR-IOV links' VFs put back as
+  // they were; killed once the guests are being wired)
+  const killed = new Mnkvm([...SERVERS, '--topo', 'tree,depth=2', '--host', 'kvm,backend=libvirt', '--link', 'sriov', '--test', 'pingall']);
   await killed.waitFor(/\*\*\* Configuring hosts/);
   killed.signal('SIGKILL', false);
   await killed.done;

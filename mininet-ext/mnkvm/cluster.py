@@ -31,6 +31,32 @@ from mnkvm.servernode import ServerNode, onServers, serverOf
 PLACERS = dict( switchbin=SwitchBinPlacer, hostswitchbin=HostSwitchBinPlacer,
                 roundrobin=RoundRobinPlacer, random=RandomPlacer )
 
+class OwnServerFirst( object ):
+    """A placer for MininetCluster.placeNodes that gives placer only the
+       hosts without a server= of their own: Mininet's placers are handed
+       every node, and SwitchBinPlacer refuses a host with no switch even
+       where it has server= (as on an SR-IOV link to a host on another
+       server). Nodes with server= keep it (placeNodes' setdefault)."""
+
+    def __init__( self, placer ):
+        self.placer = placer
+        self.topo = None   # set by MnkvmCluster.placeNodes
+
+    def __call__( self, servers, nodes, hosts, switches, links ):
+        own = { h for h in hosts if self.topo.nodeInfo( h ).get( 'server' ) }
+        unplaced = [ n for n in nodes if n not in own ]
+        self.inner = self.placer(
+            servers=servers, nodes=unplaced,
+            hosts=[ h for h in hosts if h not in own ], switches=switches,
+            links=[ l for l in links if not own.intersection( l ) ] )
+        self.own = own
+        return self
+
+    def place( self, node ):
+        "node's server (None for one with its own: placeNodes keeps that)."
+        return None if node in self.own else self.inner.place( node )
+
+
 class MnkvmCluster( MnkvmNet, MininetCluster ):
     """MnkvmNet over the run's servers (see module docstring).
        servers: what the engine says of them (name, alias, user, data)."""
@@ -52,7 +78,8 @@ class MnkvmCluster( MnkvmNet, MininetCluster ):
             if len( args ) <= position:
                 params.setdefault( key, self.defaults.get( key, cls ) )
         params.update( servers=list( self.serverInfo ), precheck=False,
-                       placement=PLACERS[ answer[ 'placement' ] ],
+                       placement=OwnServerFirst(
+                           PLACERS[ answer[ 'placement' ] ] ),
                        serverIP={ name: s[ 'alias' ] for name, s in
                                   self.serverInfo.items() } )
         super().__init__( *args, **params )
@@ -66,6 +93,7 @@ class MnkvmCluster( MnkvmNet, MininetCluster ):
         for node in self.topo.nodes():
             self.checkServer( node, self.topo.nodeInfo( node ) )
         info( '*** Placing nodes\n' )
+        self.placement.topo = self.topo
         try:
             MininetCluster.placeNodes( self )
         except Exception as e:   # SwitchBinPlacer's, for a host with no switch

@@ -4,7 +4,9 @@ A KVM host's end is a VF passed through into its guest (VFIO), named as
 Mininet names it (h1-eth0); a namespace host's end is a VF's netdev in its
 namespace; a switch's end is its port to the NIC's embedded switch. Which
 VF, which VLAN, and the emulated stand-in where no SR-IOV NIC exists are the
-engine's (src/sriov/fabric.ts says what a link means). `mnkvm --link
+engine's (src/sriov/fabric.ts says what a link means); on servers
+(--servers), each server's mnkvm makes the ends there, and two hosts on two
+servers get a VF each on the PFs cabled between them. `mnkvm --link
 sriov,pf=enp1s0` or, in a script run by `mnkvm run`:
 
     from mnkvm import SRIOVLink
@@ -20,6 +22,7 @@ from mininet.node import Switch
 from mnkvm import engine
 from mnkvm.engine import MnkvmError
 from mnkvm.kvmhost import KVMHost, say
+from mnkvm.servernode import serverOf
 
 
 class VfIntf( Intf ):
@@ -113,7 +116,8 @@ def end( node, intf, mac ):
     if mac is None and role != 'switch' and not node.intfs:
         mac = node.params.get( 'mac' )   # Mininet's --mac for its first link
     return dict( node=node.name, role=role, intf=intf, mac=mac,
-                 nsPid=None if role == 'switch' else node.pid )
+                 nsPid=None if role == 'switch' else node.pid,
+                 server=serverOf( node ) )
 
 
 @functools.lru_cache( maxsize=None )

@@ -44,7 +44,6 @@ async function runScenarios(scenarios: readonly Scenario[], opts: BenchOptions, 
     scenarios, kinds: kinds(opts.links), sizes: sizes(opts.hosts), repeat: whole(opts.repeat, '--repeat'),
     rate: whole(opts.rate, '--rate'), duration: whole(opts.duration, '--duration', 2), iperfDuration: whole(opts.iperfDuration, '--iperf-duration'),
   };
-  if (cluster && spec.kinds.includes('kvm-sriov')) throw new MnkvmError('--links sriov with --servers: SR-IOV links on servers are not there yet: use --links veth');
   const environment = fingerprint(defaultAccel());
   const result = await callPython<string>('mnkvm.bench', [JSON.stringify(spec)], cluster);
   if (typeof result !== 'string') throw new MnkvmError(`the benchmark's Python process died (exit ${result.pythonExited})`);

@@ -22,6 +22,7 @@ import { requireRoot, runInPython } from '../bridge/session.js';
 import { checkCluster, checkKvmHost, clusterOptions, optionValue, takeOption } from './checks.js';
 import { PLACERS } from '../cluster/servers.js';
 import { serveRecord } from '../cluster/record.js';
+import { SriovFabric } from '../sriov/fabric.js';
 import { testbedServer } from '../testbed/testbed.js';
 
 const HELP = () => `mnkvm: Mininet with KVM virtual machines as hosts
@@ -84,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'server-record') {
     // (started over SSH by a run that spreads over servers: src/cluster/record.ts)
     requireRoot();
-    await serveRecord(process.stdin, process.stdout);
+    await serveRecord(process.stdin, process.stdout, (record, notice) => new SriovFabric(record, notice));
     return 0;
   }
   if (['image', 'bench', 'run', 'report', 'testbed'].includes(argv[0])) {

@@ -4,7 +4,8 @@
 // machine, so that `mnkvm -c` cleans them too.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ServerInfo, ServerRecordRequest, Servers } from '../engine/calls.js';
+import type { ServerFabricRequest, ServerInfo, ServerRecordRequest, Servers } from '../engine/calls.js';
+import type { SriovLinkMade } from '../engine/links.js';
 import { MnkvmError } from '../engine/errors.js';
 import { RUN_ROOT } from '../engine/paths.js';
 import type { Machine } from '../engine/machine.js';
@@ -64,7 +65,7 @@ export class Cluster implements Servers {
   }
 
   list(): ServerInfo[] {
-    return this.specs.map((s, i) => ({ name: s.name, alias: sshAlias(s), user: s.user, data: this.facts[i].data }));
+    return this.specs.map((s, i) => ({ name: s.name, alias: sshAlias(s), user: s.user, data: this.facts[i].data, dataIntf: this.facts[i].dataIntf }));
   }
 
   sshConfig(): string {
@@ -73,6 +74,10 @@ export class Cluster implements Servers {
 
   async record(server: string, request: ServerRecordRequest): Promise<void> {
     await this.records[this.index(server)].request(request);
+  }
+
+  async fabric(server: string, request: ServerFabricRequest): Promise<SriovLinkMade | null> {
+    return (await this.records[this.index(server)].request({ fabric: request })) as SriovLinkMade | null;
   }
 
   machine(server: string): Machine {

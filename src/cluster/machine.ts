@@ -59,12 +59,12 @@ export class ServerMachine implements Machine {
     return this.connection.asRoot(words.map(shellQuote).join(' '));
   }
 
-  claim(kind: NameKind, name: string): Promise<void> {
-    return this.record.request({ claim: { of: kind, name } });
+  async claim(kind: NameKind, name: string): Promise<void> {
+    await this.record.request({ claim: { of: kind, name } });
   }
 
-  add(resource: MachineResource): Promise<void> {
-    return this.record.request({ add: resource });
+  async add(resource: MachineResource): Promise<void> {
+    await this.record.request({ add: resource });
   }
 
   /**

@@ -5,12 +5,16 @@
 // request per line; when the line ends (the run ended, or was killed and
 // its connection dropped, or it stopped saying it is alive), the server
 // sweeps the record itself. `mnkvm -c`
-// there sweeps what a killed keeper's guard could not.
+// there sweeps what a killed keeper's guard could not. SR-IOV links on a
+// server are made by a fabric the keeper runs there (its VF pool, in its
+// record), so that what a link took is swept with the rest.
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { MnkvmError } from '../engine/errors.js';
-import type { ServerRecordRequest } from '../engine/calls.js';
+import type { Notice } from '../engine/backend.js';
+import type { ServerFabricRequest, ServerRecordRequest } from '../engine/calls.js';
+import type { LinkFabric, SriovLinkMade } from '../engine/links.js';
 import { describeSweep, RunRecord } from '../engine/records.js';
 import type { ServerConnection } from './connection.js';
 
@@ -23,9 +27,25 @@ import type { ServerConnection } from './connection.js';
 const HEARTBEAT_MS = 5000;
 const LOST_MS = 20_000;
 
-/** The server's side (`mnkvm server-record`): answers `ok` or `error JSON` per request; `swept WHAT` at the end. */
-export async function serveRecord(input: Readable, output: Writable): Promise<void> {
+/** What makes SR-IOV links on the server (src/sriov/fabric.ts, given by the CLI: this layer does not reach it). */
+export type FabricFactory = (record: RunRecord, notice: (line: string, level?: Notice['level']) => void) => LinkFabric;
+
+/** The server's side (`mnkvm server-record`): answers `ok`, `ok JSON` (a fabric's answer) or `error JSON` per request; `swept WHAT` at the end. */
+export async function serveRecord(input: Readable, output: Writable, makeFabric: FabricFactory): Promise<void> {
   const record = RunRecord.create();
+  let fabric: LinkFabric | null = null;
+  let notices: Notice[] = [];
+  const serveFabric = async (request: ServerFabricRequest): Promise<SriovLinkMade | null> => {
+    fabric ??= makeFabric(record, (line, level = 'info') => { notices.push({ level, line }); });
+    if ('unlink' in request) {
+      await fabric.unlink(request.unlink.id);
+      return null;
+    }
+    const made = 'link' in request ? await fabric.link(request.link.id, request.link.ends, request.link.options)
+      : await fabric.half(request.half.id, request.half.end, request.half.options, request.half.vlan);
+    [made.notices, notices] = [[...made.notices, ...notices], []];
+    return made;
+  };
   output.write(`record ${record.dir}\n`);
   const lines = createInterface({ input });
   let heard = Date.now();
@@ -35,6 +55,10 @@ export async function serveRecord(input: Readable, output: Writable): Promise<vo
     if (!line) continue;   // a heartbeat
     try {
       const request = JSON.parse(line) as ServerRecordRequest;
+      if ('fabric' in request) {
+        output.write(`ok ${JSON.stringify(await serveFabric(request.fabric))}\n`);
+        continue;
+      }
       if ('claim' in request) record.claim(request.claim.of, request.claim.name);
       else if ('release' in request) record.release(request.release.of, request.release.name);
       else record.add(request.add);
@@ -87,13 +111,14 @@ export class ServerRecord {
     return record;
   }
 
-  /** Send a request; rejects with the record's error (a clash there is one line naming the server). */
-  request(request: ServerRecordRequest): Promise<void> {
+  /** Send a request; resolves with what the server answered with it (a fabric's answer), rejects with its error (a clash there is one line naming the server). */
+  request(request: ServerRecordRequest): Promise<unknown> {
     const done = this.queue.then(async () => {
       const answer = this.next();
       this.channel.write(`${JSON.stringify(request)}\n`);
       const line = await answer;
-      if (line === 'ok') return;
+      if (line === 'ok') return undefined;
+      if (line?.startsWith('ok ')) return JSON.parse(line.slice(3)) as unknown;
       if (line?.startsWith('error ')) {
         const error = JSON.parse(line.slice(6)) as { message: string; kind: string; details: Record<string, unknown> };
         throw new MnkvmError(`${this.server}: ${error.message}`, error.kind === 'clash' ? 'clash' : 'usage', { ...error.details, server: this.server });

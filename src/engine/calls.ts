@@ -10,14 +10,21 @@ import type { Machine, MachineResource } from './machine.js';
 import type { KvmHostOptions, SriovLinkOptions } from './options.js';
 import type { NameKind } from './records.js';
 
-/** A server of a run that spreads over several (src/cluster/): Mininet's ssh reaches it as alias in the run's ssh_config. */
-export interface ServerInfo { name: string; alias: string; user: string; data: string }
+/** A server of a run that spreads over several (src/cluster/): Mininet's ssh reaches it as alias in the run's ssh_config; data: its address between servers, on dataIntf (the PF cabled to the others). */
+export interface ServerInfo { name: string; alias: string; user: string; data: string; dataIntf: string }
 
 /** A thing a run makes on a server, for that server's record of the run (src/cluster/record.ts). */
 export type ServerRecordRequest =
   | { claim: { of: NameKind; name: string } }
   | { add: { kind: 'bridge' | 'ovsbr'; name: string } | MachineResource }
-  | { release: { of: NameKind; name: string } };
+  | { release: { of: NameKind; name: string } }
+  | { fabric: ServerFabricRequest };
+
+/** SR-IOV link ends a server's own fabric makes there (its VF pool, recorded in its record): a whole link, one end of a link between servers, or giving one back. */
+export type ServerFabricRequest =
+  | { link: { id: string; ends: [SriovEnd, SriovEnd]; options: SriovLinkOptions } }
+  | { half: { id: string; end: SriovEnd; options: SriovLinkOptions; vlan: number } }
+  | { unlink: { id: string } };
 
 /** The servers a run spreads over (src/cluster/cluster.ts), as the engine uses them. */
 export interface Servers {
@@ -27,6 +34,8 @@ export interface Servers {
   /** The placer (--placement) that places nodes without server=. */
   readonly placement: string;
   record(server: string, request: ServerRecordRequest): Promise<void>;
+  /** What server's fabric answers (SriovLinkMade for link and half). */
+  fabric(server: string, request: ServerFabricRequest): Promise<SriovLinkMade | null>;
   /** Where a KVM host on server runs its guest (the libvirt backend's commands there). */
   machine(server: string): Machine;
 }

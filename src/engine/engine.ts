@@ -4,7 +4,7 @@
 // backend's (backend.ts); the engine starts guests in parallel, gives them
 // their identity, orders each host's NIC changes and reports failures by
 // host name.
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { guestFailed, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from './backend.js';
@@ -38,8 +38,10 @@ export class Engine implements EngineCalls {
   readonly record: RunRecord;
   readonly backend: VmBackend;
   private readonly fabric: LinkFabric | null;
-  /** The KVM hosts at the ends of each SR-IOV link: its VFs go back once they have let go. */
-  private readonly sriovHosts = new Map<string, string[]>();
+  /** Each SR-IOV link's KVM hosts (its VFs go back once they have let go) and servers (null: this machine). */
+  private readonly sriovLinks = new Map<string, { hosts: string[]; servers: (string | null)[] }>();
+  /** The VLAN of the last SR-IOV link between servers. */
+  private lastVlan: number | null = null;
   /** Hosts being stopped (a link's VFs wait for them). */
   private readonly stopping = new Map<string, Promise<void>>();
   private readonly hosts = new Map<string, HostVm>();
@@ -118,21 +120,67 @@ export class Engine implements EngineCalls {
     return sriovLinkOptions(given);
   }
 
-  /** Make an SR-IOV link's ends (see src/sriov/fabric.ts); a KVM end's NIC is attachNic's to plug. */
+  /**
+   * Make an SR-IOV link's ends (see src/sriov/fabric.ts); a KVM end's NIC
+   * is attachNic's to plug. Ends on servers are made there, by each
+   * server's fabric: a link within a server by that server's, a link
+   * between two by each server's, a VF each on the PFs cabled between them.
+   */
   async makeSriovLink({ id, ends, options }: { id: string; ends: [SriovEnd, SriovEnd]; options: SriovLinkOptions }): Promise<SriovLinkMade> {
-    if (!this.fabric) throw new MnkvmError('SR-IOV links need mnkvm\'s VF pool: run the script with `mnkvm run`');
-    const made = await this.fabric.link(id, ends, sriovLinkOptions(options));
-    this.sriovHosts.set(id, ends.filter((e) => e.role === 'kvm').map((e) => e.node));
-    return { ...made, notices: this.takeNotices() };
+    const checked = sriovLinkOptions(options);
+    const servers = ends.map((e) => e.server ?? null);
+    let made: SriovLinkMade;
+    if (!servers[0] !== !servers[1]) {
+      throw new MnkvmError(`SR-IOV link ${ends[0].node}-${ends[1].node}: one end on a server, the other on this machine: place both on servers (server=)`);
+    }
+    if (servers[0] && servers[1]) {
+      made = await this.sriovOnServers(id, ends, checked, [servers[0], servers[1]]);
+    } else {
+      if (!this.fabric) throw new MnkvmError('SR-IOV links need mnkvm\'s VF pool: run the script with `mnkvm run`');
+      made = await this.fabric.link(id, ends, checked);
+    }
+    this.sriovLinks.set(id, { hosts: ends.filter((e) => e.role === 'kvm').map((e) => e.node), servers: [...new Set(servers)] });
+    return { ...made, notices: [...made.notices, ...this.takeNotices()] };
   }
 
-  /** Give back an SR-IOV link's VFs and ports (in the background), once its KVM hosts have let go of its NICs or stopped. */
+  /** An SR-IOV link whose ends are on servers (a and b, the same or two). */
+  private async sriovOnServers(id: string, ends: [SriovEnd, SriovEnd], options: SriovLinkOptions, [a, b]: [string, string]): Promise<SriovLinkMade> {
+    const cluster = this.onServer(a);
+    if (a === b) return (await cluster.fabric(a, { link: { id, ends, options } }))!;
+    // between two servers: a VF on each one's cabled PF (the one its data
+    // address is on: it reaches the other), on one VLAN, claimed on both
+    const vlan = options.vlan === 'auto' ? this.nextVlan() : options.vlan;
+    const cabled = new Map(cluster.list().map((s) => [s.name, s.dataIntf]));
+    const halves: SriovLinkMade[] = [];
+    try {
+      for (const end of ends) {
+        const pf = options.pf === 'auto' ? cabled.get(end.server!)! : options.pf;
+        halves.push((await cluster.fabric(end.server!, { half: { id, end, options: { ...options, pf }, vlan } }))!);
+      }
+    } catch (e) {
+      for (const end of ends.slice(0, halves.length)) await cluster.fabric(end.server!, { unlink: { id } }).catch(() => undefined);
+      throw e;
+    }
+    return { mode: 'hardware', pf: halves.map((h, i) => `${ends[i].server}:${h.pf}`).join(' '), vlan,
+      ends: halves.flatMap((h) => h.ends), notices: halves.flatMap((h) => h.notices) };
+  }
+
+  /** The next VLAN for a link between servers: counted from a random start per run (two runs rarely meet; their claims tell them apart). */
+  private nextVlan(): number {
+    this.lastVlan = this.lastVlan === null ? 100 + randomInt(3000) : this.lastVlan >= 4094 ? 100 : this.lastVlan + 1;
+    return this.lastVlan;
+  }
+
+  /** Give back an SR-IOV link's VFs and ports (in the background, here or on its servers), once its KVM hosts have let go of its NICs or stopped. */
   removeSriovLink({ id }: { id: string }): void {
-    const hosts = this.sriovHosts.get(id) ?? [];
-    this.sriovHosts.delete(id);
+    const link = this.sriovLinks.get(id);
+    this.sriovLinks.delete(id);
     void this.track(async () => {
-      await Promise.all(hosts.map((h) => this.hosts.get(h)?.ops ?? this.stopping.get(h)));
-      await this.fabric?.unlink(id);
+      await Promise.all((link?.hosts ?? []).map((h) => this.hosts.get(h)?.ops ?? this.stopping.get(h)));
+      for (const server of link?.servers ?? [null]) {
+        if (server) await this.onServer(server).fabric(server, { unlink: { id } });
+        else await this.fabric?.unlink(id);
+      }
     });
   }
 

@@ -21,6 +21,8 @@ export interface SriovEnd {
   intf: string;
   /** The MAC Mininet gives the end, or null: the fabric makes one. */
   mac: string | null;
+  /** The server the end's node runs on (--servers), or null (or absent) for this machine. */
+  server?: string | null;
 }
 
 /** Where a link's ends meet: an SR-IOV NIC's embedded switch (hardware), or the stand-in of emulated mode. */
@@ -39,6 +41,12 @@ export interface SriovLinkMade {
 export interface LinkFabric {
   /** Make link id's two ends (id: unique in the run); a bad option or a PF that cannot is one line, and nothing is left. */
   link(id: string, ends: [SriovEnd, SriovEnd], options: SriovLinkOptions): Promise<SriovLinkMade>;
+  /**
+   * Make one end of link id, whose other end is on another server: a VF
+   * of options.pf (the PF cabled to that server) on VLAN vlan, where the
+   * two ends meet on the cable. Its answer has that one end.
+   */
+  half(id: string, end: SriovEnd, options: SriovLinkOptions, vlan: number): Promise<SriovLinkMade>;
   /** Give back what link id took (its VFs as they were, its ports gone); the guests have let go of its NICs. */
   unlink(id: string): Promise<void>;
 }

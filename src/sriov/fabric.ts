@@ -81,6 +81,26 @@ export class SriovFabric implements LinkFabric {
     }
   }
 
+  async half(id: string, end: SriovEnd, options: SriovLinkOptions, vlan: number): Promise<SriovLinkMade> {
+    if (this.links.has(id)) throw new MnkvmError(`SR-IOV link ${id} exists already`);
+    if (end.role === 'switch') {
+      throw new MnkvmError(`SR-IOV link to ${end.node} on another server: between servers an SR-IOV link joins two hosts: place the host with its switch (server=), or use a veth link`);
+    }
+    const taken: Taken[] = [];
+    this.links.set(id, taken);
+    try {
+      const chosen = candidates(this.roots, options.pf).find((c) => c.vfs.length);
+      if (!chosen) throw new MnkvmError(`SR-IOV link ${id}: ${options.pf} (the PF cabled to the other server) has no VFs here: give it VFs (ansible/'s sriov role), or use a veth link`);
+      this.claimVlan(chosen.pf.pci, vlan, taken);
+      const plan = { mode: 'hardware' as const, pf: chosen.pf.name, candidates: chosen, vlan, switchPlan: null };
+      const made = await this.end(end, plan, options, taken);
+      return { mode: 'hardware', pf: plan.pf, vlan, ends: [made], notices: [] };
+    } catch (e) {
+      await this.unlink(id);
+      throw e;
+    }
+  }
+
   async unlink(id: string): Promise<void> {
     const taken = this.links.get(id);
     if (!taken) return;
@@ -119,7 +139,7 @@ export class SriovFabric implements LinkFabric {
       this.switches.set(sw.node, switchPlan);
       taken.push({ kind: 'switch', node: sw.node, ported: false });
     }
-    if (mode === 'hardware') this.notice(`SR-IOV links: VFs of ${pf} (${chosen!.pf.driver ?? 'no driver'}), passed through into KVM hosts with VFIO`);
+    if (mode === 'hardware') this.notice(`SR-IOV links: VFs of ${pf} (${chosen!.pf.driver ?? 'no driver'}): a KVM host's passed through with VFIO, a namespace host's as its interface`);
     return { mode, pf, candidates: chosen, vlan, switchPlan };
   }
 

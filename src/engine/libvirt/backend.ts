@@ -195,10 +195,11 @@ class LibvirtVm implements Guest {
     const { machine } = this.spec;
     if (this.nics.has(intf)) throw new MnkvmError(`${this.name}: ${intf} already has a NIC`);
     if (this.nics.size >= MAX_NICS) throw new MnkvmError(`${this.name}: no free PCIe slot for ${intf}: a KVM host has at most ${MAX_NICS} links`);
-    if (machine.server && nic.kind !== 'tap') {
-      throw new MnkvmError(`${this.name}: a KVM host on a server (${machine.server}) takes Mininet's links (veth ends, VXLAN across servers) for now, not ${nic.kind === 'vf' ? 'an SR-IOV link' : 'an engine-made tunnel'}`);
+    if (machine.server && nic.kind === 'tunnel') {
+      throw new MnkvmError(`${this.name}: a KVM host on a server (${machine.server}) takes Mininet's links (veth ends, VXLAN across servers) and SR-IOV links, not an engine-made tunnel`);
     }
-    const mac = await prepareFarEnd(this.name, this.spec.nsPid, nic, this.record, this.on);
+    // (a VF on a server: the server's VF pool bound it to vfio-pci, and checked it, there)
+    const mac = machine.server && nic.kind === 'vf' ? nic.mac : await prepareFarEnd(this.name, this.spec.nsPid, nic, this.record, this.on);
     if (nic.kind !== 'vf' && this.firstNicFree) {
       this.firstNicFree = false;
       this.nics.set(intf, { nic, xml: tapInterfaceXml('tap1', FIRST_NIC.mac), tap: 'tap1' });

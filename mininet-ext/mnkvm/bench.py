@@ -64,6 +64,7 @@ def kibField( path, field ):
 
 # MnkvmCluster over the run's servers (mnkvm bench --servers), or None
 SERVERS = None
+BOOT_TIMEOUT = 120   # KVMHost's bootTimeout (--boot-timeout), set by main()
 
 
 def memAvailableKiB():
@@ -148,9 +149,11 @@ def network( kind, n ):
     """A started single,n network of hosts of kind on a Linux bridge; its
        where: { 'where': 'SR-IOV ...' } for SR-IOV links, else {}."""
     host, link = KINDS[ kind ]
-    if SERVERS and host is KVMHost:
+    if host is KVMHost:
         # (KVM hosts on servers run under the servers' libvirtd)
-        host = specialClass( KVMHost, defaults=dict( backend='libvirt' ) )
+        host = specialClass( KVMHost, defaults=dict(
+            bootTimeout=BOOT_TIMEOUT, **( { 'backend': 'libvirt' } if SERVERS
+                                         else {} ) ) )
     net = ( SERVERS or MnkvmNet )( topo=SingleSwitchTopo( n ), host=host,
                                    link=link, switch=LinuxBridge,
                                    controller=None )
@@ -382,8 +385,9 @@ def main( specJson ):
     """Run the measurements of spec (see plan()); returns JSON:
        { scenario: [ result, ... ] }. A KVM host is started first, unmeasured,
        so that the snapshot template exists before the first measurement."""
-    global SERVERS   # pylint: disable=global-statement
+    global SERVERS, BOOT_TIMEOUT   # pylint: disable=global-statement
     spec = json.loads( specJson )
+    BOOT_TIMEOUT = spec[ 'bootTimeout' ]
     setLogLevel( 'warning' )
     SERVERS = spread()
     if any( KINDS[ kind ][ 0 ] is KVMHost for kind in spec[ 'kinds' ] ):

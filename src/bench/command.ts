@@ -11,7 +11,7 @@ import { defaultAccel, fingerprint } from './fingerprint.js';
 import { KINDS_OF_LINKS, markdown, SCENARIOS, summarise, type BenchReport, type Kind, type Scenario } from './results.js';
 
 interface BenchOptions {
-  hosts: string; repeat: string; rate: string; duration: string; iperfDuration: string; links: string; json?: boolean; out?: string;
+  hosts: string; repeat: string; bootTimeout: string; rate: string; duration: string; iperfDuration: string; links: string; json?: boolean; out?: string;
   servers?: string; placement?: string;
 }
 
@@ -43,6 +43,7 @@ async function runScenarios(scenarios: readonly Scenario[], opts: BenchOptions, 
   const spec = {
     scenarios, kinds: kinds(opts.links), sizes: sizes(opts.hosts), repeat: whole(opts.repeat, '--repeat'),
     rate: whole(opts.rate, '--rate'), duration: whole(opts.duration, '--duration', 2), iperfDuration: whole(opts.iperfDuration, '--iperf-duration'),
+    bootTimeout: whole(opts.bootTimeout, '--boot-timeout'),
   };
   const environment = fingerprint(defaultAccel());
   const result = await callPython<string>('mnkvm.bench', [JSON.stringify(spec)], cluster);
@@ -67,6 +68,7 @@ function scenarioCommand(name: Scenario | 'all', description: string, cluster: C
     .option('--duration <s>', 'latency probe: seconds per run (sockperf discards its warm-up)', '30')
     .option('--iperf-duration <s>', 'throughput: seconds per iperf3 flow', '10')
     .option('--links <list>', 'veth: namespace hosts and KVM hosts with virtio links; sriov: KVM hosts with SR-IOV links (--link sriov: VFs, or emulated where there is no SR-IOV NIC, as each result says)', 'veth')
+    .option('--boot-timeout <s>', 'KVM hosts: seconds to wait for each guest to boot (raise it where guests boot slowly, as on a nested testbed\'s servers)', '120')
     .option('--servers <list>', 'run the networks over these servers (tb1,tb2 or user@host[:port],...; KVM hosts under their libvirtd): the figures are theirs')
     .option('--placement <placer>', 'how the hosts are placed on the servers (roundrobin spreads single,N over all of them)')
     .option('--json', 'print the results as JSON')

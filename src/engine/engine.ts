@@ -33,6 +33,8 @@ export type FabricFactory = (record: RunRecord, notice: (line: string, level?: N
 
 /** At most this many guests start at once (restore or boot): one per core. */
 const STARTS_AT_ONCE = Math.max(1, availableParallelism());
+/** VLANs an SR-IOV link between servers tries (vlan=auto) where one is taken on either server. */
+const VLAN_TRIES = 16;
 
 export class Engine implements EngineCalls {
   readonly record: RunRecord;
@@ -148,21 +150,24 @@ export class Engine implements EngineCalls {
     const cluster = this.onServer(a);
     if (a === b) return (await cluster.fabric(a, { link: { id, ends, options } }))!;
     // between two servers: a VF on each one's cabled PF (the one its data
-    // address is on: it reaches the other), on one VLAN, claimed on both
-    const vlan = options.vlan === 'auto' ? this.nextVlan() : options.vlan;
+    // address is on: it reaches the other), on one VLAN, claimed on both;
+    // vlan=auto tries the next where one server has it taken already
     const cabled = new Map(cluster.list().map((s) => [s.name, s.dataIntf]));
-    const halves: SriovLinkMade[] = [];
-    try {
-      for (const end of ends) {
-        const pf = options.pf === 'auto' ? cabled.get(end.server!)! : options.pf;
-        halves.push((await cluster.fabric(end.server!, { half: { id, end, options: { ...options, pf }, vlan } }))!);
+    for (let tries = 1; ; tries++) {
+      const vlan = options.vlan === 'auto' ? this.nextVlan() : options.vlan;
+      const halves: SriovLinkMade[] = [];
+      try {
+        for (const end of ends) {
+          const pf = options.pf === 'auto' ? cabled.get(end.server!)! : options.pf;
+          halves.push((await cluster.fabric(end.server!, { half: { id, end, options: { ...options, pf }, vlan } }))!);
+        }
+        return { mode: 'hardware', pf: halves.map((h, i) => `${ends[i].server}:${h.pf}`).join(' '), vlan,
+          ends: halves.flatMap((h) => h.ends), notices: halves.flatMap((h) => h.notices) };
+      } catch (e) {
+        for (const end of ends.slice(0, halves.length)) await cluster.fabric(end.server!, { unlink: { id } }).catch(() => undefined);
+        if (options.vlan !== 'auto' || (e as MnkvmError).kind !== 'clash' || tries === VLAN_TRIES) throw e;
       }
-    } catch (e) {
-      for (const end of ends.slice(0, halves.length)) await cluster.fabric(end.server!, { unlink: { id } }).catch(() => undefined);
-      throw e;
     }
-    return { mode: 'hardware', pf: halves.map((h, i) => `${ends[i].server}:${h.pf}`).join(' '), vlan,
-      ends: halves.flatMap((h) => h.ends), notices: halves.flatMap((h) => h.notices) };
   }
 
   /** The next VLAN for a link between servers: counted from a random start per run (two runs rarely meet; their claims tell them apart). */

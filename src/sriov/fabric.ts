@@ -160,7 +160,7 @@ export class SriovFabric implements LinkFabric {
       const key = `${pf}:${vlan}`;
       if (this.vlanUsers.has(key)) {
         if (asked === 'auto') continue;
-        throw new MnkvmError(`SR-IOV link: VLAN ${vlan} is another link's of this network: give each link its own, or vlan=auto`);
+        throw new MnkvmError(`SR-IOV link: VLAN ${vlan} is another link's of this network: give each link its own, or vlan=auto`, 'clash', { vlan });
       }
       try {
         this.record.claim('vlan', key);
@@ -172,7 +172,8 @@ export class SriovFabric implements LinkFabric {
       this.useVlan(key, taken);
       return { vlan, key };
     }
-    throw new MnkvmError(asked === 'auto' ? `SR-IOV link: no free VLAN on ${pf} (${VLANS.first} to ${VLANS.last} are taken)` : clash!.message);
+    if (asked !== 'auto') throw clash!;   // (another run's: a clash, which a link between servers answers with the next VLAN)
+    throw new MnkvmError(`SR-IOV link: no free VLAN on ${pf} (${VLANS.first} to ${VLANS.last} are taken)`);
   }
 
   private useVlan(key: string, taken: Taken[]): void {

@@ -20,6 +20,7 @@ packages_run=(
   iptables gcc libc6-dev
   sudo   # Mininet's cluster edition (--servers) runs ssh, and commands on servers, through sudo
   libvirt-daemon-system libvirt-clients   # backend=libvirt, and KVM hosts on servers (their libvirtd, over qemu+ssh)
+  e2fsprogs mmdebstrap   # guest images' disks (mnkvm image import; image build --debian)
 )
 # What the tests and the virtual testbed need besides (the cloud kernel: the
 # default guest image's, here; a server's guests get the server's own
@@ -27,7 +28,7 @@ packages_run=(
 packages_test=(
   linux-image-cloud-amd64
   xvfb xterm x11-xserver-utils   # mn -x, and the CLI's xterm
-  mmdebstrap fdisk ansible ansible-lint rsync   # the virtual testbed's server image, and its Ansible roles
+  fdisk ansible ansible-lint rsync   # the virtual testbed's server image, and its Ansible roles
   chromium   # the test suite looks at `mnkvm report`'s HTML in headless Chromium
   libxml2-utils   # the tests check domain XML with virt-xml-validate (xmllint)
   libvirt-dev g++ make pkg-config   # @unraid/libvirt's native part is built here (npm ci)
@@ -135,6 +136,8 @@ echo "$image"
 if [ "$mode" = all ]; then
   say "virtual testbed server image (Debian 12 from Debian's mirror; once, then cached)"
   bash guest/build-testbed-image.sh
+  say "the tests' Debian guest image (iperf3 from Debian's mirror; once, then cached)"
+  bash guest/build-debian-image.sh test-debian iperf3
 fi
 [ "$changed" = 1 ] || say "changed nothing"
 say "done: try  mnkvm --topo single,2 --host kvm --test pingall"

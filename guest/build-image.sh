@@ -47,8 +47,10 @@ pyexts=(_asyncio _contextvars _ctypes _json _multiprocessing _posixshmem _queue 
 modules=(virtio_pci virtio_console virtio_net virtio-rng sch_htb sch_tbf sch_netem
          sch_ingress cls_u32 act_mirred fuse)
 # The common SR-IOV VF drivers, for VFs passed through (SR-IOV links), where
-# the kernel has them (Debian's generic kernel does; its cloud kernel does not)
-for m in igbvf ixgbevf iavf mlx5_core; do
+# the kernel has them (Debian's generic kernel does; its cloud kernel does
+# not); the disk and filesystems of an image's root (mnkvm image import),
+# where they are modules (ext4 is built into the cloud kernel)
+for m in igbvf ixgbevf iavf mlx5_core virtio_blk ext4 overlay; do
   if grep -qE "(^|/)$m\.ko(\.[a-z]+)?:" "$moddir/modules.dep"; then modules+=("$m"); fi
 done
 
@@ -63,7 +65,7 @@ for m in "${pyexts[@]}"; do
 done
 versions=$(dpkg-query -W -f '${Package}=${Version}\n' "${pkgs[@]}" 2>/dev/null) \
   || die "a guest package is missing (${pkgs[*]}): run ./setup.sh"
-key=$( { cat "$0" "$here/init" "$here/mnkvm-agent.c"; echo "$versions"; echo "${modules[*]}"; } | sha256sum | cut -c1-16)
+key=$( { cat "$0" "$here/init" "$here/image-shell" "$here/mnkvm-agent.c"; echo "$versions"; echo "${modules[*]}"; } | sha256sum | cut -c1-16)
 out="$images/default-$key"
 mkdir -p "$images"
 exec 9>"$images/.lock"
@@ -93,6 +95,24 @@ for applet in $(/bin/busybox --list-full); do
   [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
 ln -sf /usr/bin/bash "$root/bin/bash"
+# What a guest that runs an image (mnkvm image import) has in the image's
+# root at /.mnkvm/bin, last in PATH, for what the image lacks: busybox with
+# its applets (static: it runs in any root), and the tools Mininet calls
+# (ip, tc, ifconfig, ping, iperf, ...) as this guest has them, each run from
+# the guest's own root (PID 1's, /proc/1/root) with its loader and libraries
+mkdir -p "$root/usr/lib/mnkvm/bin"
+cp /bin/busybox "$root/usr/lib/mnkvm/bin/busybox"
+for applet in $(/bin/busybox --list); do
+  [ "$applet" = busybox ] || ln -s busybox "$root/usr/lib/mnkvm/bin/$applet"
+done
+for b in "${bins[@]}"; do
+  case "${b##*/}" in dropbear|sshfs|python3.11|mnexec|stty|bash) continue ;; esac
+  rm -f "$root/usr/lib/mnkvm/bin/${b##*/}"
+  printf '#!/.mnkvm/bin/sh\nr=/proc/1/root\nTC_LIB_DIR=$r/usr/lib/tc exec $r/lib64/ld-linux-x86-64.so.2 --argv0 %s --library-path $r/lib/x86_64-linux-gnu:$r/usr/lib/x86_64-linux-gnu $r%s "$@"\n' \
+    "${b##*/}" "$b" > "$root/usr/lib/mnkvm/bin/${b##*/}"
+  chmod 755 "$root/usr/lib/mnkvm/bin/${b##*/}"
+done
+install -m 0755 "$here/image-shell" "$root/usr/lib/mnkvm/image-shell"
 
 # Python 3, as on a Mininet host (`h1 python -m http.server 80 &`): Debian's
 # interpreter (not whichever python3 comes first on PATH here) with its

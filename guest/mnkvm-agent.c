@@ -9,7 +9,9 @@
  *   unplug NAME                       let go of NIC NAME now (the machine
  *                                     unplugs it next): its name is free
  *   mount FOLDER                      mount the machine's FOLDER (sshfs
- *                                     over the virtio port mnkvm.share)
+ *                                     over the virtio port mnkvm.share),
+ *                                     at FOLDER in the image's root where
+ *                                     the guest runs an image
  *
  * One resident process instead of a shell script because a clone restored
  * from a template starts as the same guest as every other clone, and under
@@ -156,7 +158,7 @@ static int unplug(const char *name) {
 }
 
 static int mounted(const char *folder) {
-    char want[400], line[1024];
+    char want[440], line[1024];
     snprintf(want, sizeof want, " %s fuse.sshfs ", folder);
     FILE *f = fopen("/proc/mounts", "r");
     int yes = 0;
@@ -178,9 +180,12 @@ static void mkdirs(const char *folder) {
     mkdir(path, 0755);
 }
 
-static int share(const char *folder) {
-    char port[300];
+/* The machine's folder is mounted at the same path where Mininet's shell
+ * sees it: in a guest that runs an image, under the image's root. */
+static int share(const char *machine_folder) {
+    char port[300], folder[400];
     if (find_port("mnkvm.share", port, sizeof port) < 0) return fail("no virtio port mnkvm.share");
+    snprintf(folder, sizeof folder, "%s%s", access("/image/.mnkvm", F_OK) == 0 ? "/image" : "", machine_folder);
     mkdirs(folder);
     /* Passive sshfs speaks SFTP on its stdin/stdout, in the foreground, to
      * the machine's sftp-server at the other end of the port. */
@@ -193,7 +198,7 @@ static int share(const char *folder) {
         if (fd < 0 || null < 0) _exit(127);
         dup2(fd, 0), dup2(fd, 1), dup2(null, 2);
         char source[400];
-        snprintf(source, sizeof source, ":%s", folder);
+        snprintf(source, sizeof source, ":%s", machine_folder);
         execlp("sshfs", "sshfs", "-o", "passive,dir_cache=no", source, folder, (char *)NULL);
         _exit(127);
     }

@@ -162,3 +162,7 @@ def recordSysctl( key, value ):
 
 def settle():
     return call( 'settle' )
+
+
+def containerImage( dimage, source=None ):
+    return call( 'containerImage', dimage=dimage, source=source )

@@ -82,7 +82,7 @@ export async function callPython<T>(module: string, args: unknown[], cluster?: C
 }
 
 /** Run an entry point that returns an exit code (mn, a user's script). */
-export async function runInPython(module: 'mnkvm.mn' | 'mnkvm.script', args: unknown[], cluster?: ClusterOptions): Promise<number> {
+export async function runInPython(module: 'mnkvm.mn' | 'mnkvm.script' | 'mnkvm.migrate', args: unknown[], cluster?: ClusterOptions): Promise<number> {
   const result = await callPython<number>(module, args, cluster);
   return typeof result === 'number' ? result : result.pythonExited;
 }

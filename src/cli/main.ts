@@ -2,22 +2,21 @@
 // mnkvm: Mininet with KVM virtual machines as hosts.
 //   mnkvm [mn options]        a network, exactly as mn builds it (see mnkvm --help)
 //   mnkvm -c                  remove what earlier runs left
-//   mnkvm image build         build the default guest image
+//   mnkvm image build|import|list|rm   guest images
 //   mnkvm run SCRIPT.py       a Mininet script, with KVMHost available
 //   mnkvm bench all ...       benchmarks: namespace hosts vs KVM hosts
 //   mnkvm report DIR          draw benchmark results (HTML, SVG plots)
-import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { MnkvmError } from '../engine/errors.js';
 import { kvmHostSyntax, sriovLinkSyntax } from '../engine/options.js';
-import { GUEST_BUILD } from '../engine/paths.js';
 import { RunRecord } from '../engine/records.js';
 import { benchCommand } from '../bench/command.js';
 import { testbedCommand } from '../testbed/command.js';
 import { writeReport } from '../bench/report.js';
 import { clean } from './clean.js';
+import { imageCommand, imageMap } from './images.js';
 import { requireRoot, runInPython } from '../bridge/session.js';
 import { checkCluster, checkKvmHost, clusterOptions, optionValue, takeOption } from './checks.js';
 import { PLACERS } from '../cluster/servers.js';
@@ -30,7 +29,11 @@ const HELP = () => `mnkvm: Mininet with KVM virtual machines as hosts
 Usage: mnkvm [mn options]       build and run a network like mn; --host kvm makes hosts VMs
        mnkvm -c                 remove VMs, namespaces and bridges that earlier runs left (and a virtual testbed)
        mnkvm run SCRIPT.py [--host kvm] [-- ARGS]  run a Mininet script, its default hosts as VMs
+       mnkvm migrate SCRIPT.py  what a Containernet script's Docker hosts become (KVM hosts), option by option
        mnkvm image build        build the default guest image (Debian kernel + busybox initramfs)
+       mnkvm image import SRC   a container image (docker-archive:FILE.tar, oci:DIR) as a guest image: image=NAME
+       mnkvm image build --debian --packages LIST --name NAME   an image of Debian packages: image=NAME
+       mnkvm image list|rm      the guest images in the cache
        mnkvm bench all          namespace vs KVM hosts: startup, latency, throughput, isolation (mnkvm bench --help)
        mnkvm bench bridge       benchmark what the TypeScript API adds to a call
        mnkvm report DIR         draw the results in DIR as an HTML report with plots
@@ -45,15 +48,11 @@ SR-IOV link options: ${sriovLinkSyntax()}
 mn's options:
 `;
 
+interface RunOptions { host?: string; switch?: string; controller?: string; servers?: string; placement?: string; image: string[]; imageMap?: string }
+
 function subcommands(): Command {
   const program = new Command('mnkvm').exitOverride();
-  const image = program.command('image').description('guest images');
-  image.command('build').description('build the default guest image (only when its inputs changed)')
-    .action(() => {
-      requireRoot();
-      const r = spawnSync('bash', [GUEST_BUILD], { stdio: 'inherit' });
-      process.exitCode = r.status ?? 1;
-    });
+  program.addCommand(imageCommand());
   program.addCommand(benchCommand((servers, placement) => clusterOptions(servers, placement, testbedServer)));
   program.addCommand(testbedCommand());
   program.command('report').description('draw benchmark results (mnkvm bench ... --out DIR) as DIR/report.html and DIR/summary.md')
@@ -70,13 +69,23 @@ function subcommands(): Command {
     .option('--controller <spec>', 'default controller where the script names none (e.g. none)')
     .option('--servers <list>', 'spread the network over these servers: tb1,tb2 (virtual testbed) or user@host[:port],...')
     .option('--placement <placer>', `how nodes without server= are placed: ${PLACERS.join(', ')} (default switchbin)`)
-    .action(async (script: string, args: string[], opts: { host?: string; switch?: string; controller?: string; servers?: string; placement?: string }) => {
+    .option('--image <dimage=source>', "a Containernet script's Docker image: docker-archive:FILE.tar, oci:DIR (imported on first use) or an mnkvm image's name (repeatable)",
+      (value: string, all: string[]) => [...all, value], [] as string[])
+    .option('--image-map <file>', 'DIMAGE=SOURCE lines, as --image takes them')
+    .action(async (script: string, args: string[], opts: RunOptions) => {
       requireRoot();
       if (!existsSync(script)) throw new MnkvmError(`script ${script} not found`);
       checkKvmHost(opts.host);
-      const { servers, placement, ...classes } = opts;
+      const { servers, placement, image, imageMap: mapFile, ...classes } = opts;
+      const images = imageMap(image, mapFile);
       const cluster = clusterOptions(servers, placement, testbedServer);
-      process.exitCode = await runInPython('mnkvm.script', [resolve(script), args, JSON.stringify(classes)], cluster);
+      process.exitCode = await runInPython('mnkvm.script', [resolve(script), args, JSON.stringify(classes), JSON.stringify(images)], cluster);
+    });
+  program.command('migrate').description("what a Containernet script's Docker hosts become under mnkvm run, option by option (nothing is started)")
+    .argument('<script>', 'the script')
+    .action(async (script: string) => {
+      if (!existsSync(script)) throw new MnkvmError(`script ${script} not found`);
+      process.exitCode = await runInPython('mnkvm.migrate', [resolve(script)]);
     });
   return program;
 }
@@ -88,7 +97,7 @@ async function main(argv: string[]): Promise<number> {
     await serveRecord(process.stdin, process.stdout, (record, notice) => new SriovFabric(record, notice));
     return 0;
   }
-  if (['image', 'bench', 'run', 'report', 'testbed'].includes(argv[0])) {
+  if (['image', 'bench', 'run', 'migrate', 'report', 'testbed'].includes(argv[0])) {
     await subcommands().parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   }

@@ -5,6 +5,7 @@
 // back as JSON: { value } or { error: { kind, message, details } }.
 import type { NicAttachment, Notice } from './backend.js';
 import type { ErrorRecord } from './errors.js';
+import type { ContainerImage } from './image.js';
 import type { SriovEnd, SriovLinkMade } from './links.js';
 import type { Machine, MachineResource } from './machine.js';
 import type { KvmHostOptions, SriovLinkOptions } from './options.js';
@@ -102,6 +103,8 @@ export interface EngineCalls {
   recordSysctl(a: { key: string; value: string }): void;
   /** Wait (at most 20 s) for operations still under way. */
   settle(a: Record<string, never>): Promise<void>;
+  /** The image a Docker host's dimage stands for (source: the run's --image mapping, if any), imported on first use. */
+  containerImage(a: { dimage: string; source: string | null }): Promise<ContainerImage>;
 }
 
 export type EngineCall = keyof EngineCalls;
@@ -112,7 +115,7 @@ const NAMES: Record<EngineCall, true> = {
   makeSriovLink: true, removeSriovLink: true, startVm: true, vmReady: true, attachNic: true, detachNic: true,
   pinVm: true, stopVm: true, vmDiagnostics: true, recordShell: true, recordHostProcess: true, servers: true, claimNames: true,
   recordIntf: true, releaseIntf: true, recordBridge: true, recordOvsBridge: true, recordCgroup: true,
-  recordRule: true, recordSysctl: true, settle: true,
+  recordRule: true, recordSysctl: true, settle: true, containerImage: true,
 };
 export const ENGINE_CALLS = Object.keys(NAMES) as EngineCall[];
 

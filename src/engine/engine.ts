@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { guestFailed, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from './backend.js';
 import { isEngineCall, type Answer, type EngineCalls, type Servers, type ServersAnswer, type VmInfo } from './calls.js';
 import { MnkvmError } from './errors.js';
-import { loadImage, loadImageOn, type GuestImage } from './image.js';
+import { containerImage, loadImage, loadImageOn, type ContainerImage, type GuestImage } from './image.js';
 import { LocalMachine, type Machine } from './machine.js';
 import type { LinkFabric, SriovEnd, SriovLinkMade } from './links.js';
 import { KVM_HOST_OPTION_NAMES, kvmHostOptions, SRIOV_LINK_OPTION_NAMES, sriovLinkOptions, SYSTEM_LIBVIRT, type KvmHostOptions, type SriovLinkOptions } from './options.js';
@@ -355,6 +355,10 @@ export class Engine implements EngineCalls {
   }
 
   /** E.g. after Python was interrupted mid-call. */
+  containerImage({ dimage, source }: { dimage: string; source: string | null }): Promise<ContainerImage> {
+    return containerImage(dimage, source);
+  }
+
   async settle(): Promise<void> {
     const pending = [...this.inflight];
     await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, 20_000))]);

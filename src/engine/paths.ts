@@ -14,3 +14,5 @@ export const KVM_PROBE = process.env.MNKVM_KVM_PROBE ?? '/dev/shm/mnkvm/kvm-prob
 export const PROJECT_ROOT = new URL('../../../', import.meta.url).pathname;
 export const MININET_EXT = join(PROJECT_ROOT, 'mininet-ext');
 export const GUEST_BUILD = join(PROJECT_ROOT, 'guest', 'build-image.sh');
+export const GUEST_IMPORT = join(PROJECT_ROOT, 'guest', 'import-image.sh');
+export const GUEST_DEBIAN = join(PROJECT_ROOT, 'guest', 'build-debian-image.sh');

@@ -47,7 +47,7 @@ describe('engine calls from Python', function () {
 describe('QEMU command line', function () {
   const spec: VmSpec = {
     name: 'h1', nsPid: 1, dir: '/run/x', accel: 'tcg', mem: 256, cpus: 2, share: null, bootTimeout: 60,
-    image: { name: 'default', dir: '/i', kernel: '/i/k', initramfs: '/i/r', sshKey: '/i/key', key: 'k' }, boot: { kind: 'cold' },
+    image: { name: 'default', dir: '/i', kernel: '/i/k', initramfs: '/i/r', sshKey: '/i/key', key: 'k', rootfs: null }, boot: { kind: 'cold' },
   };
   const value = (args: string[], flag: string) => args.filter((_, i) => args[i - 1] === flag);
 
@@ -74,6 +74,15 @@ describe('QEMU command line', function () {
     expect(value(args, '-append')[0]).not.to.contain('norandmaps');
   });
 
+  it("attaches an image's root filesystem read-only, and tells the guest where it is", () => {
+    const args = qemuArgs({ ...spec, image: { ...spec.image, rootfs: '/i/rootfs.ext4' } }, true);
+    expect(value(args, '-drive')).to.deep.equal(['file=/i/rootfs.ext4,format=raw,if=none,id=rootfs,readonly=on']);
+    expect(value(args, '-device')).to.include('virtio-blk-pci,drive=rootfs,bus=pcie.0');
+    expect(value(args, '-append')[0]).to.contain('mnkvm.rootfs=/dev/vda');
+    expect(value(qemuArgs(spec, true), '-append')[0]).not.to.contain('mnkvm.rootfs');
+    expect(qemuArgs(spec, true)).not.to.include('-drive');
+  });
+
   it('plugs a VF by its PCI address, and wires a tap both ways', () => {
     expect(nicDevice(3, { kind: 'vfio', pci: '0000:03:10.2' })).to.deep.equal({ driver: 'vfio-pci', id: 'nic3', host: '0000:03:10.2', bus: 'rp3' });
     expect(mirredLines('h1-eth0', 'tap1').filter((l) => l.includes('mirred'))).to.deep.equal([
@@ -87,7 +96,7 @@ describe('libvirt domain XML', function () {
   const spec = {
     name: 'h1', nsPid: 1, dir: '/run/x', mem: 256, cpus: 2, share: '/tmp', bootTimeout: 60, boot: 'cold' as const,
     backend: 'libvirt' as const, uri: 'qemu:///system',
-    image: { name: 'default', dir: '/i', kernel: '/i/k', initramfs: '/i/r', sshKey: '/i/key', key: 'k' },
+    image: { name: 'default', dir: '/i', kernel: '/i/k', initramfs: '/i/r', sshKey: '/i/key', key: 'k', rootfs: null },
   };
   const parts = { domain: 'mnkvm-run-1-2-h1', emulator: '/usr/bin/qemu-system-x86_64', accel: 'tcg' as const, mgmtTap: 'mkt00000001', firstTap: 'mkt00000002' };
 
@@ -95,7 +104,7 @@ describe('libvirt domain XML', function () {
     const xml = domainXml(spec, parts);
     expect(xml).to.match(/^<domain type='qemu'>/);
     expect(domainXml(spec, { ...parts, accel: 'kvm' })).to.match(/^<domain type='kvm'>[^]*<cpu mode='host-passthrough'\/>/);
-    expect(xml).to.contain(`<cmdline>${kernelCmdline('tcg')}</cmdline>`).and.to.contain('<kernel>/i/k</kernel>');
+    expect(xml).to.contain(`<cmdline>${kernelCmdline('tcg', spec.image)}</cmdline>`).and.to.contain('<kernel>/i/k</kernel>');
     expect(xml).to.contain("<memory unit='MiB'>256</memory>").and.to.contain('<vcpu>2</vcpu>');
     expect(xml).to.contain("<serial type='file'><source path='/run/x/serial.log'/>");
     expect(xml).to.contain("<console type='unix'><source mode='bind' path='/run/x/console.sock'/><target type='virtio'/></console>");
@@ -105,12 +114,20 @@ describe('libvirt domain XML', function () {
     expect(xml.match(/pcie-root-port/g)).to.have.length(ROOT_PORTS);
     expect(xml).to.contain("<label>+0:+0</label>");
     expect(domainXml({ ...spec, share: null }, parts)).not.to.contain('mnkvm.share');
-    // libvirt's own schema takes it
+    // an image's root filesystem: a read-only disk, in a root port of its own
+    const withRootfs = domainXml({ ...spec, image: { ...spec.image, rootfs: '/i/rootfs.ext4' } }, parts);
+    expect(withRootfs).to.contain("<source file='/i/rootfs.ext4'/><target dev='vda' bus='virtio'/><readonly/><shareable/></disk>");
+    expect(withRootfs).to.contain('mnkvm.rootfs=/dev/vda');
+    expect(withRootfs.match(/pcie-root-port/g)).to.have.length(ROOT_PORTS + 1);
+    expect(xml).not.to.contain('<disk');
+    // libvirt's own schema takes them
     const dir = mkdtempSync(join(tmpdir(), 'mnkvm-domain-'));
     try {
-      writeFileSync(join(dir, 'domain.xml'), xml);
-      const check = spawnSync('virt-xml-validate', [join(dir, 'domain.xml'), 'domain'], { encoding: 'utf8' });
-      expect(check.status, check.stderr + check.stdout).to.equal(0);
+      for (const domain of [xml, withRootfs]) {
+        writeFileSync(join(dir, 'domain.xml'), domain);
+        const check = spawnSync('virt-xml-validate', [join(dir, 'domain.xml'), 'domain'], { encoding: 'utf8' });
+        expect(check.status, check.stderr + check.stdout).to.equal(0);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

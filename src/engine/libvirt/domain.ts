@@ -44,7 +44,7 @@ export function domainXml(spec: Omit<GuestSpec, 'accel' | 'machine'>, parts: Dom
     `<memory unit='MiB'>${spec.mem}</memory>`,
     `<vcpu>${spec.cpus}</vcpu>`,
     `<os><type arch='x86_64' machine='q35'>hvm</type><kernel>${escape(image.kernel)}</kernel>`,
-    `<initrd>${escape(image.initramfs)}</initrd><cmdline>${escape(kernelCmdline(parts.accel))}</cmdline></os>`,
+    `<initrd>${escape(image.initramfs)}</initrd><cmdline>${escape(kernelCmdline(parts.accel, image))}</cmdline></os>`,
     // ACPI on, as QEMU has it (without it libvirt 9 passes -no-acpi, which QEMU 10 no longer takes)
     `<features><acpi/><apic/></features>`,
     parts.accel === 'kvm' ? `<cpu mode='host-passthrough'/>` : `<cpu mode='maximum'/>`,
@@ -61,10 +61,13 @@ export function domainXml(spec: Omit<GuestSpec, 'accel' | 'machine'>, parts: Dom
     tapInterfaceXml(parts.mgmtTap, MGMT.mac),
     tapInterfaceXml(parts.firstTap, FIRST_NIC.mac),
     `<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>`,
+    // an image's root filesystem, read-only, shared by its guests (as the QEMU backend's)
+    ...(image.rootfs ? [`<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${escape(image.rootfs)}'/>` +
+      `<target dev='vda' bus='virtio'/><readonly/><shareable/></disk>`] : []),
     // PCIe root ports: libvirt places each PCIe device in one, those at start
     // (NICs, consoles, RNG) and those hot-plugged later (which need a free one)
     `<controller type='pci' index='0' model='pcie-root'/>`,
-    ...Array.from({ length: ROOT_PORTS }, () => `<controller type='pci' model='pcie-root-port'/>`),
+    ...Array.from({ length: ROOT_PORTS + (image.rootfs ? 1 : 0) }, () => `<controller type='pci' model='pcie-root-port'/>`),
     `<memballoon model='none'/>`,
     `</devices>`,
     `</domain>`,

@@ -2,6 +2,7 @@
 // plugged in later: pure functions of the VM's spec (unit-tested).
 import { join } from 'node:path';
 import type { Accel } from './accel.js';
+import type { GuestImage } from '../image.js';
 import { MAX_NICS, type GuestSpec } from '../backend.js';
 import { serialLog } from '../guestdir.js';
 
@@ -59,11 +60,12 @@ function optionValue(first: string, props: Record<string, string | boolean>): st
   return [first, ...Object.entries(props).map(([k, v]) => `${k}=${v === true ? 'on' : v}`)].join(',');
 }
 
-/** The guest kernel's command line (every backend boots the image's kernel directly). */
-export function kernelCmdline(accel: Accel): string {
+/** The guest kernel's command line (every backend boots the image's kernel directly; an image's root filesystem is its only disk). */
+export function kernelCmdline(accel: Accel, image: GuestImage): string {
   return [
     'console=ttyS0', 'quiet', 'panic=-1', 'mitigations=off', 'random.trust_cpu=on',
     `mnkvm.mgmt=${MGMT.guest}/${MGMT.prefix}`,
+    ...(image.rootfs ? ['mnkvm.rootfs=/dev/vda'] : []),
     // TCG looks translated code up by virtual address: with the libraries of
     // every process at the same place, each exec of ip, tc or ifconfig reuses
     // the code earlier ones had translated (3x faster commands in the guest).
@@ -90,7 +92,11 @@ export function qemuArgs(spec: VmSpec, vhostNet: boolean): string[] {
     '-machine', 'q35', '-accel', accel === 'kvm' ? 'kvm' : 'tcg,tb-size=64', '-cpu', accel === 'kvm' ? 'host' : 'max',
     ...memoryArgs(spec),
     '-smp', String(spec.cpus),
-    '-kernel', image.kernel, '-initrd', image.initramfs, '-append', kernelCmdline(accel),
+    '-kernel', image.kernel, '-initrd', image.initramfs, '-append', kernelCmdline(accel, image),
+    // an image's root filesystem: one file, read-only, for all its guests
+    // (their writes go to an overlay in guest memory: guest/init)
+    ...(image.rootfs ? ['-drive', `file=${image.rootfs},format=raw,if=none,id=rootfs,readonly=on`,
+      '-device', 'virtio-blk-pci,drive=rootfs,bus=pcie.0'] : []),
     '-serial', `file:${serialLog(dir)}`,
     '-device', 'virtio-serial-pci,id=vser0',
     '-chardev', `socket,id=con0,path=${join(dir, 'console.sock')},server=on,wait=off`,

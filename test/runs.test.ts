@@ -59,7 +59,7 @@ describe("every Mininet entry point is mnkvm's", function () {
 
   it('TreeNet (Mininet bound at import) is recorded and gets --switch and --controller; SIGTERM removes it', async () => {
     const run = new Mnkvm(['run', join(SCRIPTS, 'treenet_cli.py'), '--host', 'kvm', ...NO_OF]);
-    await run.waitFor(/^NET .*$/m);
+    await run.waitFor(/^NET .*\n/m);   // (the whole line: print writes its words one by one)
     expect(run.out).to.match(/^NET True Mininet LinuxBridge 0$/m);
     await run.waitFor(/mininet> $/, { stdoutOnly: true });
     run.signal('SIGTERM', false);

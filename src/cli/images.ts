@@ -8,6 +8,7 @@ import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'n
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { MnkvmError } from '../engine/errors.js';
+import { imageNameOf } from '../engine/image.js';
 import { GUEST_BUILD, GUEST_DEBIAN, GUEST_IMPORT, IMAGES_DIR } from '../engine/paths.js';
 import { requireRoot } from '../bridge/session.js';
 
@@ -40,9 +41,7 @@ export function listImages(): ImageEntry[] {
 /** The name an imported image gets where none is given: the archive's or folder's, as an image name may be. */
 export function defaultImageName(source: string): string {
   const path = source.replace(/^[a-z-]+:/, '').split(':')[0];
-  const name = basename(path).replace(/\.tar$/, '').toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z0-9]+/, '');
-  if (!name) throw new MnkvmError(`cannot make an image name of ${source}: give --name NAME`);
-  return name;
+  return imageNameOf(basename(path).replace(/\.tar$/, ''));
 }
 
 /** Remove image name (every version of it): one line where it does not exist or is the default. */

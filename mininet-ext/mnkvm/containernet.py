@@ -103,6 +103,12 @@ def cpuList( value ):
     return cores
 
 
+def sharedVolume( docker ):
+    "The volume a Docker host shares: its first HOST:GUEST one, or None."
+    return next( ( v for v in docker.get( 'volumes' ) or []
+                   if v.startswith( '/' ) and ':' in v ), None )
+
+
 def vmParams( name, docker ):
     """A KVM host's options for Docker options docker, and the lines to
        say for those approximated or dropped."""
@@ -125,12 +131,11 @@ def vmParams( name, docker ):
                           ( docker[ 'cpus' ], params[ 'cpus' ] ) )
     if docker.get( 'cpuset_cpus' ):
         params[ 'cores' ] = cpuList( docker[ 'cpuset_cpus' ] )
-    volumes = [ v for v in docker.get( 'volumes' ) or [] ]
-    bound = [ v for v in volumes if v.startswith( '/' ) and ':' in v ]
-    if bound:
-        params[ 'share' ] = bound[ 0 ].split( ':' )[ 0 ]
-    for v in volumes:
-        if v not in bound[ :1 ]:
+    shared = sharedVolume( docker )
+    if shared:
+        params[ 'share' ] = shared.split( ':' )[ 0 ]
+    for v in docker.get( 'volumes' ) or []:
+        if v != shared:
             lines.append( 'volumes: %s is not shared (a KVM host shares one '
                           'folder of this machine)' % v )
     for key, value in docker.items():
@@ -181,9 +186,9 @@ class Docker( KVMHost ):
         if exports:
             self.cmd( 'mkdir -p /.mnkvm;', exports )
             self.cmd( 'echo %s >> /.mnkvm/profile' % shlex.quote( exports ) )   # (ssh sessions)
-        for v in [ v for v in self.docker.get( 'volumes' ) or []
-                   if v.startswith( '/' ) and ':' in v ][ :1 ]:
-            source, target, *mode = v.split( ':' )
+        shared = sharedVolume( self.docker )
+        if shared:
+            source, target, *mode = shared.split( ':' )
             if target != source:
                 self.cmd( 'mkdir -p %s && mount --bind %s %s' % (
                     shlex.quote( target ), shlex.quote( source ),

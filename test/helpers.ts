@@ -113,8 +113,8 @@ export function leftovers(): string[] {
       // A zombie holds nothing but its pid (this machine's init may not reap orphans).
       if (/^\d+ \(.*\) Z /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) continue;
       const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
-      // QEMU, node shells, a host's ssh (popen, terminals), a guest's file server
-      if (/^mnkvm(-testbed)?:/.test(comm) || /bash .*-is mininet:|root@169\.254\.0\.2|sftp-server -l QUIET/.test(cmdline)) {
+      // QEMU, node shells, a host's ssh (popen, terminals), a guest's file server, a published port's relay
+      if (/^mnkvm(-testbed)?:/.test(comm) || /bash .*-is mininet:|root@169\.254\.0\.2|sftp-server -l QUIET|mnkvm\/portforward\.py/.test(cmdline)) {
         found.push(`process ${pid} ${comm} ${cmdline.trim()}`);
       }
     } catch {

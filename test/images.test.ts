@@ -55,7 +55,7 @@ describe('mnkvm image import', function () {
     expect(disk('web', 'cat /.mnkvm/profile')).to.contain('export GREETING=hello').and.to.contain('cd /app');
     const config = JSON.parse(readFileSync(join(images(), 'web', 'config.json'), 'utf8')) as Record<string, unknown>;
     expect(config).to.include({ workingDir: '/app' });
-    expect(config.cmd).to.deep.equal(['echo started > /app/started']);
+    expect(config.cmd).to.deep.equal(['echo started > /app/started; exec httpd -f -p 80 -h /app']);
     expect(config.entrypoint).to.deep.equal(['/bin/sh', '-c']);
     expect(config.tags).to.deep.equal(['test/web:1']);
     // again: up to date (the same content); listed; removed

@@ -19,15 +19,21 @@ host is up, and d.start() runs the image's ENTRYPOINT and CMD."""
 
 import ast
 import math
+import os
 import re
 import shlex
+import socket
+import sys
+from subprocess import DEVNULL
 
 import mininet.net
 import mininet.node
-from mininet.log import warn
+import mininet.topolib
+from mininet.log import info, warn
 from mininet.net import Mininet
-from mininet.node import OVSSwitch
+from mininet.node import Host, OVSSwitch
 from mininet.nodelib import LinuxBridge
+from mininet.topolib import TreeTopo
 
 from mnkvm import engine
 from mnkvm.engine import MnkvmError
@@ -42,9 +48,10 @@ OPTIONS = {
     'dcmd': ( MAPPED, 'runs in the background once the host is up' ),
     'environment': ( MAPPED, "exported in the host's shell, its SSH "
                      'sessions (popen) and dcmd' ),
-    'volumes': ( APPROXIMATED, "the first HOST:GUEST volume: HOST shared "
-                 '(share=, sshfs over a virtio port) and bound at GUEST; a '
-                 'KVM host has one shared folder' ),
+    'volumes': ( APPROXIMATED, 'HOST:GUEST[:ro] volumes: the folder of this '
+                 "machine that holds them all shared (share=, sshfs over a "
+                 'virtio port), each bound at GUEST; a named volume, or ones '
+                 'with only / in common, left out (a line each)' ),
     'tmpfs': ( MAPPED, 'a tmpfs mounted in the guest' ),
     'sysctls': ( MAPPED, 'set in the guest (sysctl -w)' ),
     'mem_limit': ( MAPPED, 'mem=, in MiB (at least 160)' ),
@@ -56,10 +63,13 @@ OPTIONS = {
     'rm': ( MAPPED, 'nothing to do: a run leaves no host behind' ),
     'cpu_shares': ( DROPPED, "no weights between VMs' threads" ),
     'memswap_limit': ( DROPPED, 'a guest has no swap' ),
-    'ports': ( DROPPED, 'no port forwarding from this machine yet' ),
-    'port_bindings': ( DROPPED, 'no port forwarding from this machine yet' ),
-    'publish_all_ports': ( DROPPED, 'no port forwarding from this machine '
-                           'yet' ),
+    'ports': ( MAPPED, 'TCP ports without a binding: published at a free '
+               'port of this machine (publish_all_ports), one line says which' ),
+    'port_bindings': ( MAPPED, "TCP: this machine's port relayed to the "
+                       "guest's (docker-proxy's way, over the management "
+                       'link); UDP left out' ),
+    'publish_all_ports': ( MAPPED, 'with ports= (not the image\'s EXPOSE '
+                           'ones)' ),
     'shm_size': ( DROPPED, "the guest's /dev/shm is a tmpfs of its memory" ),
     'dns': ( DROPPED, 'a host has no route out of the network' ),
     'network_mode': ( DROPPED, "a KVM host has only Mininet's links" ),
@@ -75,11 +85,13 @@ OPTIONS = {
                       '--debian`' ),
 }
 # Docker options with no line when they have their default value
-DEFAULTS = { 'publish_all_ports': True, 'cap_add': [ 'net_admin' ],
+DEFAULTS = { 'cap_add': [ 'net_admin' ],
              'shm_size': '64mb', 'rm': False }
 
 # dimage -> SOURCE, from `mnkvm run --image` (set by install())
 IMAGES = {}
+
+PORTFORWARD = os.path.join( os.path.dirname( __file__ ), 'portforward.py' )
 
 UNITS = { '': 1, 'b': 1, 'k': 2 ** 10, 'm': 2 ** 20, 'g': 2 ** 30 }
 MIN_MEM = 160   # MiB: the engine's least for mem=
@@ -103,10 +115,74 @@ def cpuList( value ):
     return cores
 
 
-def sharedVolume( docker ):
-    "The volume a Docker host shares: its first HOST:GUEST one, or None."
-    return next( ( v for v in docker.get( 'volumes' ) or []
-                   if v.startswith( '/' ) and ':' in v ), None )
+def sharedVolumes( docker ):
+    """Docker's HOST:GUEST[:ro] volumes on a KVM host: the folder of this
+       machine it shares (the one that holds them all), the ( HOST, GUEST,
+       read-only ) binds to make in the guest, and lines for the rest."""
+    binds, lines = [], []
+    for volume in docker.get( 'volumes' ) or []:
+        source, _, rest = volume.partition( ':' )
+        target, _, mode = rest.partition( ':' )
+        if not ( source.startswith( '/' ) and target.startswith( '/' ) ):
+            lines.append( 'volumes: %s is left out (a KVM host has no named '
+                          'volumes: give HOST:GUEST)' % volume )
+            continue
+        binds.append( ( os.path.normpath( source ), os.path.normpath( target ),
+                        'ro' in mode.split( ',' ) ) )
+    # The folder to share: the deepest one that holds the first volume and
+    # each next one that has more than / in common with those before it
+    # (not the machine's whole tree)
+    folder, kept = None, []
+    for bind in binds:
+        source = bind[ 0 ] if not os.path.isfile( bind[ 0 ] ) else (
+            os.path.dirname( bind[ 0 ] ) )
+        common = os.path.commonpath( [ folder, source ] ) if folder else source
+        if folder and common == '/':
+            lines.append( 'volumes: %s:%s is left out (it has only / in '
+                          'common with %s: a KVM host shares one folder of '
+                          'this machine)' % ( bind[ 0 ], bind[ 1 ], folder ) )
+            continue
+        folder = common
+        kept.append( bind )
+    binds = kept
+    return folder, binds, lines
+
+
+def portSpec( key ):
+    "Docker's container port (80, '80', '80/udp', ( 80, 'udp' )) as (80, 'udp')."
+    port, _, proto = ( '%s/%s' % key if isinstance( key, tuple )
+                       else str( key ) ).partition( '/' )
+    if not port.isdigit() or proto not in ( '', 'tcp', 'udp', 'sctp' ):
+        raise MnkvmError( 'ports: %r: give a port as 80 or 80/tcp' % ( key, ) )
+    return int( port ), proto or 'tcp'
+
+
+def publishedPorts( docker ):
+    """Docker's ports and port_bindings as ( guest port, address, port of
+       this machine, 0 for a free one ) to relay, TCP only; and lines for
+       the rest. As Docker, with publish_all_ports (Containernet's
+       default), a port in ports without a binding gets a free one."""
+    bindings = { portSpec( k ): v for k, v in
+                 ( docker.get( 'port_bindings' ) or {} ).items() }
+    if docker.get( 'publish_all_ports', True ):
+        for key in docker.get( 'ports' ) or []:
+            bindings.setdefault( portSpec( key ), None )
+    published, lines = [], []
+    for ( port, proto ), value in bindings.items():
+        if proto != 'tcp':
+            lines.append( 'port %d/%s: left out: only TCP ports are relayed' %
+                          ( port, proto ) )
+            continue
+        for value in value if isinstance( value, list ) else [ value ]:
+            address, machinePort = ( ( tuple( value ) + ( None, ) )[ :2 ]
+                                     if isinstance( value, tuple )
+                                     else ( None, value ) )
+            if not str( machinePort or 0 ).isdigit():
+                raise MnkvmError( 'port_bindings: %r: give a port of this '
+                                  'machine, or (ADDRESS, PORT)' % ( value, ) )
+            published.append( ( port, address or '0.0.0.0',
+                                int( machinePort or 0 ) ) )
+    return published, lines
 
 
 def vmParams( name, docker ):
@@ -131,13 +207,10 @@ def vmParams( name, docker ):
                           ( docker[ 'cpus' ], params[ 'cpus' ] ) )
     if docker.get( 'cpuset_cpus' ):
         params[ 'cores' ] = cpuList( docker[ 'cpuset_cpus' ] )
-    shared = sharedVolume( docker )
-    if shared:
-        params[ 'share' ] = shared.split( ':' )[ 0 ]
-    for v in docker.get( 'volumes' ) or []:
-        if v != shared:
-            lines.append( 'volumes: %s is not shared (a KVM host shares one '
-                          'folder of this machine)' % v )
+    folder, _, volumeLines = sharedVolumes( docker )
+    if folder:
+        params[ 'share' ] = folder
+    lines += volumeLines + publishedPorts( docker )[ 1 ]
     for key, value in docker.items():
         kind, how = OPTIONS[ key ]
         if kind == DROPPED and value not in ( None, [], {}, '' ) and (
@@ -157,6 +230,10 @@ class Docker( KVMHost ):
             raise MnkvmError( '%s: a Docker host needs dimage= (the image it '
                               'runs)' % name )
         image = engine.containerImage( dimage, IMAGES.get( dimage ) )
+        for volume in docker.get( 'volumes' ) or []:
+            source = volume.split( ':' )[ 0 ]
+            if source.startswith( '/' ) and not os.path.exists( source ):
+                os.makedirs( source )   # (as Docker makes a bind's source)
         vm, lines = vmParams( name, docker )
         for line in lines:
             warn( '*** %s\n' % line )
@@ -168,6 +245,7 @@ class Docker( KVMHost ):
             'cpu_quota', 'cpu_period', 'cpu_shares', 'cpuset_cpus',
             'mem_limit', 'memswap_limit' ) }
         self.containerReady = False
+        self.published = []   # ( guest port, address, port of this machine )
         KVMHost.__init__( self, name, **params )
 
     def waitBooted( self ):
@@ -178,23 +256,25 @@ class Docker( KVMHost ):
             self.setUp()
 
     def setUp( self ):
-        """environment (in the shell and for SSH sessions), the volume at
-           its path in the guest, tmpfs mounts, sysctls; then dcmd."""
+        """environment (in the shell and for SSH sessions), the volumes at
+           their paths in the guest, tmpfs mounts, sysctls, published ports;
+           then dcmd."""
         env = self.docker.get( 'environment' ) or {}
         exports = ' '.join( 'export %s=%s;' % ( k, shlex.quote( str( v ) ) )
                             for k, v in env.items() )
         if exports:
             self.cmd( 'mkdir -p /.mnkvm;', exports )
             self.cmd( 'echo %s >> /.mnkvm/profile' % shlex.quote( exports ) )   # (ssh sessions)
-        shared = sharedVolume( self.docker )
-        if shared:
-            source, target, *mode = shared.split( ':' )
-            if target != source:
-                self.cmd( 'mkdir -p %s && mount --bind %s %s' % (
-                    shlex.quote( target ), shlex.quote( source ),
-                    shlex.quote( target ) ) )
-            if mode and mode[ 0 ] == 'ro':
-                self.cmd( 'mount -o remount,ro,bind %s' % shlex.quote( target ) )
+        for source, target, readonly in sharedVolumes( self.docker )[ 1 ]:
+            source, target = shlex.quote( source ), shlex.quote( target )
+            if target != source or readonly:
+                # (a file's volume is bound onto a file)
+                self.cmd( 'if [ -d %s ]; then mkdir -p %s; else mkdir -p '
+                          '"$(dirname %s)"; touch %s; fi' % (
+                              source, target, target, target ) )
+                self.cmd( 'mount --bind %s %s' % ( source, target ) )
+            if readonly:
+                self.cmd( 'mount -o remount,ro,bind %s' % target )
         for spec in self.docker.get( 'tmpfs' ) or []:
             path, _, options = spec.partition( ':' )
             self.cmd( 'mkdir -p %s && mount -t tmpfs -o %s tmpfs %s' % (
@@ -202,9 +282,43 @@ class Docker( KVMHost ):
                 shlex.quote( path ) ) )
         for key, value in ( self.docker.get( 'sysctls' ) or {} ).items():
             self.cmd( 'sysctl -qw %s=%s' % ( key, shlex.quote( str( value ) ) ) )
+        self.publish()
         if self.dcmd and shlex.split( self.dcmd ) not in (
                 [ '/bin/bash' ], [ 'bash' ], [ '/bin/sh' ], [ 'sh' ] ):
             self.background( self.dcmd )   # (a bare shell: Containernet's default, nothing to run)
+
+    def publish( self ):
+        """Relay each published port of this machine to the guest's port
+           (portforward.py, a process of ours in this host's namespace)."""
+        ports = publishedPorts( self.docker )[ 0 ]
+        if ports and self.isRemote:
+            warn( '*** %s: ports left out: a host on a server publishes no '
+                  'port of this machine\n' % self.name )
+            return
+        guest = self.ssh[ 'target' ].split( '@' )[ -1 ]
+        for port, address, machinePort in ports:
+            family = socket.AF_INET6 if ':' in address else socket.AF_INET
+            with socket.socket( family ) as listener:
+                try:
+                    listener.setsockopt( socket.SOL_SOCKET,
+                                         socket.SO_REUSEADDR, 1 )
+                    listener.bind( ( address, machinePort ) )
+                    listener.listen( 64 )
+                except OSError as e:
+                    raise MnkvmError(
+                        '%s: port %d cannot be published at %s:%d (%s): '
+                        'give another port of this machine in port_bindings'
+                        % ( self.name, port, address, machinePort,
+                            e.strerror ) ) from None
+                machinePort = listener.getsockname()[ 1 ]
+                fd = str( listener.fileno() )
+                self.track( Host.popen(
+                    self, [ sys.executable, PORTFORWARD, fd, guest, str( port ) ],
+                    pass_fds=[ listener.fileno() ], stdin=DEVNULL,
+                    stdout=DEVNULL, stderr=DEVNULL ) )
+            self.published.append( ( port, address, machinePort ) )
+            info( '*** %s: port %d published at %s:%d\n' % (
+                self.name, port, address, machinePort ) )
 
     def background( self, command ):
         """Run command in the background, its output in /.mnkvm/start.log
@@ -301,6 +415,24 @@ class Containernet( Mininet ):
         return self.delLinkBetween( node1, node2 )
 
 
+class ContainerTreeTopo( TreeTopo ):
+    "Containernet's: Mininet's TreeTopo, its hosts Docker hosts of dimage."
+
+    def build( self, depth=1, fanout=2, dimage='ubuntu:trusty' ):
+        self.dimage = dimage
+        TreeTopo.build( self, depth, fanout )
+
+    def addHost( self, name, **opts ):
+        opts.update( cls=Docker, dimage=self.dimage )
+        return TreeTopo.addHost( self, name, **opts )
+
+
+def TreeContainerNet( depth=1, fanout=2, dimage='ubuntu:trusty', **kwargs ):
+    "Containernet's: a tree network of Docker hosts."
+    return Containernet( topo=ContainerTreeTopo( depth, fanout, dimage ),
+                         **kwargs )
+
+
 def install( images ):
     """Containernet's names where its scripts import them from (Debian's
        Mininet has none of them); images: dimage -> SOURCE."""
@@ -308,6 +440,8 @@ def install( images ):
     IMAGES.update( images )
     mininet.net.Containernet = Containernet
     mininet.node.Docker = Docker
+    mininet.topolib.ContainerTreeTopo = ContainerTreeTopo
+    mininet.topolib.TreeContainerNet = TreeContainerNet
 
 
 def migrate( path ):

@@ -23,7 +23,10 @@ import sys
 import tarfile
 
 CONFIG = { 'Env': [ 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'GREETING=hello' ],
-           'Entrypoint': [ '/bin/sh', '-c' ], 'Cmd': [ 'echo started > /app/started' ],
+           # (Cmd: a web server, as in Containernet's CMD example; httpd: the
+           # guest's busybox, for tools the image lacks)
+           'Entrypoint': [ '/bin/sh', '-c' ],
+           'Cmd': [ 'echo started > /app/started; exec httpd -f -p 80 -h /app' ],
            'WorkingDir': '/app', 'ExposedPorts': { '80/tcp': {} } }
 
 

@@ -51,6 +51,8 @@ describe('Containernet scripts on KVM hosts', function () {
     expect(r.out).to.contain('web:1: give --image web:1=docker-archive:FILE.tar');
     const ports = await mnkvm(['migrate', script('example_cmd_field')]);
     expect(ports.out).to.contain("  port_bindings={80: port, '5353/udp': 5353}: mapped: TCP:");
+    const tree = await mnkvm(['migrate', script('topology_example')]);
+    expect(tree.out).to.match(/^TreeContainerNet \(line \d+\): a tree of Docker hosts of dimage='web:1'/m).and.to.match(/^images: web:1$/m);
   });
 
   it('the basic example: pingall; environment, memory, vCPUs, WorkingDir in the guest; Docker hosts added and removed at run time', async function () {

@@ -461,6 +461,16 @@ def migrate( path ):
         isDocker = fn in ( 'addDocker', 'Docker' ) or (
             fn == 'addHost' and isinstance( cls, ast.Name ) and
             cls.id == 'Docker' )
+        if fn in ( 'TreeContainerNet', 'ContainerTreeTopo' ):
+            dimage = keywords.get( 'dimage' ) or (
+                call.args[ 2 ] if len( call.args ) > 2 else None )
+            value = ( dimage.value if isinstance( dimage, ast.Constant )
+                      else 'ubuntu:trusty' if dimage is None else None )
+            images += [ value ] if isinstance( value, str ) else []
+            lines.append( '%s (line %d): a tree of Docker hosts of dimage=%s '
+                          '(no other options)' % ( fn, call.lineno, ast.unparse(
+                              dimage ) if dimage else repr( value ) ) )
+            continue
         if not isDocker:
             continue
         name = ( ast.literal_eval( call.args[ 0 ] ) if call.args and

@@ -40,4 +40,18 @@ describe('mnkvm bench startup', function () {
     expect(bad.code).to.equal(1);
     expect(bad.err).to.equal('mnkvm: --links virtio: give veth, sriov or veth,sriov\n');
   });
+
+  it('--images: KVM hosts of each guest image measured as a kind of their own (here the Debian image setup.sh builds)', async () => {
+    const r = await mnkvm(['bench', 'startup', '--hosts', '1', '--repeat', '1', '--images', 'default,test-debian', '--json']);
+    expect(r.code, r.err).to.equal(0);
+    const report = JSON.parse(r.out) as BenchReport<StartupResult, StartupResult>;
+    expect(report.results.map((x) => [x.kind, x.image ?? null])).to.deep.equal(
+      [['namespace', null], ['kvm', 'default'], ['kvm', 'test-debian']]);
+    for (const x of report.results) expect(x.pingDroppedPercent, x.image).to.equal(0);
+    expect(report.options).to.deep.include({ images: ['default', 'test-debian'] });
+    expect(markdown(report)).to.match(/^\| kvm image=test-debian \| 1 \|/m);
+    const bad = await mnkvm(['bench', 'startup', '--images', 'default,nope']);
+    expect(bad.code).to.equal(1);
+    expect(bad.err).to.equal('mnkvm: --images default,nope: no guest image nope: `mnkvm image list` shows them (`mnkvm image build` or `import` makes one)\n');
+  });
 });

@@ -118,13 +118,18 @@ def ringPing( hosts ):
     return 100.0 * lost / len( pairs )
 
 
-def startup( kind, n, repetition ):
+def imageOf( kind, image ):
+    "A result's image field: KVM hosts' image (not namespace hosts')."
+    return { 'image': image } if KINDS[ kind ][ 0 ] is KVMHost else {}
+
+
+def startup( kind, n, repetition, image='default' ):
     """One measurement of `single,n` with hosts of kind; returns a dict.
        firstCmdSeconds: one more host added to the running network, from
        addHost to its first cmd('true') answered."""
     before = memAvailableKiB()
     start = time()
-    net = network( kind, n )
+    net = network( kind, n, image )
     for host in net.hosts:
         host.cmd( 'true' )
     ready = time() - start
@@ -138,6 +143,7 @@ def startup( kind, n, repetition ):
     start = time()
     stopNetwork( net )
     return dict( kind=kind, hosts=n, repetition=repetition, **net.where,
+                 **imageOf( kind, image ),
                  readySeconds=ready, perHostSeconds=ready / n,
                  firstCmdSeconds=firstCmd, stopSeconds=time() - start,
                  newMemoryKiB=newMem, newMemoryPerHostKiB=newMem / n,
@@ -145,14 +151,16 @@ def startup( kind, n, repetition ):
                  cpuSecondsPerHost=sum( cpu ) / n, pingDroppedPercent=dropped )
 
 
-def network( kind, n ):
-    """A started single,n network of hosts of kind on a Linux bridge; its
-       where: { 'where': 'SR-IOV ...' } for SR-IOV links, else {}."""
+def network( kind, n, image='default' ):
+    """A started single,n network of hosts of kind (KVM hosts: in image) on
+       a Linux bridge; its where: { 'where': 'SR-IOV ...' } for SR-IOV
+       links, else {}."""
     host, link = KINDS[ kind ]
     if host is KVMHost:
         # (KVM hosts on servers run under the servers' libvirtd)
         host = specialClass( KVMHost, defaults=dict(
-            bootTimeout=BOOT_TIMEOUT, **( { 'backend': 'libvirt' } if SERVERS
+            bootTimeout=BOOT_TIMEOUT, image=image,
+            **( { 'backend': 'libvirt' } if SERVERS
                                          else {} ) ) )
     net = ( SERVERS or MnkvmNet )( topo=SingleSwitchTopo( n ), host=host,
                                    link=link, switch=LinuxBridge,
@@ -260,10 +268,11 @@ def probe( client, server, rate, duration ):
     return samples, achieved, coarse
 
 
-def latency( kind, repetition, rate, duration, loaded=False ):
+def latency( kind, repetition, rate, duration, loaded=False,
+             image='default' ):
     """One latency measurement; loaded: with CPU hogs in h3, h4 and a bulk
        TCP flow h5 -> h6 (the isolation scenario)."""
-    net = network( kind, 6 if loaded else 2 )
+    net = network( kind, 6 if loaded else 2, image )
     h1, h2 = net.hosts[ :2 ]
     try:
         if loaded:
@@ -278,6 +287,7 @@ def latency( kind, repetition, rate, duration, loaded=False ):
     finally:
         stopNetwork( net )
     return dict( kind=kind, repetition=repetition, rate=rate, **net.where,
+                 **imageOf( kind, image ),
                  achievedRate=achieved, duration=duration, loaded=loaded,
                  rttUs=samples, ping=ping )
 
@@ -314,9 +324,9 @@ def iperf( client, server, port, duration, udp, reverse ):
                  attempts=attempt )
 
 
-def throughput( kind, repetition, duration ):
+def throughput( kind, repetition, duration, image='default' ):
     "iperf3 TCP and UDP between h1 and h2, both ways."
-    net = network( kind, 2 )
+    net = network( kind, 2, image )
     h1, h2 = net.hosts
     try:
         flows = {}
@@ -328,7 +338,16 @@ def throughput( kind, repetition, duration ):
     finally:
         stopNetwork( net )
     return dict( kind=kind, repetition=repetition, duration=duration,
-                 flows=flows, **net.where )
+                 flows=flows, **net.where, **imageOf( kind, image ) )
+
+
+def kindsAndImages( spec ):
+    """spec's kinds, a KVM kind once per image of spec's images (default:
+       the default image), as ( kind, image )."""
+    return [ ( kind, image ) for kind in spec[ 'kinds' ]
+             for image in ( spec.get( 'images' ) or [ 'default' ]
+                            if KINDS[ kind ][ 0 ] is KVMHost
+                            else [ 'default' ] ) ]
 
 
 def plan( spec ):
@@ -341,23 +360,27 @@ def plan( spec ):
     for scenario in spec[ 'scenarios' ]:
         for r in range( 1, spec[ 'repeat' ] + 1 ):
             run = 'run %d/%d' % ( r, spec[ 'repeat' ] )
-            for kind in spec[ 'kinds' ]:
+            for kind, image in kindsAndImages( spec ):
+                what = kind + ( '' if image == 'default' else
+                                ' image=' + image )
                 if scenario == 'startup':
-                    units += [ ( scenario, '%s N=%d' % ( kind, n ), run, n,
-                                 lambda k=kind, n=n, r=r: startup( k, n, r ) )
+                    units += [ ( scenario, '%s N=%d' % ( what, n ), run, n,
+                                 lambda k=kind, n=n, r=r, i=image: startup(
+                                     k, n, r, i ) )
                                for n in spec[ 'sizes' ] ]
                 elif scenario == 'throughput':
-                    units.append( ( scenario, kind, run,
+                    units.append( ( scenario, what, run,
                                     4 * ( spec[ 'iperfDuration' ] + 3 ),
-                                    lambda k=kind, r=r: throughput(
-                                        k, r, spec[ 'iperfDuration' ] ) ) )
+                                    lambda k=kind, r=r, i=image: throughput(
+                                        k, r, spec[ 'iperfDuration' ], i ) ) )
                 else:
-                    units.append( ( scenario, kind, run,
+                    units.append( ( scenario, what, run,
                                     spec[ 'duration' ] + 10,
-                                    lambda k=kind, r=r, s=scenario: latency(
-                                        k, r, spec[ 'rate' ],
-                                        spec[ 'duration' ],
-                                        loaded=s == 'isolation' ) ) )
+                                    lambda k=kind, r=r, s=scenario, i=image:
+                                    latency( k, r, spec[ 'rate' ],
+                                             spec[ 'duration' ],
+                                             loaded=s == 'isolation',
+                                             image=i ) ) )
     return units
 
 
@@ -383,15 +406,17 @@ def clock( seconds ):
 
 def main( specJson ):
     """Run the measurements of spec (see plan()); returns JSON:
-       { scenario: [ result, ... ] }. A KVM host is started first, unmeasured,
-       so that the snapshot template exists before the first measurement."""
+       { scenario: [ result, ... ] }. A KVM host of each image is started
+       first, unmeasured, so that its snapshot template exists before the
+       first measurement."""
     global SERVERS, BOOT_TIMEOUT   # pylint: disable=global-statement
     spec = json.loads( specJson )
     BOOT_TIMEOUT = spec[ 'bootTimeout' ]
     setLogLevel( 'warning' )
     SERVERS = spread()
-    if any( KINDS[ kind ][ 0 ] is KVMHost for kind in spec[ 'kinds' ] ):
-        stopNetwork( network( 'kvm', 1 ) )
+    for image in sorted( { image for kind, image in kindsAndImages( spec )
+                           if KINDS[ kind ][ 0 ] is KVMHost } ):
+        stopNetwork( network( 'kvm', 1, image ) )
     units, results, took, started = plan( spec ), {}, [], time()
     for done, ( scenario, what, _run, _guess, thunk ) in enumerate( units ):
         progress( done, units, took, started )

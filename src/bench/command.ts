@@ -6,12 +6,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callPython, requireRoot, type ClusterOptions } from '../bridge/session.js';
 import { MnkvmError } from '../engine/errors.js';
+import { loadImage } from '../engine/image.js';
 import { benchBridge, bridgeTable } from './bridge.js';
 import { defaultAccel, fingerprint } from './fingerprint.js';
 import { KINDS_OF_LINKS, markdown, SCENARIOS, summarise, type BenchReport, type Kind, type Scenario } from './results.js';
 
 interface BenchOptions {
-  hosts: string; repeat: string; bootTimeout: string; rate: string; duration: string; iperfDuration: string; links: string; json?: boolean; out?: string;
+  hosts: string; images: string; repeat: string; bootTimeout: string; rate: string; duration: string; iperfDuration: string; links: string; json?: boolean; out?: string;
   servers?: string; placement?: string;
 }
 
@@ -32,6 +33,20 @@ function kinds(value: string): Kind[] {
   return links.flatMap((l) => KINDS_OF_LINKS[l as keyof typeof KINDS_OF_LINKS]);
 }
 
+/** --images default,deb: the KVM hosts' guest images, each one that exists. */
+function images(value: string): string[] {
+  const names = value.split(',');
+  if (names.some((n) => n === '')) throw new MnkvmError(`--images ${value}: give image names like default,web (mnkvm image list)`);
+  for (const name of names) {
+    try {
+      loadImage(name);
+    } catch {
+      throw new MnkvmError(`--images ${value}: no guest image ${name}: \`mnkvm image list\` shows them (\`mnkvm image build\` or \`import\` makes one)`);
+    }
+  }
+  return names;
+}
+
 function sizes(value: string): number[] {
   const list = value.split(',').map(Number);
   if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new MnkvmError(`--hosts ${value}: give host counts like 2,10`);
@@ -41,7 +56,7 @@ function sizes(value: string): number[] {
 /** Run scenarios (in one Python process, its networks over cluster's servers where given) and return one report per scenario. */
 async function runScenarios(scenarios: readonly Scenario[], opts: BenchOptions, cluster?: ClusterOptions): Promise<Map<Scenario, BenchReport>> {
   const spec = {
-    scenarios, kinds: kinds(opts.links), sizes: sizes(opts.hosts), repeat: whole(opts.repeat, '--repeat'),
+    scenarios, kinds: kinds(opts.links), images: images(opts.images), sizes: sizes(opts.hosts), repeat: whole(opts.repeat, '--repeat'),
     rate: whole(opts.rate, '--rate'), duration: whole(opts.duration, '--duration', 2), iperfDuration: whole(opts.iperfDuration, '--iperf-duration'),
     bootTimeout: whole(opts.bootTimeout, '--boot-timeout'),
   };
@@ -52,7 +67,7 @@ async function runScenarios(scenarios: readonly Scenario[], opts: BenchOptions, 
   const reports = new Map<Scenario, BenchReport>();
   for (const scenario of scenarios) {
     const servers = cluster ? { servers: cluster.servers.map((s) => s.name), placement: cluster.placement } : {};
-    const options = { ...servers, ...(scenario === 'startup' ? { hosts: spec.sizes }
+    const options = { ...servers, images: spec.images, ...(scenario === 'startup' ? { hosts: spec.sizes }
       : scenario === 'throughput' ? { duration: spec.iperfDuration } : { rate: spec.rate, duration: spec.duration }) };
     reports.set(scenario, { benchmark: scenario, environment, options, repeat: spec.repeat,
       results: summarise(scenario, runs[scenario]), runs: runs[scenario] });
@@ -63,6 +78,7 @@ async function runScenarios(scenarios: readonly Scenario[], opts: BenchOptions, 
 function scenarioCommand(name: Scenario | 'all', description: string, cluster: ClusterResolver): Command {
   return new Command(name).description(description)
     .option('--hosts <list>', 'startup: host counts, comma separated', '1,10,25,50')
+    .option('--images <list>', 'KVM hosts: their guest images, comma separated (mnkvm image list): each measured as a kind of its own', 'default')
     .option('--repeat <n>', 'repetitions (the tables show medians and ranges)', '3')
     .option('--rate <n>', 'latency probe: request/response messages per second', '1000')
     .option('--duration <s>', 'latency probe: seconds per run (sockperf discards its warm-up)', '30')

@@ -26,10 +26,10 @@ function htmlTable(md: string): string {
 
 /** CDFs of the round trip times of each kind, all runs pooled. */
 function cdfs(runs: LatencyRun[], suffix = ''): Series[] {
-  const kinds = [...new Set(runs.map((r) => r.kind))];
-  return kinds.map((kind) => ({
-    label: `${kindLabel(runs.find((r) => r.kind === kind)!)}${suffix}`,
-    points: cdfPoints(ascending(runs.filter((r) => r.kind === kind).flatMap((r) => r.rttUs))),
+  const labels = [...new Set(runs.map(kindLabel))];
+  return labels.map((label) => ({
+    label: `${label}${suffix}`,
+    points: cdfPoints(ascending(runs.filter((r) => kindLabel(r) === label).flatMap((r) => r.rttUs))),
   }));
 }
 
@@ -44,9 +44,9 @@ function percentileBars(summaries: { label: string; s: LatencySummary }[]): Bars
 }
 
 function startupPlots(report: BenchReport<StartupResult, StartupResult>): string[] {
-  const kinds = [...new Set(report.results.map((r) => r.kind))];
-  const series = (f: (r: StartupResult) => number) => kinds.map((kind) => ({
-    label: kindLabel(report.results.find((r) => r.kind === kind)!), points: report.results.filter((r) => r.kind === kind).map((r): [number, number] => [r.hosts, f(r)]),
+  const labels = [...new Set(report.results.map(kindLabel))];
+  const series = (f: (r: StartupResult) => number) => labels.map((label) => ({
+    label, points: report.results.filter((r) => kindLabel(r) === label).map((r): [number, number] => [r.hosts, f(r)]),
   }));
   return [
     lineChart('startup-ready', 'Time to pingall-ready vs hosts', series((r) => r.readySeconds), { x: 'hosts (N)', y: 'seconds' }),

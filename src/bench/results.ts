@@ -7,11 +7,15 @@ import { ascending, median, percentile, PERCENTILES, spread, type Spread } from 
 export type Kind = 'namespace' | 'kvm' | 'kvm-sriov';
 export const KINDS_OF_LINKS = { veth: ['namespace', 'kvm'], sriov: ['kvm-sriov'] } as const satisfies Record<string, readonly Kind[]>;
 
-/** Where a kind's links ran, where that is not the kind alone: "SR-IOV emulated", "SR-IOV hardware: PF enp1s0 (igb)". */
-interface Where { where?: string }
+/**
+ * Where a kind's links ran, where that is not the kind alone: "SR-IOV emulated", "SR-IOV hardware: PF enp1s0 (igb)";
+ * image: the KVM hosts' guest image, where it is not the default (mnkvm bench --images).
+ */
+interface Where { where?: string; image?: string }
 
-/** A row's kind, with where its links ran. */
-export const kindLabel = (r: { kind: Kind } & Where): string => (r.where ? `${r.kind} (${r.where})` : r.kind);
+/** A row's kind, with its KVM hosts' image and where its links ran: what its runs are grouped by. */
+export const kindLabel = (r: { kind: Kind } & Where): string =>
+  `${r.kind}${r.image && r.image !== 'default' ? ` image=${r.image}` : ''}${r.where ? ` (${r.where})` : ''}`;
 export const SCENARIOS = ['startup', 'latency', 'throughput', 'isolation'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -59,7 +63,7 @@ export const percentileName = (p: number) => (p === 100 ? 'max' : `p${p}`);
 
 /** Per (kind, hosts): the median of each measure over the repetitions. */
 export function startupMedians(runs: StartupResult[]): StartupResult[] {
-  return groupBy(runs, (r) => `${r.hosts} ${r.kind}`).map((group) => {
+  return groupBy(runs, (r) => `${r.hosts} ${kindLabel(r)}`).map((group) => {
     const m: StartupResult = { ...group[0], repetition: 0 };
     for (const key of MEASURES) m[key] = median(group.map((r) => r[key]));
     return m;
@@ -68,14 +72,14 @@ export function startupMedians(runs: StartupResult[]): StartupResult[] {
 
 /** Per kind: each percentile of each run, then its median and range over the runs. */
 export function latencySummary(runs: LatencyRun[]): LatencySummary[] {
-  return groupBy(runs, (r) => r.kind).map((group) => {
+  return groupBy(runs, kindLabel).map((group) => {
     const sorted = group.map((r) => ascending(r.rttUs));
     const percentilesUs = Object.fromEntries(PERCENTILES.map((p) =>
       [percentileName(p), spread(sorted.map((s) => percentile(s, p)))]));
     const pings = group.flatMap((r) => (r.ping ? [r.ping.avgMs] : []));
     // (results written before the rate sent was recorded lack it)
     const achieved = group.flatMap((r) => (typeof r.achievedRate === 'number' ? [r.achievedRate] : []));
-    return { kind: group[0].kind, where: group[0].where, loaded: group[0].loaded, runs: group.length,
+    return { kind: group[0].kind, where: group[0].where, image: group[0].image, loaded: group[0].loaded, runs: group.length,
       samples: group.reduce((n, r) => n + r.rttUs.length, 0), rate: group[0].rate,
       achievedRate: achieved.length === group.length ? spread(achieved) : null, percentilesUs, pingAvgMs: pings.length ? spread(pings) : null };
   });
@@ -88,11 +92,11 @@ export function summarise(scenario: Scenario, runs: unknown[]): unknown[] {
 }
 
 export function throughputSummary(runs: ThroughputRun[]): ThroughputSummary[] {
-  return groupBy(runs, (r) => r.kind).map((group) => {
+  return groupBy(runs, kindLabel).map((group) => {
     const flows = Object.keys(group[0].flows);
     const over = (f: (flow: Flow) => number | undefined, names: string[]) => Object.fromEntries(names.map((name) =>
       [name, spread(group.map((r) => f(r.flows[name]) ?? 0))]));
-    return { kind: group[0].kind, where: group[0].where, runs: group.length, mbps: over((f) => f.mbps, flows),
+    return { kind: group[0].kind, where: group[0].where, image: group[0].image, runs: group.length, mbps: over((f) => f.mbps, flows),
       udpLostPercent: over((f) => f.lostPercent, flows.filter((n) => n.startsWith('udp'))) };
   });
 }

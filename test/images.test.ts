@@ -4,10 +4,11 @@
 // with debugfs (nothing mounted); then a KVM host that runs one.
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, openSync, closeSync, readdirSync, readFileSync, realpathSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectClean, mnkvm, SCRIPTS, TEST_ENV } from './helpers.js';
+import { IMAGES_DIR } from '../src/engine/paths.js';
 
 const MAKE = join(SCRIPTS, 'make-image.py');
 
@@ -113,5 +114,23 @@ describe('mnkvm image import', function () {
     expect(got.iperf3).to.match(/^iperf 3\./);
     expect(got.otherSees).to.contain('No such file');
   });
-});
 
+  it('a KVM host whose image disk does not mount fails in one line, at once, leaving nothing', async function () {
+    this.timeout(5 * 60_000);
+    // imported into mnkvm's cache (its guests need the default image there), then its superblock wiped
+    const name = 'mnkvm-test-broken';
+    expect((await mnkvm(['image', 'import', `docker-archive:${make('bootable', 'broken.tar')}`, '--name', name])).code).to.equal(0);
+    try {
+      const fd = openSync(join(realpathSync(join(IMAGES_DIR, name)), 'rootfs.ext4'), 'r+');
+      writeSync(fd, Buffer.alloc(4096), 0, 4096, 0);
+      closeSync(fd);
+      for (const boot of ['clone', 'cold']) {
+        const r = await mnkvm(['--topo', 'single,1', '--host', `kvm,image=${name},boot=${boot}`, '--switch', 'lxbr', '--controller', 'none', '--test', 'none']);
+        expect([r.code, r.err.split('\n').filter((l) => l.startsWith('mnkvm:'))], boot).to.deep.equal(
+          [1, ["mnkvm: h1: the image's disk /dev/vda does not mount: import or build the image again"]]);
+      }
+    } finally {
+      await mnkvm(['image', 'rm', name]);
+    }
+  });
+});

@@ -89,6 +89,8 @@ export interface VmBackend {
 export async function guestFailed(guest: Guest, why: string): Promise<MnkvmError> {
   const lines = await guest.diagnostics();
   await guest.stop();
-  return new MnkvmError(`${guest.name}: guest ${why}; last console lines:\n${lines.join('\n') || '(none)'}`,
+  // The guest's init said why it ended ("mnkvm-guest: failed: ..."): that is the error, in one line.
+  const said = lines.map((l) => /^mnkvm-guest: failed: (.*)$/.exec(l)?.[1]).find(Boolean);
+  return new MnkvmError(said ? `${guest.name}: ${said}` : `${guest.name}: guest ${why}; last console lines:\n${lines.join('\n') || '(none)'}`,
     'guest', { host: guest.name, console: lines });
 }

@@ -107,6 +107,8 @@ function waitForPrompt(consolePath: string, timeoutMs: number): Promise<void> {
       resolve();
     });
     socket.once('error', (e) => { clearTimeout(timer); reject(e); });
+    // (QEMU has exited: the guest ended before its shell, as init does where an image's disk does not mount)
+    socket.once('close', () => { clearTimeout(timer); reject(new Error('the template guest ended before its shell')); });
   });
 }
 

@@ -44,8 +44,17 @@ out="$images/$name-$key"
 mkdir -p "$images"
 exec 9>"$images/.lock"
 flock 9   # two imports at once: the second waits, then finds the image made
-if [ -f "$out/manifest.json" ]; then
+# NAME now points at out: its earlier versions go (a running guest keeps its
+# open disk; their templates are stale, and go with `mnkvm -c`)
+point() {
   ln -sfn "$name-$key" "$images/$name"
+  for old in "$images/$name"-*; do
+    [[ "${old##*/}" =~ ^"$name"-[0-9a-f]{16}$ && "$old" != "$out" ]] && rm -rf "$old"
+  done
+  return 0
+}
+if [ -f "$out/manifest.json" ]; then
+  point
   echo "image $name up to date: $out"
   exit 0
 fi
@@ -66,5 +75,5 @@ mkfs.ext4 -q -F -b 4096 -L mnkvm-root -N $((inodes * 3 / 2 + 1024)) -d "$work/ro
   kind="rootfs", rootfs="rootfs.ext4", config="config.json"), sys.stdout)' \
   "$name" "$key" "$label" "$(date -u +%FT%TZ)" > "$work/image/manifest.json"
 mv "$work/image" "$out"
-ln -sfn "$name-$key" "$images/$name"
+point
 echo "image $name: $out ($(du -sh "$out/rootfs.ext4" | cut -f1), from $label)"

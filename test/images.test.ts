@@ -62,6 +62,11 @@ describe('mnkvm image import', function () {
     // again: up to date (the same content); listed; removed
     r = await mnkvm(['image', 'import', `docker-archive:${archive}`, '--name', 'web'], { env });
     expect(r.out).to.match(/^image web up to date/m);
+    // other content under the name: the name's earlier version goes, another name's stays
+    expect((await mnkvm(['image', 'import', `docker-archive:${archive}`, '--name', 'web-1'], { env })).code).to.equal(0);
+    expect((await mnkvm(['image', 'import', `docker-archive:${make('bootable', 'other.tar')}`, '--name', 'web'], { env })).code).to.equal(0);
+    expect(readdirSync(images()).filter((f) => /^web-[0-9a-f]{16}$/.test(f))).to.have.length(1);
+    expect((await mnkvm(['image', 'rm', 'web-1'], { env })).code).to.equal(0);
     r = await mnkvm(['image', 'list'], { env });
     expect(r.out).to.match(/^web\trootfs\t\d+ MiB\t\S+\tdocker-archive:/m);
     r = await mnkvm(['image', 'rm', 'web'], { env });

@@ -96,7 +96,7 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
   r = await mnkvm(['bench', 'startup', ...SERVERS, '--placement', 'roundrobin', '--hosts', '2', '--repeat', '1', '--json']);
   expect(r.code, r.err).to.equal(0);
   const bench = JSON.parse(r.out) as BenchReport<StartupResult>;
-  expect(bench.options).to.deep.equal({ servers: ['tb1', 'tb2'], placement: 'roundrobin', hosts: [2] });
+  expect(bench.options).to.deep.equal({ servers: ['tb1', 'tb2'], placement: 'roundrobin', images: ['default'], hosts: [2] });
   expect(bench.runs.map((run) => [run.kind, run.where, run.pingDroppedPercent])).to.deep.equal([
     ['namespace', 'servers tb1,tb2, roundrobin', 0], ['kvm', 'servers tb1,tb2, roundrobin', 0]]);
   expect(await leftOn('tb1')).to.equal('');

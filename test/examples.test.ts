@@ -34,7 +34,7 @@ describe("Mininet's examples under mnkvm run --host kvm", function () {
   afterEach(expectClean);
 
   // 2 x 64 KVM hosts, each pinging the 63 others: under TCG on 2 cores every ARP
-  // broadcast wakes 63 emulated guests (about 15 minutes per network here).
+  // broadcast wakes 63 emulated guests (about 8 minutes per network here).
   it('treeping64.py (TreeNet with UserSwitch and OVSKernelSwitch, both replaced by --switch lxbr)', async function () {
     this.timeout(50 * 60_000);
     const r = await mnkvm(['run', join(EXAMPLES, 'treeping64.py'), '--host', 'kvm', ...LXBR, '--controller', 'none'], { timeoutMs: 48 * 60_000 });

@@ -9,7 +9,7 @@ export const KINDS_OF_LINKS = { veth: ['namespace', 'kvm'], sriov: ['kvm-sriov']
 
 /**
  * Where a kind's links ran, where that is not the kind alone: "SR-IOV emulated", "SR-IOV hardware: PF enp1s0 (igb)";
- * image: the KVM hosts' guest image, where it is not the default (mnkvm bench --images).
+ * image: the KVM hosts' guest image (mnkvm bench --images; a label names it where it is not the default).
  */
 interface Where { where?: string; image?: string }
 

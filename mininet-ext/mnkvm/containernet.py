@@ -230,9 +230,8 @@ class Docker( KVMHost ):
             raise MnkvmError( '%s: a Docker host needs dimage= (the image it '
                               'runs)' % name )
         image = engine.containerImage( dimage, IMAGES.get( dimage ) )
-        for volume in docker.get( 'volumes' ) or []:
-            source = volume.split( ':' )[ 0 ]
-            if source.startswith( '/' ) and not os.path.exists( source ):
+        for source, _, _ in sharedVolumes( docker )[ 1 ]:
+            if not os.path.exists( source ):
                 os.makedirs( source )   # (as Docker makes a bind's source)
         vm, lines = vmParams( name, docker )
         for line in lines:

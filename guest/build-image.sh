@@ -65,7 +65,7 @@ for m in "${pyexts[@]}"; do
 done
 versions=$(dpkg-query -W -f '${Package}=${Version}\n' "${pkgs[@]}" 2>/dev/null) \
   || die "a guest package is missing (${pkgs[*]}): run ./setup.sh"
-key=$( { cat "$0" "$here/init" "$here/image-shell" "$here/mnkvm-agent.c"; echo "$versions"; echo "${modules[*]}"; } | sha256sum | cut -c1-16)
+key=$( { cat "$0" "$here/init" "$here/image-shell" "$here/shellrc" "$here/mnkvm-agent.c"; echo "$versions"; echo "${modules[*]}"; } | sha256sum | cut -c1-16)
 out="$images/default-$key"
 mkdir -p "$images"
 exec 9>"$images/.lock"
@@ -113,6 +113,7 @@ for b in "${bins[@]}"; do
   chmod 755 "$root/usr/lib/mnkvm/bin/${b##*/}"
 done
 install -m 0755 "$here/image-shell" "$root/usr/lib/mnkvm/image-shell"
+install -m 0644 "$here/shellrc" "$root/usr/lib/mnkvm/bin/shellrc"
 
 # Python 3, as on a Mininet host (`h1 python -m http.server 80 &`): Debian's
 # interpreter (not whichever python3 comes first on PATH here) with its

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Mininet, MininetError, MnkvmError, Topo } from '../src/api/index.js';
 import { PROJECT_ROOT } from '../src/engine/paths.js';
 import { expectClean, mnkvm, SCRIPTS, TEST_ENV } from './helpers.js';
+import { bound } from './speed.js';
 
 describe('TypeScript API', function () {
   before(() => { process.env.MNKVM_ACCEL = TEST_ENV.MNKVM_ACCEL; });
@@ -38,9 +39,22 @@ describe('TypeScript API', function () {
     }
   });
 
+  // What a new user's trial broke: the new port of a Linux bridge (the API's default switch) never joined it
+  it('a link added at run time joins its Linux bridge and carries traffic, to a namespace host and to a KVM host', async () => {
+    const topo = new Topo();
+    topo.addLink(topo.addHost('h1', { kind: 'namespace' }), topo.addSwitch('s1'));
+    await using net = await Mininet.start({ topo });
+    for (const [name, kind, ip] of [['n3', 'namespace', '10.0.0.3'], ['n4', 'kvm', '10.0.0.4']] as const) {
+      const host = await net.addHost(name, { kind });
+      expect(await net.addLink(name, 's1')).to.deep.equal([`${name}-eth0`, `s1-eth${name === 'n3' ? 2 : 3}`]);
+      await host.cmd('ifconfig', `${name}-eth0`, `${ip}/8`, 'up');
+      expect(await host.cmd('ping -c1 -W5 10.0.0.1'), name).to.contain('1 received');
+    }
+  });
+
   it('runs the TypeScript example', () => {
     const r = spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'examples', 'typed-api.js')],
-      { encoding: 'utf8', env: TEST_ENV, timeout: 240_000 });
+      { encoding: 'utf8', env: TEST_ENV, timeout: bound(240_000) });
     expect(r.status, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/h1 kernel: \d+\.\d+\.\d+-\d+-cloud-amd64/);
     expect(r.stdout).to.match(/h1 ping \| 2 packets transmitted, 2 received/);

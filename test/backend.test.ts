@@ -9,6 +9,7 @@ import { QemuBackend } from '../src/engine/qemu/backend.js';
 import { RunRecord } from '../src/engine/records.js';
 import { backendContract, TestNamespace } from './contract.js';
 import { TEST_ENV } from './helpers.js';
+import { bound, boundText } from './speed.js';
 
 const options = () => kvmHostOptions({ accel: TEST_ENV.MNKVM_ACCEL, share: 'none' });
 
@@ -19,7 +20,7 @@ function consoleRun(path: string, line: string, done: RegExp, timeoutMs = 30_000
   return new Promise((resolve, reject) => {
     const socket = connect(path);
     let out = '';
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no ${done} within ${timeoutMs / 1000} s:\n${out}`)); }, timeoutMs);
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no ${done} within ${boundText(timeoutMs)}:\n${out}`)); }, bound(timeoutMs));
     socket.on('connect', () => socket.write(`${line}\n`));
     socket.on('data', (d: Buffer) => {
       out += d.toString();

@@ -13,7 +13,7 @@ describe('clean-up', function () {
   it('removes everything after an error during the build (a guest that never boots)', async () => {
     const r = await mnkvm(['--topo', 'single,2', '--host', 'kvm,bootTimeout=1,boot=cold', '--test', 'pingall']);
     expect(r.code).to.equal(1);
-    expect(r.err).to.match(/mnkvm: h\d: guest did not reach its shell within 1 s; last console lines:/);
+    expect(r.err).to.match(/mnkvm: h\d: guest did not reach its shell within 1 s \(where guests boot slowly, under TCG or on a nested or busy machine, raise bootTimeout: --host kvm,bootTimeout=4\); last console lines:/);
     // Nothing is left (afterEach): the engine stopped the failed guests itself; what else the
     // run left, if anything (namespace shells exit with the Python process), the run's sweep removed.
   });

@@ -1,5 +1,5 @@
 // Containernet's examples under mnkvm run (test/scripts/containernet, one
-// script per example: basic, CMD field, volume, topology): Docker hosts as
+// script per example: basic, CMD field, volume, topology, dockerhosts): Docker hosts as
 // KVM hosts booted from an imported image (made here by
 // test/scripts/make-image.py: this machine's bash and libraries under the
 // test layers; no registry), each option's effect checked in the guest or
@@ -11,6 +11,7 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectClean, Mnkvm, mnkvm, SCRIPTS } from './helpers.js';
+import { bound } from './speed.js';
 
 const EXAMPLES = join(SCRIPTS, 'containernet');
 const script = (name: string) => join(EXAMPLES, `containernet_${name}.py`);
@@ -56,7 +57,7 @@ describe('Containernet scripts on KVM hosts', function () {
   });
 
   it('the basic example: pingall; environment, memory, vCPUs, WorkingDir in the guest; Docker hosts added and removed at run time', async function () {
-    this.timeout(15 * 60_000);
+    this.timeout(bound(15 * 60_000));
     const r = await mnkvm(['run', script('example'), ...image], { timeoutMs: 14 * 60_000 });
     expect(r.code, r.out + r.err).to.equal(0);
     const got = results(r.out);
@@ -73,7 +74,7 @@ describe('Containernet scripts on KVM hosts', function () {
   });
 
   it('the CMD field example: d.start() runs the image\'s ENTRYPOINT and CMD, dcmd runs, and a published port reaches the guest from this machine', async function () {
-    this.timeout(15 * 60_000);
+    this.timeout(bound(15 * 60_000));
     const port = await freePort();
     const r = await mnkvm(['run', script('example_cmd_field'), ...image, '--', String(port)], { timeoutMs: 14 * 60_000 });
     expect(r.code, r.out + r.err).to.equal(0);
@@ -91,7 +92,7 @@ describe('Containernet scripts on KVM hosts', function () {
   });
 
   it('a port of this machine already in use is one line, and nothing is left', async function () {
-    this.timeout(15 * 60_000);
+    this.timeout(bound(15 * 60_000));
     const busy: Server = createServer();
     await new Promise<void>((resolve) => busy.listen(0, '0.0.0.0', resolve));
     const { port } = busy.address() as AddressInfo;
@@ -106,7 +107,7 @@ describe('Containernet scripts on KVM hosts', function () {
   });
 
   it('the volume example: two hosts share a volume, a second one is read-only, a direct link between them', async function () {
-    this.timeout(15 * 60_000);
+    this.timeout(bound(15 * 60_000));
     const vol1 = join(dir, 'vol1');
     const vol2 = join(dir, 'data', 'vol2');
     mkdirSync(vol2, { recursive: true });
@@ -121,7 +122,7 @@ describe('Containernet scripts on KVM hosts', function () {
   });
 
   it('the topology example: TreeContainerNet with Mininet\'s CLI, pingall from it', async function () {
-    this.timeout(15 * 60_000);
+    this.timeout(bound(15 * 60_000));
     const run = new Mnkvm(['run', script('topology_example'), ...image], { timeoutMs: 14 * 60_000 });
     await run.waitFor(/mininet> $/, { stdoutOnly: true, timeoutMs: 12 * 60_000 });
     run.send('pingall\n');
@@ -132,6 +133,30 @@ describe('Containernet scripts on KVM hosts', function () {
     run.send('exit\n');
     const r = await run.done;
     expect(r.code, r.out + r.err).to.equal(0);
+  });
+
+  // What a new user's trial broke: an image without bash (busybox, Alpine) got no IPv4 address (the shell's
+  // own ifconfig refused Mininet's ADDRESS/PREFIX), and d5's volume of / ended the run once three VMs were up
+  it("Containernet's dockerhosts.py, ubuntu:trusty mapped to a busybox image (no bash): pings, d5's volume of / left out in one line, d4 added at run time", async function () {
+    this.timeout(bound(15 * 60_000));
+    const archive = join(dir, 'busybox.tar');
+    const made = spawnSync('/usr/bin/python3', [join(SCRIPTS, 'make-image.py'), 'busybox', archive], { encoding: 'utf8' });
+    expect(made.status, made.stderr).to.equal(0);
+    const run = new Mnkvm(['run', join(EXAMPLES, 'dockerhosts.py'), '--image', `ubuntu:trusty=docker-archive:${archive}`, '--switch', 'lxbr',
+      '--', String(await freePort())], { timeoutMs: 14 * 60_000 });
+    await run.waitFor(/mininet> $/, { stdoutOnly: true, timeoutMs: 12 * 60_000 });
+    run.send('d1 echo shell $(readlink /bin/sh) bash $(command -v bash || echo none)\n');
+    await run.waitFor(/^shell busybox bash none\r?$/m);
+    run.send('exit\n');
+    const r = await run.done;
+    const all = r.out + r.err;
+    expect(r.code, all).to.equal(0);
+    expect(all).to.contain('*** d5: volumes: /:/mnt/vol1 is left out (it is /: a KVM host shares one folder of this machine, never its whole tree)');
+    // net.ping([d1, d2]); d1 to d2, d2 and d3 to d2's second interface (manualdestip); d1 to d4, added at run time
+    expect(all.match(/^\*\*\* Results: .*$/gm), all).to.deep.equal(['*** Results: 0% dropped (2/2 received)', '*** Results: 0% dropped (1/1 received)',
+      '*** Results: 0% dropped (2/2 received)', '*** Results: 0% dropped (1/1 received)']);
+    expect(all).to.match(/^d1 -> 10\.0\.0\.254$/m);   // (d4 answers)
+    expect(all).to.not.match(/Traceback|bad address/);
   });
 
   it('refuses a Docker image it has no image for, in one line, leaving nothing', async () => {

@@ -26,6 +26,9 @@ const cases: [string, RegExp[], string[]?, string[]?][] = [
   ['simpleperf.py', [/h1 \(cfs 25000\/100000us\)/, /Results: \['10M', '[\d.]+ Mbits\/sec'/], LXBR, ['testmode']],
   // scratchnet.py with Host objects and a Linux bridge, all built by hand outside Mininet().
   [join(SCRIPTS, 'scratchnet_host.py'), [/h0 is a KVMHost, h1 is a KVMHost/, /1 packets transmitted, 1 received/]],
+  // ... and with an OVSKernelSwitch and a Controller made by hand: --switch and --controller replace them there
+  // too, so the script's wait for the switch to connect ends (a new user's trial: it never did)
+  [join(SCRIPTS, 'scratchnet_ovs.py'), [/s0 is a LinuxBridge, c0 is a NoController/, /1 packets transmitted, 1 received/]],
   ['multitest.py', [/Results: 0% dropped \(12\/12 received\)/, /h1-eth0: flags=/], OVS],
   ['numberedports.py', [/Validating that s1-eth9 is actually on port 9 \.\.\. Validated\./], OVS],
 ];
@@ -33,13 +36,12 @@ const cases: [string, RegExp[], string[]?, string[]?][] = [
 describe("Mininet's examples under mnkvm run --host kvm", function () {
   afterEach(expectClean);
 
-  // 2 x 64 KVM hosts, each pinging the 63 others: under TCG on 2 cores every ARP
-  // broadcast wakes 63 emulated guests (about 8 minutes per network here).
-  it('treeping64.py (TreeNet with UserSwitch and OVSKernelSwitch, both replaced by --switch lxbr)', async function () {
-    this.timeout(50 * 60_000);
-    const r = await mnkvm(['run', join(EXAMPLES, 'treeping64.py'), '--host', 'kvm', ...LXBR, '--controller', 'none'], { timeoutMs: 48 * 60_000 });
+  // treeping64.py at small size (2 x 4 KVM hosts; the 2 x 64 are in npm run test:scale)
+  it('treeping.py: TreeNet with UserSwitch and OVSKernelSwitch, both replaced by --switch lxbr', async () => {
+    const r = await mnkvm(['run', join(SCRIPTS, 'treeping.py'), '--host', 'kvm', ...LXBR, '--controller', 'none']);
     const all = r.out + r.err;
     expect(r.code, all).to.equal(0);
+    expect(all).to.match(/\*\*\* Ping: testing ping reachability\n(h\d -> h\d h\d h\d \n){4}\*\*\* Results: 0% dropped \(12\/12 received\)/);
     expect(all).to.match(/reference user: 0% packet loss/);
     expect(all).to.match(/Open vSwitch kernel: 0% packet loss/);
     expect(all).to.not.match(/Could not find|Traceback/);

@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/engine/paths.js';
 import { RunRecord } from '../src/engine/records.js';
+import { bound, boundText } from './speed.js';
 
 export const CLI = join(PROJECT_ROOT, 'dist', 'src', 'cli', 'main.js');
 export const SCRIPTS = join(PROJECT_ROOT, 'test', 'scripts');
@@ -23,6 +24,7 @@ export class Mnkvm {
   readonly done: Promise<Result>;
   private timer: NodeJS.Timeout;
 
+  /** timeoutMs: the run's bound on the reference machine (scaled by the speed factor); then it is killed. */
   constructor(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number } = {}) {
     this.child = spawn(process.execPath, [CLI, ...args], {
       detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? TEST_ENV, uid: opts.uid, gid: opts.uid,
@@ -30,7 +32,10 @@ export class Mnkvm {
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => { this.out += d; });
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.err += d; });
     const timeoutMs = opts.timeoutMs ?? 240_000;
-    this.timer = setTimeout(() => this.signal('SIGKILL'), timeoutMs);
+    this.timer = setTimeout(() => {
+      this.err += `\n[test: \`mnkvm ${args.join(' ')}\` killed by its bound of ${boundText(timeoutMs)}]\n`;
+      this.signal('SIGKILL');
+    }, bound(timeoutMs));
     Mnkvm.live.add(this);
     this.done = new Promise((resolve) => this.child.once('close', (code, signal) => {
       Mnkvm.live.delete(this);
@@ -62,12 +67,14 @@ export class Mnkvm {
   }
 }
 
-/** Wait (at most timeoutMs) until check() holds. */
-/** Poll check() every 50 ms until it holds; after timeoutMs fail with what (and details(), if given). */
+/**
+ * Poll check() every 50 ms until it holds; after timeoutMs (on the reference
+ * machine: scaled by the speed factor) fail with what, the bound, and details().
+ */
 export async function waitUntil(check: () => boolean, timeoutMs: number, what: string, details?: () => string): Promise<void> {
-  const end = Date.now() + timeoutMs;
+  const end = Date.now() + bound(timeoutMs);
   while (!check()) {
-    if (Date.now() > end) throw new Error(details ? `${what}; ${details()}` : what);
+    if (Date.now() > end) throw new Error(`${what} (bound: ${boundText(timeoutMs)})${details ? `; ${details()}` : ''}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

@@ -9,6 +9,7 @@ import { mkdtempSync, openSync, closeSync, readdirSync, readFileSync, realpathSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expectClean, mnkvm, SCRIPTS, TEST_ENV } from './helpers.js';
+import { bound } from './speed.js';
 import { IMAGES_DIR } from '../src/engine/paths.js';
 
 const MAKE = join(SCRIPTS, 'make-image.py');
@@ -111,7 +112,7 @@ describe('mnkvm image import', function () {
   });
 
   it('boots KVM hosts in a Debian image with an extra package (built by setup.sh), as snapshot clones, their writes kept apart', async function () {
-    this.timeout(10 * 60_000);
+    this.timeout(bound(10 * 60_000));
     const r = await mnkvm(['run', join(SCRIPTS, 'image-hosts.py'), '--switch', 'lxbr', '--', 'test-debian'], { timeoutMs: 9 * 60_000 });
     expect(r.code, r.out + r.err).to.equal(0);
     const got = JSON.parse(/^IMAGE (.*)$/m.exec(r.out)?.[1] ?? 'null') as Record<string, unknown>;
@@ -122,7 +123,7 @@ describe('mnkvm image import', function () {
   });
 
   it('a KVM host whose image disk does not mount fails in one line, at once, leaving nothing', async function () {
-    this.timeout(5 * 60_000);
+    this.timeout(bound(5 * 60_000));
     // imported into mnkvm's cache (its guests need the default image there), then its superblock wiped;
     // a key of its own: no snapshot template of the same content, made from a disk still whole, is used
     const name = 'mnkvm-test-broken';

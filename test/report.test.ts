@@ -11,6 +11,7 @@ import {
   RATE_TOLERANCE, rateNotes, type BenchReport, type LatencyRun, type LatencySummary, type StartupResult, type ThroughputRun, type ThroughputSummary,
 } from '../src/bench/results.js';
 import { expectClean, mnkvm } from './helpers.js';
+import { bound } from './speed.js';
 
 const PLOTS = ['startup-ready', 'startup-memory', 'latency-cdf', 'latency-percentiles', 'throughput-mbps', 'isolation-cdf', 'isolation-percentiles'];
 
@@ -32,7 +33,7 @@ describe('mnkvm bench all and mnkvm report', function () {
     const startup = read<StartupResult, StartupResult>('startup');
     expect(startup.runs.map((x) => `${x.kind}/${x.hosts}/${x.repetition}`)).to.deep.equal([
       'namespace/1/1', 'namespace/2/1', 'kvm/1/1', 'kvm/2/1', 'namespace/1/2', 'namespace/2/2', 'kvm/1/2', 'kvm/2/2']);
-    expect(startup.environment).to.include.keys('kernel', 'kernelCmdline', 'cpuModel', 'cpuGovernor', 'isolatedCpus', 'accel',
+    expect(startup.environment).to.include.keys('kernel', 'kernelCmdline', 'cpuModel', 'cpuGovernor', 'isolatedCpus', 'bridgeNetfilter', 'accel',
       'qemu', 'mininet', 'node', 'mnkvm', 'gitCommit', 'command');
     expect(startup.environment.command).to.include('bench all --hosts 1,2 --repeat 2');
 
@@ -73,7 +74,7 @@ describe('mnkvm bench all and mnkvm report', function () {
     expect(r.code, r.err).to.equal(0);
     expect(r.out.split('\n')).to.include.members([join(dir, 'report.html'), join(dir, 'summary.md')]);
     const { stdout: dom } = await promisify(execFile)('chromium',
-      ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `file://${join(dir, 'report.html')}`], { timeout: 120_000 });
+      ['--headless', '--no-sandbox', '--disable-gpu', '--dump-dom', `file://${join(dir, 'report.html')}`], { timeout: bound(120_000) });
     // the report's own script counts the plots laid out with data in them
     expect(dom).to.match(new RegExp(`<body data-plots-rendered="${PLOTS.length}"`));
     for (const id of PLOTS) expect(dom).to.match(new RegExp(`<svg class="plot" id="${id}"[^>]*>[\\s\\S]*?<(polyline|rect) class="(series|bar)"`));

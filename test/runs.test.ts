@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { Session } from '../src/bridge/session.js';
 import { CLI, expectClean, leftovers, Mnkvm, mnkvm, SCRIPTS, TEST_ENV, waitUntil } from './helpers.js';
+import { bound } from './speed.js';
 
 const EXAMPLES = '/usr/lib/python3/dist-packages/mininet/examples';
 const RUN_DIR = process.env.MNKVM_RUN_DIR ?? '/run/mnkvm';
@@ -173,7 +174,7 @@ for sig in (signal.SIGHUP, signal.SIGCONT, signal.SIGINT, signal.SIGKILL):
 os.waitpid(pid, 0)
 `;
     const r = spawnSync('/usr/bin/python3', ['-c', driver, process.execPath, CLI, '--topo', 'single,2', '--host', 'kvm'],
-      { encoding: 'utf8', env: TEST_ENV, timeout: 240_000 });
+      { encoding: 'utf8', env: TEST_ENV, timeout: bound(240_000) });
     expect(r.stdout, r.stderr).to.match(/^PROMPT$/m);
     // the run's guard sweeps once mnkvm is gone
     await waitUntil(() => leftovers().length === 0, 20_000, 'the closed run left something', () => leftovers().join('\n'));

@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import type { BenchReport, StartupResult } from '../src/bench/results.js';
 import { mnkvm, Mnkvm, SCRIPTS } from './helpers.js';
+import { bound } from './speed.js';
 import { join } from 'node:path';
 
 const SERVERS = ['--servers', 'tb1,tb2'];
@@ -125,7 +126,7 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
   await killed.done;
   t = Date.now();
   for (const server of ['tb1', 'tb2']) {
-    while ((await leftOn(server)) !== '' && Date.now() - t < 90_000) await new Promise((res) => setTimeout(res, 1000));
+    while ((await leftOn(server)) !== '' && Date.now() - t < bound(90_000)) await new Promise((res) => setTimeout(res, 1000));
     expect(await leftOn(server), server).to.equal('');
   }
   log(`after SIGKILL of mnkvm, both servers clean after ${((Date.now() - t) / 1000).toFixed(0)} s`);

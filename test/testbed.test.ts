@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/engine/paths.js';
 import { expectClean, mnkvm } from './helpers.js';
+import { bound } from './speed.js';
 import { cleanAcrossServers, spreadOverServers } from './servers.js';
 
 const ANSIBLE = join(PROJECT_ROOT, 'ansible');
@@ -15,7 +16,7 @@ const ANSIBLE = join(PROJECT_ROOT, 'ansible');
 /** ansible-playbook of ansible/ against inventory. */
 function ansiblePlaybook(inventory: string, book: string, ...extra: string[]) {
   return spawnSync('ansible-playbook', ['-i', inventory, book, ...extra],
-    { cwd: ANSIBLE, encoding: 'utf8', env: { ...process.env, ANSIBLE_FORCE_COLOR: '0', ANSIBLE_NOCOLOR: '1' }, timeout: 30 * 60_000 });
+    { cwd: ANSIBLE, encoding: 'utf8', env: { ...process.env, ANSIBLE_FORCE_COLOR: '0', ANSIBLE_NOCOLOR: '1' }, timeout: bound(30 * 60_000) });
 }
 
 /** Run a playbook that must pass; its PLAY RECAP, per host. */
@@ -37,7 +38,7 @@ describe('mnkvm testbed', function () {
   afterEach(expectClean);
 
   it("ansible/ passes ansible-lint's production profile", () => {
-    const r = spawnSync('ansible-lint', ['--profile', 'production', '--nocolor'], { cwd: ANSIBLE, encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync('ansible-lint', ['--profile', 'production', '--nocolor'], { cwd: ANSIBLE, encoding: 'utf8', timeout: bound(300_000) });
     expect(r.status, r.stdout + r.stderr).to.equal(0);
   });
 
@@ -78,7 +79,7 @@ describe('mnkvm testbed', function () {
 
   it('brings two servers up, prepares them with ansible/ (twice: nothing changes the second time), verifies them after a reboot, runs KVM hosts with KVM and SR-IOV links there, spreads networks over both, and takes them down', async function () {
     // (one testbed for all of it: Ansible, KVM and SR-IOV on a server, networks over both: half an hour under TCG)
-    this.timeout(40 * 60_000);
+    this.timeout(bound(40 * 60_000));
     const start = Date.now();
     let r = await mnkvm(['testbed', 'up', '--servers', '2'], { timeoutMs: UP });
     expect(r.code, r.err).to.equal(0);

@@ -112,11 +112,8 @@ def addHost( net, name, optsJson ):
 
 @reported
 def addLink( net, a, b, optsJson ):
-    "Add a link at run time; a switch end is attached to its switch."
+    "Add a link at run time (a switch end joins its switch: MnkvmNet)."
     link = net.addLink( a, b, **json.loads( optsJson ) )
-    for intf in ( link.intf1, link.intf2 ):
-        if hasattr( intf.node, 'attach' ) and intf.node in net.switches:
-            intf.node.attach( intf.name )
     return '%s %s' % ( link.intf1, link.intf2 )
 
 

@@ -24,7 +24,7 @@ from mininet.node import Host, OVSSwitch
 from mnkvm import engine, vxlan
 from mnkvm.engine import MnkvmError
 from mnkvm.kvmhost import KVMHost
-from mnkvm.net import MnkvmNet, rootNames
+from mnkvm.net import MnkvmNet, rootNames, stockReplaced
 from mnkvm.servernode import ServerNode, onServers, serverOf
 
 # --placement's names for Mininet's placers
@@ -156,7 +156,8 @@ class MnkvmCluster( MnkvmNet, MininetCluster ):
         if not params.get( 'inNamespace', self.inNamespace ):
             engine.claimNames( 'link', [ name ], server=params[ 'server' ] )
         switch = Mininet.addSwitch( self, name,
-                                    cls=onServers( cls or self.switch ),
+                                    cls=onServers( stockReplaced(
+                                        'switch', cls or self.switch ) ),
                                     **params )
         self.record( switch )
         return switch

@@ -29,10 +29,9 @@ from subprocess import DEVNULL
 import mininet.net
 import mininet.node
 import mininet.topolib
-from mininet.log import info, warn
+from mininet.log import info, output, warn
 from mininet.net import Mininet
-from mininet.node import Host, OVSSwitch
-from mininet.nodelib import LinuxBridge
+from mininet.node import Host
 from mininet.topolib import TreeTopo
 
 from mnkvm import engine
@@ -50,8 +49,9 @@ OPTIONS = {
                      'sessions (popen) and dcmd' ),
     'volumes': ( APPROXIMATED, 'HOST:GUEST[:ro] volumes: the folder of this '
                  "machine that holds them all shared (share=, sshfs over a "
-                 'virtio port), each bound at GUEST; a named volume, or ones '
-                 'with only / in common, left out (a line each)' ),
+                 'virtio port), each bound at GUEST; a named volume, a volume of '
+                 '/ itself, or ones with only / in common, left out (a line '
+                 'each)' ),
     'tmpfs': ( MAPPED, 'a tmpfs mounted in the guest' ),
     'sysctls': ( MAPPED, 'set in the guest (sysctl -w)' ),
     'mem_limit': ( MAPPED, 'mem=, in MiB (at least 160)' ),
@@ -137,10 +137,11 @@ def sharedVolumes( docker ):
         source = bind[ 0 ] if not os.path.isfile( bind[ 0 ] ) else (
             os.path.dirname( bind[ 0 ] ) )
         common = os.path.commonpath( [ folder, source ] ) if folder else source
-        if folder and common == '/':
-            lines.append( 'volumes: %s:%s is left out (it has only / in '
-                          'common with %s: a KVM host shares one folder of '
-                          'this machine)' % ( bind[ 0 ], bind[ 1 ], folder ) )
+        if common == '/':
+            lines.append( 'volumes: %s:%s is left out (%s: a KVM host shares '
+                          'one folder of this machine, never its whole tree)' % (
+                              bind[ 0 ], bind[ 1 ], 'it has only / in common '
+                              'with %s' % folder if folder else 'it is /' ) )
             continue
         folder = common
         kept.append( bind )
@@ -375,23 +376,24 @@ class Containernet( Mininet ):
     """Containernet's network (install() makes it an MnkvmNet, as every
        network of a run): Mininet, with Docker hosts."""
 
-    started = False
-
-    def start( self ):
-        Mininet.start( self )
-        self.started = True
-
-    def addLink( self, node1, node2, *args, **params ):
-        """Mininet's addLink; on a running network, as in Containernet, a
-           switch's new port joins it (OVS: attach; a Linux bridge: its
-           master)."""
-        link = Mininet.addLink( self, node1, node2, *args, **params )
-        for intf in ( link.intf1, link.intf2 ) if self.started else ():
-            if isinstance( intf.node, OVSSwitch ):
-                intf.node.attach( intf )
-            elif isinstance( intf.node, LinuxBridge ):
-                intf.node.cmd( 'ip link set', intf, 'master', intf.node, 'up' )
-        return link
+    def ping( self, hosts=None, timeout=None, manualdestip=None ):
+        """Mininet's ping; manualdestip: Containernet's, each of hosts (all
+           by default) pings that address once."""
+        if manualdestip is None:
+            return Mininet.ping( self, hosts, timeout )
+        received = 0
+        hosts = hosts or self.hosts
+        for node in hosts:
+            result = node.cmd( 'ping -c1 %s %s' % (
+                '-W %s' % timeout if timeout else '', manualdestip ) )
+            got = self._parsePing( result )[ 1 ] > 0
+            received += got
+            output( '%s -> %s\n' % ( node.name,
+                                     manualdestip if got else 'X' ) )
+        ploss = 100.0 * ( len( hosts ) - received ) / len( hosts )
+        output( '*** Results: %i%% dropped (%d/%d received)\n' % (
+            ploss, received, len( hosts ) ) )
+        return ploss
 
     def addDocker( self, name, cls=Docker, **params ):
         "Add a Docker host (a KVM host)."

@@ -112,8 +112,8 @@ def stopVm( name ):
     return call( 'stopVm', name=name )
 
 
-def vmDiagnostics( name ):
-    return call( 'vmDiagnostics', name=name )
+def shellFailure( name, bootTimeout ):
+    return call( 'shellFailure', name=name, bootTimeout=bootTimeout )
 
 
 def recordShell( name, pid ):
@@ -158,6 +158,10 @@ def recordRule( args ):
 
 def recordSysctl( key, value ):
     return call( 'recordSysctl', key=key, value=value )
+
+
+def bridgeNetfilterNotice():
+    return call( 'bridgeNetfilterNotice' )
 
 
 def settle():

@@ -133,24 +133,18 @@ class KVMHost( Host ):
                     continue
                 chunk = self.read( 1024 )
                 if not chunk:
-                    raise MnkvmError( self.bootFailure( 'closed its console' ) )
+                    raise MnkvmError( engine.shellFailure( self.name, None ) )
                 data += chunk
             if answer.search( data ):
                 return
             if time() >= deadline:
-                raise MnkvmError( self.bootFailure(
-                    'did not reach its shell within %d s' % self.bootTimeout ) )
+                raise MnkvmError( engine.shellFailure( self.name,
+                                                       self.bootTimeout ) )
 
     def readable( self, timeout ):
         """Is console output waiting (within timeout s)? (Mininet's pollOut
            also reports POLLOUT, so its poll() never times out.)"""
         return select.select( [ self.console ], [], [], timeout )[ 0 ]
-
-    def bootFailure( self, what ):
-        "One line saying what went wrong, then the guest's last console lines."
-        lines = engine.vmDiagnostics( self.name )
-        return '%s: guest %s; last console lines:\n%s' % (
-            self.name, what, lines or '(none)' )
 
     # Mininet's hooks
 

@@ -13,16 +13,17 @@ name it reached Mininet by (TreeNet, a module that imported Mininet before
 mnkvm ran, a subclass of the script's own)."""
 
 import functools
+import logging
 import os
 import shlex
 
 import mininet.clean
 from mininet.cli import CLI
-from mininet.log import error, output
+from mininet.log import error, lg, output, warn
 from mininet.net import Mininet, MininetWithControlNet
 from mininet.node import ( Controller, CPULimitedHost, DefaultController,
                            Host, IVSSwitch, Node, NOX, OVSController,
-                           OVSSwitch, Ryu, UserSwitch )
+                           OVSSwitch, Ryu, Switch, UserSwitch )
 from mininet.nodelib import NAT, LinuxBridge
 
 from mnkvm import engine
@@ -48,7 +49,7 @@ class NoController( object ):
        stand-in that does nothing. It is false, so Mininet does not count it
        as a controller."""
 
-    def __init__( self, name='c0', **_params ):
+    def __init__( self, name='c0', *_args, **_params ):
         self.name = name
 
     def __bool__( self ):
@@ -65,27 +66,30 @@ class NoController( object ):
 
 
 class MnkvmNet( Mininet ):
-    """Mininet, with every resource recorded (see module docstring), and
-       `mnkvm run`'s --switch/--controller classes wherever the script
-       leaves Mininet's default (no switch=, controller=) or names
-       Mininet's stock class."""
+    """Mininet, with every resource recorded (see module docstring); a
+       link added to a running network joins its switch."""
 
-    # Set by `mnkvm run`: { 'switch': cls, 'controller': cls }
+    # Set by `mnkvm run`: { 'switch': cls, 'controller': cls }, what
+    # Mininet's default and stock ones are made of (see install)
     defaults = {}
     # `mnkvm run --host`'s class: what a Host is made of (see install)
     hostClass = None
+    # Started and not yet stopped
+    running = False
 
     def __init__( self, *args, **params ):
+        """Mininet's; switch= and controller= left out (None) or naming
+           Mininet's default or stock one are `mnkvm run`'s. (Mininet's
+           default controller is a function, so it is replaced here, not
+           where it is made, as a stock class made elsewhere is: install.)"""
         args = list( args )
-        # Mininet( topo, switch, host, controller, ... ): positions 0..3
-        # (the host class is replaced where it is made: see install)
-        for position, key in enumerate( ( 'topo', 'switch', 'host',
-                                          'controller' ) ):
+        # Mininet( topo, switch, host, controller, ... ): positions 1 and 3
+        for position, key in ( ( 1, 'switch' ), ( 3, 'controller' ) ):
             if key not in self.defaults:
                 continue
             given = ( args[ position ] if position < len( args )
                       else params.get( key ) )
-            if given is None or given in STOCK.get( key, () ):
+            if given is None or given in STOCK[ key ]:
                 if position < len( args ):
                     args[ position ] = self.defaults[ key ]
                 else:
@@ -135,6 +139,17 @@ class MnkvmNet( Mininet ):
                         'standalone), or use --switch lxbr' %
                         ( switch.name, type( switch ).__name__ ) )
         super().start()
+        self.running = True
+
+    def addLink( self, node1, node2, *args, **params ):
+        """Mininet's addLink; on a running network, a switch's new port
+           joins the switch, as Containernet's runtime links do (Mininet
+           leaves it to the script)."""
+        link = super().addLink( node1, node2, *args, **params )
+        for intf in ( link.intf1, link.intf2 ) if self.running else ():
+            if intf.node in self.switches:
+                joinSwitch( intf.node, intf )
+        return link
 
     def waitConnected( self, timeout=None, delay=.5 ):
         """Mininet's, with a bound where Mininet would wait forever
@@ -147,6 +162,7 @@ class MnkvmNet( Mininet ):
         """Mininet.stop, with every KVM host's guest stopped first, all at
            once: Mininet's own order would send each link's `ip link del`
            to a guest, one round trip per link, to no effect."""
+        self.running = False
         for host in self.hosts:
             if isinstance( host, KVMHost ):
                 host.stopGuest()
@@ -164,6 +180,16 @@ class MnkvmNet( Mininet ):
             engine.recordBridge( node.name )
         elif isinstance( node, OVSSwitch ):
             engine.recordOvsBridge( node.name )
+
+
+def joinSwitch( switch, intf ):
+    """Join intf, a new port of a running switch, to it: attach() where the
+       switch has one (Open vSwitch, the user switch), else, as the bridge
+       of a LinuxBridge, its master."""
+    if hasattr( switch, 'attach' ):
+        switch.attach( intf )
+    elif isinstance( switch, LinuxBridge ):
+        switch.cmd( 'ip link set', intf, 'master', switch, 'up' )
 
 
 def rootNames( topo, switchesInNamespace ):
@@ -218,6 +244,25 @@ class MnkvmNAT( NAT ):
         return NAT.cmd( self, *args, **kwargs )
 
 
+class BridgeNetfilterLine( logging.Filter ):
+    """Mininet's three warnings that a Linux bridge "may not work with
+       net.bridge.bridge-nf-call-...", as mnkvm's one line that says what
+       it costs and how to turn it off (src/engine/netfilter.ts)."""
+
+    said = False
+
+    def filter( self, record ):
+        if not str( record.msg ).startswith(
+                'Warning: Linux bridge may not work with' ):
+            return True
+        if not self.said:
+            self.said = True
+            notice = engine.bridgeNetfilterNotice()
+            if notice:
+                warn( '*** mnkvm: %s\n' % notice )
+        return False
+
+
 def install( host=None, switch=None, controller=None, spread=None ):
     """Make mnkvm's rules apply to whatever a script builds, through the
        hooks Python calls when Mininet makes a network or a host:
@@ -230,8 +275,12 @@ def install( host=None, switch=None, controller=None, spread=None ):
          the script's own) are kept;
        - a CPULimitedHost's cgroups are claimed and recorded before it
          makes them;
-       - --switch and --controller replace Mininet's default and stock ones;
+       - --switch and --controller: wherever a switch or controller of
+         Mininet's stock classes is made, in a network (its default, or
+         named) or by hand, one of these is made instead (a NoController
+         for --controller none);
        - Mininet's cleanup() (which kills by name) does nothing;
+       - Mininet's warnings about br_netfilter are one line;
        - spread (MnkvmCluster, for --servers): every network is one of
          these, over the run's servers."""
     MnkvmNet.defaults = { key: cls for key, cls in (
@@ -249,11 +298,33 @@ def install( host=None, switch=None, controller=None, spread=None ):
             engine.recordCgroup( str( name ) )
         return object.__new__( klass )
 
+    def replacing( key ):
+        "__new__ for key's classes: a stock one is made of the default."
+        def new( klass, *args, **params ):
+            made = stockReplaced( key, klass )
+            if made is not klass:
+                # (not a klass: Python then does not call klass.__init__)
+                return made( *args, **params )
+            return object.__new__( klass )
+        return staticmethod( new )
+
     Mininet.__new__ = staticmethod( newNet )
     Host.__new__ = staticmethod( newHost )
+    Switch.__new__ = replacing( 'switch' )
+    Controller.__new__ = replacing( 'controller' )
     # Scripts import cleanup when they run, after this
+    if not any( isinstance( f, BridgeNetfilterLine ) for f in lg.filters ):
+        lg.addFilter( BridgeNetfilterLine() )
     mininet.clean.Cleanup.cleanup = classmethod( lambda _cls: noCleanup() )
     mininet.clean.cleanup = mininet.clean.Cleanup.cleanup
+
+
+def stockReplaced( key, cls ):
+    """cls (a switch or controller class, key says which), or what `mnkvm
+       run --switch/--controller` makes where cls is one of Mininet's stock
+       classes."""
+    default = MnkvmNet.defaults.get( key )
+    return default if default and cls in STOCK[ key ] else cls
 
 
 @functools.lru_cache( maxsize=None )

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { PROJECT_ROOT } from '../engine/paths.js';
+import { bridgeNetfilterTables } from '../engine/netfilter.js';
 import { QEMU, resolveAccel } from '../engine/qemu/accel.js';
 
 function firstLine(cmd: string, args: string[]): string {
@@ -19,7 +20,7 @@ function readOr(path: string, fallback: string): string {
 
 export interface Fingerprint {
   date: string; command: string; kernel: string; kernelCmdline: string; cpuModel: string; cpus: number;
-  cpuGovernor: string; isolatedCpus: string; machineMemoryMiB: number;
+  cpuGovernor: string; isolatedCpus: string; bridgeNetfilter: string; machineMemoryMiB: number;
   accel: 'kvm' | 'tcg'; qemu: string; mininet: string; node: string; mnkvm: string; gitCommit: string;
 }
 
@@ -35,6 +36,8 @@ export function fingerprint(accel: 'kvm' | 'tcg'): Fingerprint {
     // isolcpus, nohz_full and friends are on the kernel command line; these say what they did
     cpuGovernor: readOr('/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor', 'none (no cpufreq)'),
     isolatedCpus: readOr('/sys/devices/system/cpu/isolated', '') || 'none',
+    // whether Linux bridges' traffic passes iptables (br_netfilter, which libvirtd loads)
+    bridgeNetfilter: bridgeNetfilterTables().join(', ') || 'off',
     machineMemoryMiB: Math.round(totalmem() / 2 ** 20),
     accel,
     qemu: firstLine(QEMU, ['--version']),

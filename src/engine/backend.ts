@@ -85,12 +85,21 @@ export interface VmBackend {
   start(spec: GuestSpec): Promise<Guest>;
 }
 
+/** Why a guest failed where its bootTimeout (seconds) ran out, with how to raise it. */
+export function bootTimedOut(seconds: number): string {
+  return `did not reach its shell within ${seconds} s (where guests boot slowly, under TCG or on a nested or busy machine, ` +
+    `raise bootTimeout: --host kvm,bootTimeout=${seconds * 4})`;
+}
+
+/** What a guest that failed says, in one line where its init said why ("mnkvm-guest: failed: ..."), else why and its last console lines. */
+export function guestFailure(name: string, why: string, lines: string[]): string {
+  const said = lines.map((l) => /^mnkvm-guest: failed: (.*)$/.exec(l)?.[1]).find(Boolean);
+  return said ? `${name}: ${said}` : `${name}: guest ${why}; last console lines:\n${lines.join('\n') || '(none)'}`;
+}
+
 /** Stop a guest that did not come up; the error says why, with its last console lines (kind guest). */
 export async function guestFailed(guest: Guest, why: string): Promise<MnkvmError> {
   const lines = await guest.diagnostics();
   await guest.stop();
-  // The guest's init said why it ended ("mnkvm-guest: failed: ..."): that is the error, in one line.
-  const said = lines.map((l) => /^mnkvm-guest: failed: (.*)$/.exec(l)?.[1]).find(Boolean);
-  return new MnkvmError(said ? `${guest.name}: ${said}` : `${guest.name}: guest ${why}; last console lines:\n${lines.join('\n') || '(none)'}`,
-    'guest', { host: guest.name, console: lines });
+  return new MnkvmError(guestFailure(guest.name, why, lines), 'guest', { host: guest.name, console: lines });
 }

@@ -79,8 +79,8 @@ export interface EngineCalls {
   pinVm(a: { name: string; cores: number[] }): Promise<void>;
   /** Stop the guest, without waiting for it. */
   stopVm(a: { name: string }): void;
-  /** The guest's last console lines, and whether it has ended. */
-  vmDiagnostics(a: { name: string }): Promise<string>;
+  /** What to say of a guest whose shell did not come: its bootTimeout (s) ran out, or (null) its console closed. */
+  shellFailure(a: { name: string; bootTimeout: number | null }): Promise<string>;
   /** Record a Mininet node's shell (its process group holds everything it started). */
   recordShell(a: { name: string; pid: number }): void;
   /** Record a process started on this machine for host name (ssh for popen, a terminal). */
@@ -101,6 +101,8 @@ export interface EngineCalls {
   recordRule(a: { args: string[] }): void;
   /** Record a kernel setting's value before the run changes it. */
   recordSysctl(a: { key: string; value: string }): void;
+  /** The line to say once where bridged traffic passes iptables (br_netfilter: netfilter.ts), or null. */
+  bridgeNetfilterNotice(a: Record<string, never>): string | null;
   /** Wait (at most 20 s) for operations still under way. */
   settle(a: Record<string, never>): Promise<void>;
   /** The image a Docker host's dimage stands for (source: the run's --image mapping, if any), imported on first use. */
@@ -113,9 +115,9 @@ export type EngineCall = keyof EngineCalls;
 const NAMES: Record<EngineCall, true> = {
   kvmHostOptionNames: true, kvmHostOptions: true, sriovLinkOptionNames: true, sriovLinkOptions: true,
   makeSriovLink: true, removeSriovLink: true, startVm: true, vmReady: true, attachNic: true, detachNic: true,
-  pinVm: true, stopVm: true, vmDiagnostics: true, recordShell: true, recordHostProcess: true, servers: true, claimNames: true,
+  pinVm: true, stopVm: true, shellFailure: true, recordShell: true, recordHostProcess: true, servers: true, claimNames: true,
   recordIntf: true, releaseIntf: true, recordBridge: true, recordOvsBridge: true, recordCgroup: true,
-  recordRule: true, recordSysctl: true, settle: true, containerImage: true,
+  recordRule: true, recordSysctl: true, bridgeNetfilterNotice: true, settle: true, containerImage: true,
 };
 export const ENGINE_CALLS = Object.keys(NAMES) as EngineCall[];
 

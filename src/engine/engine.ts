@@ -7,9 +7,10 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { guestFailed, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from './backend.js';
+import { bootTimedOut, guestFailed, guestFailure, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from './backend.js';
 import { isEngineCall, type Answer, type EngineCalls, type Servers, type ServersAnswer, type VmInfo } from './calls.js';
 import { MnkvmError } from './errors.js';
+import { bridgeNetfilterNotice } from './netfilter.js';
 import { containerImage, loadImage, loadImageOn, type ContainerImage, type GuestImage } from './image.js';
 import { LocalMachine, type Machine } from './machine.js';
 import type { LinkFabric, SriovEnd, SriovLinkMade } from './links.js';
@@ -280,8 +281,9 @@ export class Engine implements EngineCalls {
     this.stopping.set(name, this.track(async () => (await host.guest.catch(() => null))?.stop()));
   }
 
-  async vmDiagnostics({ name }: { name: string }): Promise<string> {
-    return (await this.hosts.get(name)?.running?.diagnostics())?.join('\n') ?? '';
+  async shellFailure({ name, bootTimeout }: { name: string; bootTimeout: number | null }): Promise<string> {
+    const lines = (await this.hosts.get(name)?.running?.diagnostics()) ?? [];
+    return guestFailure(name, bootTimeout === null ? 'closed its console' : bootTimedOut(bootTimeout), lines);
   }
 
   recordShell({ name, pid }: { name: string; pid: number }): void {
@@ -352,6 +354,10 @@ export class Engine implements EngineCalls {
 
   recordSysctl({ key, value }: { key: string; value: string }): void {
     this.record.add({ kind: 'sysctl', key, value });
+  }
+
+  bridgeNetfilterNotice(): string | null {
+    return bridgeNetfilterNotice();
   }
 
   /** E.g. after Python was interrupted mid-call. */

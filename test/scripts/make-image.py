@@ -7,7 +7,8 @@ and an OCI image layout.
 
 KIND: layers (two layers with whiteouts, a hard link, symlinks that point
 out of the image), bootable (the same, with this machine's bash and its
-libraries under them), escape (a layer with a ../ path), corrupt (a layer
+libraries under them), busybox (as Docker's busybox image: this machine's
+static busybox and a link per applet, no bash), escape (a layer with a ../ path), corrupt (a layer
 cut short), oci (layers as an OCI layout, OUT a folder). FILE=PATH adds PATH of
 this machine at FILE in a first layer of its own (a bootable image's bash,
 its libraries)."""
@@ -91,11 +92,30 @@ def sha( data ):
     return hashlib.sha256( data ).hexdigest()
 
 
-def config( blobs ):
+# Docker's busybox image runs its shell
+BUSYBOX_CONFIG = { 'Env': [ 'PATH=/usr/sbin:/usr/bin:/sbin:/bin' ],
+                   'Cmd': [ 'sh' ] }
+
+
+def busyboxLayer():
+    "/bin/busybox, and /bin/APPLET for each of its applets, as links to it."
+    applets = subprocess.run( [ '/bin/busybox', '--list' ], capture_output=True,
+                              text=True, check=True ).stdout.split()
+    with open( '/bin/busybox', 'rb' ) as f:
+        busybox = f.read()
+    return tarBytes( [ entry( 'bin', mode=0o755, kind=tarfile.DIRTYPE ),
+                       entry( 'bin/busybox', busybox, 0o755 ) ] + [
+        entry( 'bin/' + a, kind=tarfile.SYMTYPE, link='busybox' )
+        for a in applets if a != 'busybox' ] + [
+        entry( d, mode=0o1777 if d == 'tmp' else 0o755,
+               kind=tarfile.DIRTYPE ) for d in ( 'etc', 'root', 'tmp' ) ] )
+
+
+def config( blobs, container=CONFIG ):
     diffs = [ 'sha256:' + sha( gzip.decompress( b ) if b[ :2 ] == b'\x1f\x8b'
                                else b ) for b in blobs ]
     return json.dumps( { 'architecture': 'amd64', 'os': 'linux',
-                         'config': CONFIG, 'rootfs': { 'type': 'layers',
+                         'config': container, 'rootfs': { 'type': 'layers',
                                                        'diff_ids': diffs } }
                        ).encode()
 
@@ -143,6 +163,10 @@ def withLibraries( paths ):
 
 
 def main( kind, out, *files ):
+    if kind == 'busybox':
+        blobs = [ busyboxLayer() ]
+        dockerArchive( out, blobs, config( blobs, BUSYBOX_CONFIG ) )
+        return
     if kind == 'bootable':   # (an image with bash: the layers' files, and the machine's bash)
         files = withLibraries( [ '/usr/bin/bash' ] ) + [ 'usr/bin/sh=/usr/bin/bash' ] + list( files )
     blobs = ( [ hostFiles( files ) ] if files else [] ) + layers( kind )

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Domain, Hypervisor } from '@unraid/libvirt';
 import { GuestAgent } from '../agent.js';
-import { guestFailed, MAX_NICS, type AttachedNic, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from '../backend.js';
+import { bootTimedOut, guestFailed, MAX_NICS, type AttachedNic, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from '../backend.js';
 import { MnkvmError } from '../errors.js';
 import { SYSTEM_LIBVIRT } from '../options.js';
 import type { Machine, Reached } from '../machine.js';
@@ -51,7 +51,7 @@ export class LibvirtBackend implements VmBackend {
     const vm = await LibvirtVm.start({ ...guest, accel }, await this.connect(), this.uris, this.record);
     try {
       if (!(await vm.waitReady(guest.bootTimeout * 1000))) {
-        throw new Error(vm.alive() ? `did not reach its shell within ${guest.bootTimeout} s` : 'stopped while booting');
+        throw new Error(vm.alive() ? bootTimedOut(guest.bootTimeout) : 'stopped while booting');
       }
     } catch (e) {
       throw await guestFailed(vm, (e as Error).message);

@@ -5,7 +5,7 @@ import { resolveAccel, tcgNotice } from './accel.js';
 import { ensureTemplate, templateFor, type Template } from './template.js';
 import type { VmSpec } from './args.js';
 import { QemuVm } from './vm.js';
-import { guestFailed, type Guest, type GuestSpec, type Notice, type VmBackend } from '../backend.js';
+import { bootTimedOut, guestFailed, type Guest, type GuestSpec, type Notice, type VmBackend } from '../backend.js';
 import type { RunRecord } from '../records.js';
 
 export class QemuBackend implements VmBackend {
@@ -24,7 +24,7 @@ export class QemuBackend implements VmBackend {
       await vm.resume();
       // a clone's init said it was ready in its template
       if (!template && !(await vm.waitReady(spec.bootTimeout * 1000))) {
-        throw new Error(vm.alive() ? `did not reach its shell within ${spec.bootTimeout} s` : 'stopped while booting');
+        throw new Error(vm.alive() ? bootTimedOut(spec.bootTimeout) : 'stopped while booting');
       }
     } catch (e) {
       throw await guestFailed(vm, (e as Error).message);

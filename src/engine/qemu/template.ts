@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { qemuVersion, type Accel } from './accel.js';
 import type { Boot, VmSpec } from './args.js';
 import { QemuVm } from './vm.js';
+import { bootTimedOut } from '../backend.js';
 import type { GuestImage } from '../image.js';
 import { TEMPLATES_DIR } from '../paths.js';
 import { startTime } from '../proc.js';
@@ -85,7 +86,7 @@ async function saveGuest(dir: string, image: GuestImage, opts: VmOptions, record
     boot: { kind: 'template', ram: join(dir, 'ram') } }, record);
   try {
     await vm.resume();
-    await waitForPrompt(vm.console, opts.bootTimeout * 1000);
+    await waitForPrompt(vm.console, opts.bootTimeout);
     // Clones keep the template's mount; their file server is started past the SFTP handshake (fileserver.ts).
     if (opts.share) await vm.agent(`mount ${opts.share}`);
     await vm.pause();
@@ -96,10 +97,10 @@ async function saveGuest(dir: string, image: GuestImage, opts: VmOptions, record
 }
 
 /** Read the guest console until the shell's first prompt (\x7f). */
-function waitForPrompt(consolePath: string, timeoutMs: number): Promise<void> {
+function waitForPrompt(consolePath: string, timeoutS: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = connect(consolePath);
-    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`the template guest did not reach its shell within ${timeoutMs / 1000} s`)); }, timeoutMs);
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`the template guest ${bootTimedOut(timeoutS)}`)); }, timeoutS * 1000);
     socket.on('data', (chunk: Buffer) => {
       if (!chunk.includes(0x7f)) return;
       clearTimeout(timer);

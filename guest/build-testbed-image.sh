@@ -7,7 +7,12 @@
 #
 # The image lands in CACHE_DIR/testbed/server-<key>, where <key> hashes this
 # script, guest/testbed/ and the package list; `server` points at the
-# newest. An image whose key exists is not rebuilt. Packages come from
+# newest. An image whose key exists is not rebuilt. The server's own guest
+# image (guest/build-image.sh with the server's kernel and packages) is built
+# here too, natively, into the server's cache: ansible/'s mnkvm role then
+# finds it up to date instead of building it under emulation (minutes). It
+# is content-keyed itself, so it is not in <key>: where guest/ has changed
+# since, the server builds its own, as without it. Packages come from
 # Debian's mirror (mmdebstrap); the disk is made without mounting anything
 # (mkfs.ext4 -d), and GRUB is installed by the server's own tools in one
 # boot under QEMU (guest/testbed/finalize).
@@ -50,6 +55,9 @@ mmdebstrap --quiet --variant=minbase --include="$(IFS=,; echo "${pkgs[*]}")" \
   --customize-hook='chroot "$1" systemctl enable -q mnkvm-testbed.service systemd-networkd.service' \
   --customize-hook="chroot \"\$1\" apt-get install -y -qq --no-install-recommends -t bookworm-backports $(bash "$here/../setup.sh" --backports | tr '\n' ' ') >/dev/null" \
   --customize-hook='echo "LABEL=tbroot / ext4 errors=remount-ro 0 1" > "$1/etc/fstab"' \
+  --customize-hook='mkdir -p "$1/tmp/mnkvm-guest"' \
+  --customize-hook="sync-in $here /tmp/mnkvm-guest" \
+  --customize-hook='chroot "$1" bash /tmp/mnkvm-guest/build-image.sh >&2 && rm -rf "$1/tmp/mnkvm-guest"' \
   --customize-hook='printf "9p\n9pnet_virtio\n" > "$1/etc/initramfs-tools/modules"; chroot "$1" update-initramfs -u -k all >/dev/null' \
   --customize-hook='cp "$1"/boot/vmlinuz-*[0-9]-amd64 "$1"/boot/initrd.img-*[0-9]-amd64 "'"$work"'/"' \
   bookworm "$work/root" "deb $mirror bookworm main" "deb $mirror bookworm-backports main"   # (backports: QEMU 10, as here)

@@ -9,27 +9,8 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/engine/paths.js';
 import { expectClean, mnkvm } from './helpers.js';
 import { bound } from './speed.js';
+import { ANSIBLE, ansiblePlaybook, playbook } from './ansible.js';
 import { cleanAcrossServers, spreadOverServers } from './servers.js';
-
-const ANSIBLE = join(PROJECT_ROOT, 'ansible');
-
-/** ansible-playbook of ansible/ against inventory. */
-function ansiblePlaybook(inventory: string, book: string, ...extra: string[]) {
-  return spawnSync('ansible-playbook', ['-i', inventory, book, ...extra],
-    { cwd: ANSIBLE, encoding: 'utf8', env: { ...process.env, ANSIBLE_FORCE_COLOR: '0', ANSIBLE_NOCOLOR: '1' }, timeout: bound(30 * 60_000) });
-}
-
-/** Run a playbook that must pass; its PLAY RECAP, per host. */
-function playbook(inventory: string, book: string, ...extra: string[]): Record<string, Record<string, number>> {
-  const r = ansiblePlaybook(inventory, book, ...extra);
-  const recap = r.stdout.slice(r.stdout.lastIndexOf('PLAY RECAP'));
-  const hosts: Record<string, Record<string, number>> = {};
-  for (const [, host, counts] of recap.matchAll(/^(\S+)\s+:\s+(.*)$/gm)) {
-    hosts[host] = Object.fromEntries([...counts.matchAll(/(\w+)=(\d+)/g)].map(([, k, v]) => [k, Number(v)]));
-  }
-  if (r.status !== 0) throw new Error(`ansible-playbook ${book} failed (${r.status}):\n${r.stdout.slice(-4000)}\n${r.stderr}`);
-  return hosts;
-}
 
 const UP = 20 * 60_000;   // TCG boots of Debian: minutes on 2 cores
 

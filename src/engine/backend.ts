@@ -85,9 +85,9 @@ export interface VmBackend {
   start(spec: GuestSpec): Promise<Guest>;
 }
 
-/** Why a guest failed where its bootTimeout (seconds) ran out, with how to raise it. */
-export function bootTimedOut(seconds: number): string {
-  return `did not reach its shell within ${seconds} s (where guests boot slowly, under TCG or on a nested or busy machine, ` +
+/** Why a guest failed where its bootTimeout (seconds) ran out before what happened, with how to raise it. */
+export function bootTimedOut(seconds: number, what = 'did not reach its shell'): string {
+  return `${what} within ${seconds} s (where guests boot slowly, under TCG or on a nested or busy machine, ` +
     `raise bootTimeout: --host kvm,bootTimeout=${seconds * 4})`;
 }
 

@@ -16,6 +16,8 @@ interface Option<T> {
   help: string;
   /** The value from what a user gave (a string from the command line, or a script's value), or what it must be. */
   parse(value: unknown): T | { must: string };
+  /** An environment variable that sets the default instead, where it is set (e.g. for a slow machine). */
+  env?: string;
 }
 
 function whole(fallback: number, least: number, syntax: string, help: string, most = Infinity): Option<number> {
@@ -48,7 +50,10 @@ export const KVM_HOST_OPTIONS = {
     default: 'default', syntax: 'NAME', help: 'a guest image name under /var/cache/mnkvm/images, or a folder',
     parse: (v: unknown) => typeof v === 'string' && v !== '' ? v : { must: 'an image name or folder' },
   } satisfies Option<string>,
-  bootTimeout: whole(120, 1, 'S', "seconds to wait for a guest's shell before failing (with its last console lines)"),
+  bootTimeout: {
+    ...whole(120, 1, 'S', "seconds to wait for a guest's shell before failing (with its last console lines); MNKVM_BOOT_TIMEOUT sets the default, for a machine where guests boot slowly"),
+    env: 'MNKVM_BOOT_TIMEOUT',
+  },
   boot: oneOf(['clone', 'cold'] as const, 'clone',
     "clone: start as a copy-on-write clone of a snapshot template; cold: boot the guest's kernel"),
   share: {
@@ -108,8 +113,20 @@ class OptionSet<O extends Options> {
       }
     }
     const values: Record<string, unknown> = {};
-    for (const name of this.names) values[name] = name in given ? this.value(name, given[name]) : this.options[name].default;
+    for (const name of this.names) values[name] = name in given ? this.value(name, given[name]) : this.fallback(name);
     return values as OptionValues<O>;
+  }
+
+  /** An option's value where it is not given: its environment variable's (checked as the option is), else its default. */
+  private fallback(name: keyof O & string): unknown {
+    const { env, parse } = this.options[name];
+    const set = env ? process.env[env] : undefined;
+    if (!set) return this.options[name].default;
+    const parsed = parse(set);
+    if (parsed !== null && typeof parsed === 'object' && 'must' in parsed) {
+      throw new MnkvmError(`${env}=${set}: must be ${parsed.must} (the default of the ${this.what} option ${name})`);
+    }
+    return parsed;
   }
 
   /** The --help line: --host kvm[,mem=MiB][,cpus=N]... */

@@ -26,6 +26,18 @@ describe('KVM host options (one definition)', function () {
     expect(() => kvmHostOption('uri', 'xen:///system')).to.throw('KVM host option uri=xen:///system: must be a libvirt URI of QEMU, e.g. qemu:///system');
   });
 
+  it('takes bootTimeout\'s default from MNKVM_BOOT_TIMEOUT where it is set (a slow or nested machine), checked as the option is', () => {
+    try {
+      process.env.MNKVM_BOOT_TIMEOUT = '600';
+      expect(kvmHostOptions({}).bootTimeout).to.equal(600);
+      expect(kvmHostOptions({ bootTimeout: 30 }).bootTimeout).to.equal(30);
+      process.env.MNKVM_BOOT_TIMEOUT = 'long';
+      expect(() => kvmHostOptions({})).to.throw('MNKVM_BOOT_TIMEOUT=long: must be a whole number >= 1 (the default of the KVM host option bootTimeout)');
+    } finally {
+      delete process.env.MNKVM_BOOT_TIMEOUT;
+    }
+  });
+
   it("matches the README's table (names, order, defaults) and --help", () => {
     const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
     const table = readme.slice(readme.indexOf('| option | default | meaning |')).split('\n\n')[0];

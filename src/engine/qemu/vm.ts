@@ -10,7 +10,7 @@ import { startFileServer } from './fileserver.js';
 import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
 import { fifoLink, GuestAgent } from '../agent.js';
-import { MAX_NICS, type AttachedNic, type Guest, type NicAttachment } from '../backend.js';
+import { bootTimedOut, MAX_NICS, type AttachedNic, type Guest, type NicAttachment } from '../backend.js';
 import { MnkvmError } from '../errors.js';
 import { isAlive, killIfSame, nsBatch, pinThreads, processId, run, runOk, waitGone, type ProcessId } from '../proc.js';
 import type { RunRecord } from '../records.js';
@@ -86,10 +86,10 @@ export class QemuVm implements Guest {
     try {
       // QEMU binds its QMP socket before it listens: connect until it answers.
       const qmpPath = join(spec.dir, 'qmp.sock');
-      const deadline = Date.now() + 15_000;
+      const deadline = Date.now() + spec.bootTimeout * 1000;
       while (!qmp) {
         if (!isAlive(proc)) throw failure();
-        if (Date.now() > deadline) throw new MnkvmError(`${spec.name}: QEMU did not answer on its QMP socket within 15 s`);
+        if (Date.now() > deadline) throw new MnkvmError(`${spec.name}: QEMU ${bootTimedOut(spec.bootTimeout, 'did not answer on its QMP socket')}`);
         qmp = existsSync(qmpPath) ? await QmpClient.open(qmpPath).catch(() => undefined) : undefined;
         if (!qmp) await new Promise((r) => setTimeout(r, 10));
       }
@@ -114,12 +114,12 @@ export class QemuVm implements Guest {
   async migrate(command: 'migrate' | 'migrate-incoming', uri: string): Promise<void> {
     await this.qmp.execute('migrate-set-capabilities', { capabilities: [{ capability: 'x-ignore-shared', state: true }] });
     await this.qmp.execute(command, { uri });
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + this.spec.bootTimeout * 1000;
     for (;;) {
       const { status, 'error-desc': error } = (await this.qmp.execute('query-migrate')) as { status?: string; 'error-desc'?: string };
       if (status === 'completed') return;
       if (status === 'failed' || status === 'cancelled') throw new Error(`${command} ${status}${error ? `: ${error}` : ''}`);
-      if (Date.now() > deadline) throw new Error(`${command} did not complete within 60 s`);
+      if (Date.now() > deadline) throw new Error(bootTimedOut(this.spec.bootTimeout, `${command} did not complete`));
       await new Promise((r) => setTimeout(r, 5));
     }
   }

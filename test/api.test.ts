@@ -36,20 +36,21 @@ describe('TypeScript API', function () {
       });
       expect(await net.addLink('h1', 's1')).to.deep.equal(['h1-eth1', 's1-eth3']);
       await net.delLink('h1', 's1');
+      // What a new user's trial broke: a link added at run time to a Linux bridge (the API's default switch)
+      // carried nothing, its new port never joined the bridge; for a namespace host and a KVM host
+      for (const [name, kind, ip] of [['n3', 'namespace', '10.0.0.3'], ['n4', 'kvm', '10.0.0.4']] as const) {
+        const host = await net.addHost(name, { kind });
+        const [intf, port] = await net.addLink(name, 's1');
+        expect([intf, port]).to.match(new RegExp(`^${name}-eth0,s1-eth\\d+$`));
+        await host.cmd('ifconfig', intf, `${ip}/8`, 'up');
+        expect(await host.cmd('ping -c1 -W5 10.0.0.2'), `${name} to h2 over ${port}`).to.contain('1 received');
+      }
     }
-  });
-
-  // What a new user's trial broke: the new port of a Linux bridge (the API's default switch) never joined it
-  it('a link added at run time joins its Linux bridge and carries traffic, to a namespace host and to a KVM host', async () => {
-    const topo = new Topo();
-    topo.addLink(topo.addHost('h1', { kind: 'namespace' }), topo.addSwitch('s1'));
-    await using net = await Mininet.start({ topo });
-    for (const [name, kind, ip] of [['n3', 'namespace', '10.0.0.3'], ['n4', 'kvm', '10.0.0.4']] as const) {
-      const host = await net.addHost(name, { kind });
-      expect(await net.addLink(name, 's1')).to.deep.equal([`${name}-eth0`, `s1-eth${name === 'n3' ? 2 : 3}`]);
-      await host.cmd('ifconfig', `${name}-eth0`, `${ip}/8`, 'up');
-      expect(await host.cmd('ping -c1 -W5 10.0.0.1'), name).to.contain('1 received');
-    }
+    // (pythonia's Python, once restarted in a process, no longer reaches the engine)
+    await Mininet.start({ topo }).then(() => expect.fail('a second network started'), (e: unknown) => {
+      expect(e).to.be.instanceOf(MnkvmError);
+      expect((e as Error).message).to.equal('one mnkvm network per process: start the next one in a new process');
+    });
   });
 
   it('runs the TypeScript example', () => {

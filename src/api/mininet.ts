@@ -61,8 +61,14 @@ export class Mininet implements AsyncDisposable {
 
   private constructor(private readonly session: Session, private readonly api: ApiModule, private readonly net: NetRef) {}
 
+  /** Whether this process has started a network: pythonia's Python, once restarted, no longer reaches the engine. */
+  private static started = false;
+
   /** Build and start a network. Stop it with stop(), or `await using net = await Mininet.start(...)`. */
   static async start(opts: StartOptions): Promise<Mininet> {
+    // (a second network's Python would wait forever for its first call to the engine)
+    if (Mininet.started) throw new MnkvmError('one mnkvm network per process: start the next one in a new process');
+    Mininet.started = true;
     const session = await Session.open();
     try {
       const api = await session.module<ApiModule>('mnkvm.api');

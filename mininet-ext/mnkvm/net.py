@@ -263,6 +263,10 @@ class BridgeNetfilterLine( logging.Filter ):
         return False
 
 
+# (in every mnkvm session: scripts, mn's options, the API, the benchmark)
+lg.addFilter( BridgeNetfilterLine() )
+
+
 def install( host=None, switch=None, controller=None, spread=None ):
     """Make mnkvm's rules apply to whatever a script builds, through the
        hooks Python calls when Mininet makes a network or a host:
@@ -280,7 +284,6 @@ def install( host=None, switch=None, controller=None, spread=None ):
          named) or by hand, one of these is made instead (a NoController
          for --controller none);
        - Mininet's cleanup() (which kills by name) does nothing;
-       - Mininet's warnings about br_netfilter are one line;
        - spread (MnkvmCluster, for --servers): every network is one of
          these, over the run's servers."""
     MnkvmNet.defaults = { key: cls for key, cls in (
@@ -313,8 +316,6 @@ def install( host=None, switch=None, controller=None, spread=None ):
     Switch.__new__ = replacing( 'switch' )
     Controller.__new__ = replacing( 'controller' )
     # Scripts import cleanup when they run, after this
-    if not any( isinstance( f, BridgeNetfilterLine ) for f in lg.filters ):
-        lg.addFilter( BridgeNetfilterLine() )
     mininet.clean.Cleanup.cleanup = classmethod( lambda _cls: noCleanup() )
     mininet.clean.cleanup = mininet.clean.Cleanup.cleanup
 

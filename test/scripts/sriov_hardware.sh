@@ -40,7 +40,9 @@ same bad
 
 # two runs at once: sriov_vlans.py (two links, each on a VLAN of its own) runs beside the first, and
 # the second cannot have the first's VF, and says so in one line
-mnkvm --topo single,2 --host kvm,accel=kvm --link sriov,pf=$pf#0-1 --switch lxbr < <(sleep $((150 * speed)); echo exit) > /tmp/first.log 2>&1 &
+# (its CLI's input ends the run after a while, bounded; the sleep must not hold this script's stderr,
+# or the SSH session that runs the script stays open until the sleep ends)
+mnkvm --topo single,2 --host kvm,accel=kvm --link sriov,pf=$pf#0-1 --switch lxbr < <(exec 2>/dev/null; sleep $((150 * speed)); echo exit) > /tmp/first.log 2>&1 &
 first=$!
 for _ in $(seq $((120 * speed))); do grep -q 'Starting CLI' /tmp/first.log && break; sleep 1; done
 kill -0 "$first" 2>/dev/null && grep -q 'Starting CLI' /tmp/first.log && echo "FIRST RUNNING"

@@ -59,7 +59,7 @@ describe('mnkvm testbed', function () {
   });
 
   it('brings two servers up, prepares them with ansible/ (twice: nothing changes the second time), verifies them after a reboot, runs KVM hosts with KVM and SR-IOV links there, spreads networks over both, and takes them down', async function () {
-    // (one testbed for all of it: Ansible, KVM and SR-IOV on a server, networks over both: half an hour under TCG)
+    // (one testbed for all of it: Ansible, KVM and SR-IOV on a server, networks over both: 28 to 42 minutes under TCG)
     this.timeout(bound(40 * 60_000));
     const start = Date.now();
     let r = await mnkvm(['testbed', 'up', '--servers', '2'], { timeoutMs: UP });

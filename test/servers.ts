@@ -27,7 +27,7 @@ async function leftOn(server: string): Promise<string> {
 }
 
 /** What "*** Placing nodes" says: node:server ... (a placer may say more there). */
-function placement(out: string): Record<string, string> {
+export function placement(out: string): Record<string, string> {
   const said = /\*\*\* Placing nodes\n((.|\n)*?)\*\*\* Creating network/.exec(out)?.[1] ?? '';
   return Object.fromEntries([...said.matchAll(/\b(\w+):(tb\d+)\b/g)].map((m) => [m[1], m[2]]));
 }

@@ -89,11 +89,12 @@ class MnkvmNet( Mininet ):
                 continue
             given = ( args[ position ] if position < len( args )
                       else params.get( key ) )
-            if given is None or given in STOCK[ key ]:
-                if position < len( args ):
-                    args[ position ] = self.defaults[ key ]
-                else:
-                    params[ key ] = self.defaults[ key ]
+            made = ( self.defaults[ key ] if given is None
+                     else stockReplaced( key, given ) )
+            if position < len( args ):
+                args[ position ] = made
+            else:
+                params[ key ] = made
         super().__init__( *args, **params )
 
     def buildFromTopo( self, topo=None ):

@@ -4,6 +4,7 @@
 // and keeps the run's record; a backend starts, wires and stops guests.
 // QemuBackend (qemu/) runs QEMU on this machine; FakeBackend (fake.ts) runs
 // nothing, for the contract tests every backend passes (test/contract.ts).
+// What every backend gives the guest itself is guest/'s (guest/contract.ts).
 import { MnkvmError } from './errors.js';
 import type { KvmHostOptions } from './options.js';
 import type { GuestImage } from './image.js';
@@ -38,9 +39,6 @@ export type NicAttachment =
   | { kind: 'tunnel'; intf: string; vni: number; local: string; remote: string; port: number; remotePort: number };
 
 export type NicKind = NicAttachment['kind'];
-
-/** A KVM host has at most this many links (QEMU: one PCIe root port each, made at start). */
-export const MAX_NICS = 8;
 
 /** A NIC as the guest sees it now (guestMac) and the MAC it must carry (mac): the guest agent renames and readdresses it. */
 export interface AttachedNic { guestMac: string; mac: string }

@@ -7,8 +7,9 @@
 import { rmSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { MAX_NICS, type AttachedNic, type Guest, type GuestSpec, type NicAttachment, type VmBackend } from './backend.js';
+import type { AttachedNic, Guest, GuestSpec, NicAttachment, VmBackend } from './backend.js';
 import { MnkvmError } from './errors.js';
+import { MAX_NICS } from './guest/contract.js';
 import { prepareFarEnd, removeFarEnd } from './nics.js';
 import type { RunRecord } from './records.js';
 

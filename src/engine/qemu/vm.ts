@@ -4,17 +4,18 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { QEMU } from './accel.js';
-import { FIRST_NIC, MGMT, nicDevice, qemuArgs, tapNetdev, type VmSpec } from './args.js';
-import { startFileServer } from './fileserver.js';
-import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
+import { nicDevice, qemuArgs, tapNetdev, type VmSpec } from './args.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
-import { fifoLink, GuestAgent } from '../agent.js';
-import { bootTimedOut, MAX_NICS, type AttachedNic, type Guest, type NicAttachment } from '../backend.js';
+import { bootTimedOut, type AttachedNic, type Guest, type NicAttachment } from '../backend.js';
 import { MnkvmError } from '../errors.js';
+import { QEMU } from '../guest/accel.js';
+import { fifoLink, GuestAgent } from '../guest/agent.js';
+import { FIRST_NIC, MAX_NICS, mgmtSsh } from '../guest/contract.js';
+import { lastLines, makeGuestDir, serialLog, waitSerialReady } from '../guest/dir.js';
+import { startFileServer } from '../guest/fileserver.js';
+import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
 import { isAlive, killIfSame, nsBatch, pinThreads, processId, run, runOk, waitGone, type ProcessId } from '../proc.js';
 import type { RunRecord } from '../records.js';
-import { lastLines, makeGuestDir, serialLog, waitSerialReady } from '../guestdir.js';
 
 /** A VM's NIC: its root port, and what it is wired to. */
 interface PluggedNic { port: number; nic: NicAttachment }
@@ -32,7 +33,7 @@ export class QemuVm implements Guest {
     private readonly fileServer: ProcessId | null, private readonly record: RunRecord,
   ) {
     this.console = join(spec.dir, 'console.sock');
-    this.ssh = { key: spec.image.sshKey, target: `root@${MGMT.guest}` };
+    this.ssh = mgmtSsh(spec.image);
     // An unplugged NIC leaves its root port when the guest lets go of it (Linux's
     // pciehp waits 5 s after the attention button): only then can the port take another.
     qmp.on('event', (e: QmpEvent) => {
@@ -49,7 +50,7 @@ export class QemuVm implements Guest {
   /** Start QEMU paused (the caller connects the console, then resume()s). */
   static async start(spec: VmSpec, record: RunRecord): Promise<QemuVm> {
     await makeGuestDir(spec.dir, spec.share !== null);
-    const fileServer = spec.share ? await startFileServer(spec, record) : null;
+    const fileServer = spec.share ? await startFileServer({ name: spec.name, dir: spec.dir, clone: spec.boot.kind === 'clone' }, record) : null;
     try {
       return await QemuVm.run(spec, record, fileServer);
     } catch (e) {
@@ -129,7 +130,7 @@ export class QemuVm implements Guest {
     return waitSerialReady(this.spec.dir, timeoutMs, () => this.alive());
   }
 
-  /** Ask the guest's mnkvm-agent (see agent.ts) for one thing: identity, nic or mount. */
+  /** Ask the guest's mnkvm-agent (see guest/agent.ts) for one thing: identity, nic or mount. */
   agent(request: string): Promise<void> {
     this.guestAgent ??= new GuestAgent(fifoLink(join(this.spec.dir, 'ctl')));
     return this.guestAgent.request(request, this.spec.bootTimeout * 1000);

@@ -52,12 +52,15 @@ export interface Guest {
   readonly restored: boolean;
   /** Its process on this machine, or null where it has none here. */
   readonly pid: number | null;
+  /** The intfs it has a NIC for (attached, not detached yet): the engine gives each intf one NIC, and at most MAX_NICS in all. */
+  readonly intfs: ReadonlySet<string>;
   /** The Unix socket of the guest shell's console (Mininet's cmd() runs over it). */
   readonly console: string;
   /** How popen() and terminals log in: ssh -i key target, run in the host's namespace. */
   readonly ssh: { key: string; target: string };
   /** One request to the guest agent: identity, nic, unplug or mount. */
   agent(request: string): Promise<void>;
+  /** Plug in a NIC for nic.intf (the engine has checked that it has none, and that it has fewer than MAX_NICS). */
   attach(nic: NicAttachment): Promise<AttachedNic>;
   /** Unplug intf's NIC (the guest agent has let go of it). */
   detach(intf: string): Promise<void>;

@@ -2,14 +2,20 @@
 // here or on a server, the fake): the guest image and its agent know no
 // backend, so each gives its guests the same management link (SSH logs in
 // over it), the same first NIC, the same kernel command line, and at most
-// MAX_NICS links. The rest of the guest's side lives beside this file: its
-// runtime folder (dir.ts), its agent (agent.ts), its shared folder's server
-// (fileserver.ts) and its accelerator (accel.ts).
+// MAX_NICS links (the engine keeps that count). The rest of the guest's
+// side lives beside this file: its runtime folder (dir.ts), its agent
+// (agent.ts), its shared folder's server (fileserver.ts) and its
+// accelerator (accel.ts).
 import type { Accel } from './accel.js';
 import type { GuestImage } from '../image.js';
 
 /** A KVM host has at most this many links (QEMU: one PCIe root port each, made at start). */
 export const MAX_NICS = 8;
+
+/** Why intf gets no NIC: no PCIe slot is free; why: by default, the host has MAX_NICS links already. */
+export function noFreeSlot(host: string, intf: string, why = `a KVM host has at most ${MAX_NICS} links`): string {
+  return `${host}: no free PCIe slot for ${intf}: ${why}`;
+}
 
 /**
  * The NIC every guest starts with (in root port 1; the template has it, so

@@ -10,7 +10,7 @@ import { bootTimedOut, type AttachedNic, type Guest, type NicAttachment } from '
 import { MnkvmError } from '../errors.js';
 import { QEMU } from '../guest/accel.js';
 import { fifoLink, GuestAgent } from '../guest/agent.js';
-import { FIRST_NIC, MAX_NICS, mgmtSsh } from '../guest/contract.js';
+import { FIRST_NIC, MAX_NICS, mgmtSsh, noFreeSlot } from '../guest/contract.js';
 import { lastLines, makeGuestDir, serialLog, waitSerialReady } from '../guest/dir.js';
 import { startFileServer } from '../guest/fileserver.js';
 import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
@@ -46,6 +46,7 @@ export class QemuVm implements Guest {
   get accel(): Guest['accel'] { return this.spec.accel; }
   get restored(): boolean { return this.spec.boot.kind === 'clone'; }
   get pid(): number { return this.proc.pid; }
+  get intfs(): ReadonlySet<string> { return new Set(this.nics.keys()); }
 
   /** Start QEMU paused (the caller connects the console, then resume()s). */
   static async start(spec: VmSpec, record: RunRecord): Promise<QemuVm> {
@@ -156,7 +157,6 @@ export class QemuVm implements Guest {
    */
   async attach(nic: NicAttachment): Promise<AttachedNic> {
     const { intf } = nic;
-    if (this.nics.has(intf)) throw new MnkvmError(`${this.name}: ${intf} already has a NIC`);
     const virtio = nic.kind !== 'vf';
     const port = this.freePort(intf, virtio);
     const nsPid = this.nsPid();
@@ -181,7 +181,12 @@ export class QemuVm implements Guest {
     return { guestMac, mac };
   }
 
-  /** The first root port free for a NIC (port 1 holds the NIC plugged in at start until a virtio NIC takes it). */
+  /**
+   * The first root port free for a NIC (port 1 holds the NIC plugged in at
+   * start until a virtio NIC takes it). The engine counts a host's links;
+   * ports can still run out below MAX_NICS links: one the guest has not let
+   * go of yet, or port 1 where a VF comes and no virtio NIC has taken it.
+   */
   private freePort(intf: string, virtio: boolean): number {
     const used = new Set([...[...this.nics.values()].map((n) => n.port), ...this.releasing]);
     if (!virtio && this.firstNicFree) used.add(FIRST_NIC.port);
@@ -189,8 +194,8 @@ export class QemuVm implements Guest {
     while (used.has(port)) port++;
     if (port > MAX_NICS) {
       throw new MnkvmError(this.releasing.size
-        ? `${this.name}: no free PCIe slot for ${intf}: the guest is still releasing a removed link's NIC: try again in a few seconds`
-        : `${this.name}: no free PCIe slot for ${intf}: a KVM host has at most ${MAX_NICS} links`);
+        ? noFreeSlot(this.name, intf, `the guest is still releasing a removed link's NIC: try again in a few seconds`)
+        : noFreeSlot(this.name, intf));
     }
     return port;
   }

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Engine, type BackendFactory } from '../src/engine/engine.js';
-import { MAX_NICS } from '../src/engine/backend.js';
+import { MAX_NICS } from '../src/engine/guest/contract.js';
 import type { KvmHostOptions } from '../src/engine/options.js';
 import { killIfSame, processId, run, runOk, startTime, waitGone, type ProcessId } from '../src/engine/proc.js';
 import { RunRecord, type SweepReport } from '../src/engine/records.js';

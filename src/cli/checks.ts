@@ -3,7 +3,7 @@ import type { ClusterOptions } from '../bridge/session.js';
 import { parseServers, placer, type ServerSpec } from '../cluster/servers.js';
 import { MnkvmError } from '../engine/errors.js';
 import { loadImage } from '../engine/image.js';
-import { qemuVersion } from '../engine/qemu/accel.js';
+import { qemuVersion } from '../engine/guest/accel.js';
 import { kvmHostOptions } from '../engine/options.js';
 
 /** Host options Mininet itself takes (Host.config and Node): they pass through --host kvm too. */

@@ -5,12 +5,11 @@
 // over qemu+ssh through the run's ssh_config.
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { serverAccel, type AccelChoice, type AccelChosen } from '../engine/guest/accel.js';
+import { SFTP_SERVER } from '../engine/guest/fileserver.js';
 import type { AgentLink, Machine, MachineResource, Reached } from '../engine/machine.js';
-import { serverAccel } from '../engine/machine.js';
 import { SYSTEM_LIBVIRT } from '../engine/options.js';
 import type { Runner } from '../engine/proc.js';
-import { SFTP_SERVER } from '../engine/qemu/fileserver.js';
-import type { AccelChoice } from '../engine/qemu/accel.js';
 import type { NameKind } from '../engine/records.js';
 import type { ServerConnection } from './connection.js';
 import type { ServerRecord } from './record.js';
@@ -48,7 +47,7 @@ export class ServerMachine implements Machine {
     };
   }
 
-  accel(choice: AccelChoice): ReturnType<Machine['accel']> {
+  accel(choice: AccelChoice): AccelChosen {
     return serverAccel(this.server, this.kvm, choice);
   }
 
@@ -68,7 +67,7 @@ export class ServerMachine implements Machine {
   }
 
   /**
-   * The FIFOs there, opened read-write as here (machine.ts) by a shell whose
+   * The FIFOs there, opened read-write as here (engine/guest/agent.ts) by a shell whose
    * input goes to the guest and whose output is the guest's: it ends, and
    * takes its reader with it, when the channel closes.
    */
@@ -80,7 +79,7 @@ export class ServerMachine implements Machine {
   }
 
   /**
-   * OpenSSH's SFTP server there on the FIFOs, as here (qemu/fileserver.ts);
+   * OpenSSH's SFTP server there on the FIFOs, as here (engine/guest/fileserver.ts);
    * it is the channel's: it ends when the channel closes (the run's end, or
    * its connection's).
    */

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { bootTimedOut, guestFailed, guestFailure, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from './backend.js';
 import { isEngineCall, type Answer, type EngineCalls, type Servers, type ServersAnswer, type VmInfo } from './calls.js';
 import { MnkvmError } from './errors.js';
+import { MAX_NICS, noFreeSlot } from './guest/contract.js';
 import { bridgeNetfilterNotice } from './netfilter.js';
 import { containerImage, loadImage, loadImageOn, type ContainerImage, type GuestImage } from './image.js';
 import { LocalMachine, type Machine } from './machine.js';
@@ -246,9 +247,11 @@ export class Engine implements EngineCalls {
     }
   }
 
-  /** The NIC is named and addressed as its intf in the guest (vmReady waits). */
+  /** The NIC is named and addressed as its intf in the guest (vmReady waits); one per intf, at most MAX_NICS, whichever backend. */
   attachNic({ name, nic }: { name: string; nic: NicAttachment }): void {
     this.queue(name, async (guest) => {
+      if (guest.intfs.has(nic.intf)) throw new MnkvmError(`${name}: ${nic.intf} already has a NIC`);
+      if (guest.intfs.size >= MAX_NICS) throw new MnkvmError(noFreeSlot(name, nic.intf));
       const { guestMac, mac } = await guest.attach(nic);
       await guest.agent(`nic ${guestMac} ${nic.intf} ${mac}`).catch((e: Error) => { throw new MnkvmError(`${name}: ${e.message}`); });
     });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { MnkvmError } from '../engine/errors.js';
 import { CACHE_ROOT, PROJECT_ROOT } from '../engine/paths.js';
 import { isAlive, processId, run, runOk, type ProcessId } from '../engine/proc.js';
-import { QEMU, qemuVersion, resolveAccel } from '../engine/qemu/accel.js';
+import { QEMU, qemuVersion, resolveAccel } from '../engine/guest/accel.js';
 import { describeSweep, RunRecord } from '../engine/records.js';
 import type { ServerSpec } from '../cluster/servers.js';
 import { renderInventory } from './inventory.js';

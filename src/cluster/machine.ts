@@ -11,7 +11,7 @@ import { SYSTEM_LIBVIRT } from '../engine/options.js';
 import type { Runner } from '../engine/proc.js';
 import { SFTP_SERVER } from '../engine/qemu/fileserver.js';
 import type { AccelChoice } from '../engine/qemu/accel.js';
-import type { NameKind } from '../engine/records.js';
+import type { NameKind } from '../engine/claims.js';
 import type { ServerConnection } from './connection.js';
 import type { ServerRecord } from './record.js';
 

@@ -9,7 +9,8 @@ import { MnkvmError } from './errors.js';
 import { killIfSame, run, type Runner } from './proc.js';
 import { startFileServer } from './qemu/fileserver.js';
 import { resolveAccel, tcgNotice, type Accel, type AccelChoice } from './qemu/accel.js';
-import type { NameKind, RunRecord } from './records.js';
+import type { NameKind } from './claims.js';
+import type { RunRecord } from './records.js';
 
 export type { AgentLink };
 

@@ -6,7 +6,7 @@ import { Engine } from '../engine/engine.js';
 import { BackendByOption } from '../engine/backends.js';
 import { SriovFabric } from '../sriov/fabric.js';
 import { MnkvmError } from '../engine/errors.js';
-import { describeSweep } from '../engine/records.js';
+import { describeSweep } from '../engine/sweep.js';
 import { Cluster } from '../cluster/cluster.js';
 import type { Placer, ServerSpec } from '../cluster/servers.js';
 

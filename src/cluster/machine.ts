@@ -10,7 +10,7 @@ import { SFTP_SERVER } from '../engine/guest/fileserver.js';
 import type { AgentLink, Machine, MachineResource, Reached } from '../engine/machine.js';
 import { SYSTEM_LIBVIRT } from '../engine/options.js';
 import type { Runner } from '../engine/proc.js';
-import type { NameKind } from '../engine/records.js';
+import type { NameKind } from '../engine/claims.js';
 import type { ServerConnection } from './connection.js';
 import type { ServerRecord } from './record.js';
 

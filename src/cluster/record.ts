@@ -15,7 +15,8 @@ import { MnkvmError } from '../engine/errors.js';
 import type { Notice } from '../engine/backend.js';
 import type { ServerFabricRequest, ServerRecordRequest } from '../engine/calls.js';
 import type { LinkFabric, SriovLinkMade } from '../engine/links.js';
-import { describeSweep, RunRecord } from '../engine/records.js';
+import { RunRecord } from '../engine/records.js';
+import { describeSweep } from '../engine/sweep.js';
 import type { ServerConnection } from './connection.js';
 
 /**

@@ -4,12 +4,12 @@
 // crosses the bridge as Engine.call(name, JSON of its arguments) and comes
 // back as JSON: { value } or { error: { kind, message, details } }.
 import type { NicAttachment, Notice } from './backend.js';
+import type { NameKind } from './claims.js';
 import type { ErrorRecord } from './errors.js';
 import type { ContainerImage } from './image.js';
 import type { SriovEnd, SriovLinkMade } from './links.js';
 import type { Machine, MachineResource } from './machine.js';
 import type { KvmHostOptions, SriovLinkOptions } from './options.js';
-import type { NameKind } from './records.js';
 
 /** A server of a run that spreads over several (src/cluster/): Mininet's ssh reaches it as alias in the run's ssh_config; data: its address between servers, on dataIntf (the PF cabled to the others). */
 export interface ServerInfo { name: string; alias: string; user: string; data: string; dataIntf: string }

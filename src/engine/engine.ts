@@ -18,7 +18,9 @@ import type { LinkFabric, SriovEnd, SriovLinkMade } from './links.js';
 import { KVM_HOST_OPTION_NAMES, kvmHostOptions, SRIOV_LINK_OPTION_NAMES, sriovLinkOptions, SYSTEM_LIBVIRT, type KvmHostOptions, type SriovLinkOptions } from './options.js';
 import { processId, startTime } from './proc.js';
 import { BackendByOption } from './backends.js';
-import { RunRecord, type NameKind, type SweepReport } from './records.js';
+import type { NameKind } from './claims.js';
+import { RunRecord } from './records.js';
+import type { SweepReport } from './sweep.js';
 
 /**
  * A KVM host's guest: starting (guest), then changes to it (NICs), in order

@@ -8,7 +8,8 @@ import { localAccel, type AccelChoice, type AccelChosen } from './guest/accel.js
 import { fifoLink, type AgentLink } from './guest/agent.js';
 import { startFileServer } from './guest/fileserver.js';
 import { killIfSame, run, type Runner } from './proc.js';
-import type { NameKind, RunRecord } from './records.js';
+import type { NameKind } from './claims.js';
+import type { RunRecord } from './records.js';
 
 export type { AgentLink };
 

@@ -18,6 +18,7 @@ import { KVM_HOST_OPTION_NAMES, kvmHostOptions, SRIOV_LINK_OPTION_NAMES, sriovLi
 import { processId, startTime } from './proc.js';
 import { BackendByOption } from './backends.js';
 import { RunRecord, type NameKind, type SweepReport } from './records.js';
+import { guestSshArgs } from './ssh.js';
 
 /**
  * A KVM host's guest: starting (guest), then changes to it (NICs), in order
@@ -218,7 +219,7 @@ export class Engine implements EngineCalls {
     const failure = host.failed.shift();
     if (failure) throw failure;
     const { console, accel, pid, restored, ssh } = guest;
-    return { console, accel, pid, restored, ssh, notices: this.takeNotices() };
+    return { console, accel, pid, restored, ssh: { ...ssh, options: guestSshArgs(ssh.key) }, notices: this.takeNotices() };
   }
 
   /** The image as server has it, read there once per run. */

@@ -50,7 +50,8 @@ export interface VmInfo {
   accel: 'kvm' | 'tcg' | 'none';
   pid: number | null;
   restored: boolean;
-  ssh: { key: string; target: string };
+  /** How popen() and terminals log in: ssh OPTIONS -T|-t TARGET (options: ssh.ts's guestSshArgs). */
+  ssh: { key: string; target: string; options: string[] };
   notices: Notice[];
 }
 

@@ -21,6 +21,7 @@ import { BackendByOption } from './backends.js';
 import type { NameKind } from './claims.js';
 import { RunRecord } from './records.js';
 import type { SweepReport } from './sweep.js';
+import { guestSshArgs } from './ssh.js';
 
 /**
  * A KVM host's guest: starting (guest), then changes to it (NICs), in order
@@ -221,7 +222,7 @@ export class Engine implements EngineCalls {
     const failure = host.failed.shift();
     if (failure) throw failure;
     const { console, accel, pid, restored, ssh } = guest;
-    return { console, accel, pid, restored, ssh, notices: this.takeNotices() };
+    return { console, accel, pid, restored, ssh: { ...ssh, options: guestSshArgs(ssh.key) }, notices: this.takeNotices() };
   }
 
   /** The image as server has it, read there once per run. */

@@ -14,7 +14,7 @@ import type { ClientChannel } from 'ssh2';
 import { MnkvmError } from '../engine/errors.js';
 import type { Notice } from '../engine/backend.js';
 import type { ServerFabricRequest, ServerRecordRequest } from '../engine/calls.js';
-import type { LinkFabric, SriovLinkMade } from '../engine/links.js';
+import type { FabricFactory, LinkFabric, SriovLinkMade } from '../engine/links.js';
 import { describeSweep, RunRecord } from '../engine/records.js';
 import type { ServerConnection } from './connection.js';
 
@@ -27,10 +27,12 @@ import type { ServerConnection } from './connection.js';
 const HEARTBEAT_MS = 5000;
 const LOST_MS = 20_000;
 
-/** What makes SR-IOV links on the server (src/sriov/fabric.ts, given by the CLI: this layer does not reach it). */
-export type FabricFactory = (record: RunRecord, notice: (line: string, level?: Notice['level']) => void) => LinkFabric;
-
-/** The server's side (`mnkvm server-record`): answers `ok`, `ok JSON` (a fabric's answer) or `error JSON` per request; `swept WHAT` at the end. */
+/**
+ * The server's side (`mnkvm server-record`): answers `ok`, `ok JSON` (a
+ * fabric's answer) or `error JSON` per request; `swept WHAT` at the end.
+ * makeFabric: what makes SR-IOV links there (src/sriov/fabric.ts, given by
+ * the CLI: this layer does not reach it).
+ */
 export async function serveRecord(input: Readable, output: Writable, makeFabric: FabricFactory): Promise<void> {
   const record = RunRecord.create();
   let fabric: LinkFabric | null = null;

@@ -13,7 +13,7 @@ import { SFTP_SERVER } from '../engine/qemu/fileserver.js';
 import type { AccelChoice } from '../engine/qemu/accel.js';
 import type { NameKind } from '../engine/records.js';
 import type { ServerConnection } from './connection.js';
-import type { ServerRecord } from './record.js';
+import type { ServerKeeper } from './keeper.js';
 
 /** A word for a POSIX shell, quoted. */
 export const shellQuote = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
@@ -24,7 +24,7 @@ export class ServerMachine implements Machine {
    * runs ssh with that config (libvirt's ssh transport runs it); kvm: the
    * server has /dev/kvm (its preflight said).
    */
-  constructor(private readonly connection: ServerConnection, private readonly record: ServerRecord,
+  constructor(private readonly connection: ServerConnection, private readonly keeper: ServerKeeper,
     private readonly alias: string, private readonly ssh: string, private readonly kvm: boolean) {}
 
   get server(): string {
@@ -32,7 +32,7 @@ export class ServerMachine implements Machine {
   }
 
   get dir(): string {
-    return this.record.dir;
+    return this.keeper.dir;
   }
 
   /**
@@ -60,11 +60,11 @@ export class ServerMachine implements Machine {
   }
 
   async claim(kind: NameKind, name: string): Promise<void> {
-    await this.record.request({ claim: { of: kind, name } });
+    await this.keeper.request({ claim: { of: kind, name } });
   }
 
   async add(resource: MachineResource): Promise<void> {
-    await this.record.request({ add: resource });
+    await this.keeper.request({ add: resource });
   }
 
   /**

@@ -53,7 +53,7 @@ export interface LinkFabric {
   unlink(id: string): Promise<void>;
 }
 
-/** What makes a machine's SR-IOV links (src/sriov/fabric.ts): this machine's, made as the backend is, or a server's, made by its record keeper (src/cluster/record.ts). */
+/** What makes a machine's SR-IOV links (src/sriov/fabric.ts): this machine's, made as the backend is, or a server's, made by its keeper (src/cluster/keeper.ts). */
 export type FabricFactory = (record: RunRecord, notice: (line: string, level?: Notice['level']) => void) => LinkFabric;
 
 /** What makes SR-IOV links whose ends are on the run's servers (src/sriov/across.ts): their servers' fabrics, asked over the run's connections. */

@@ -1,6 +1,6 @@
 // SR-IOV links whose ends are on the run's servers (--servers): each
-// server's own fabric (fabric.ts, run by its record keeper there: src/cluster/
-// record.ts) makes the ends on it, in that server's record, so that what a
+// server's own fabric (fabric.ts, run by its keeper there: src/cluster/
+// keeper.ts) makes the ends on it, in that server's record, so that what a
 // link took is swept with the rest there. A link within a server is that
 // server's whole; a link between two is a half on each: a VF on each one's
 // cabled PF, on one VLAN, claimed on both, where the two VFs meet on the

@@ -12,7 +12,7 @@ import { SYSTEM_LIBVIRT } from '../engine/options.js';
 import type { Runner } from '../engine/proc.js';
 import type { NameKind } from '../engine/claims.js';
 import type { ServerConnection } from './connection.js';
-import type { ServerRecord } from './record.js';
+import type { ServerKeeper } from './keeper.js';
 
 /** A word for a POSIX shell, quoted. */
 export const shellQuote = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
@@ -23,7 +23,7 @@ export class ServerMachine implements Machine {
    * runs ssh with that config (libvirt's ssh transport runs it); kvm: the
    * server has /dev/kvm (its preflight said).
    */
-  constructor(private readonly connection: ServerConnection, private readonly record: ServerRecord,
+  constructor(private readonly connection: ServerConnection, private readonly keeper: ServerKeeper,
     private readonly alias: string, private readonly ssh: string, private readonly kvm: boolean) {}
 
   get server(): string {
@@ -31,7 +31,7 @@ export class ServerMachine implements Machine {
   }
 
   get dir(): string {
-    return this.record.dir;
+    return this.keeper.dir;
   }
 
   /**
@@ -59,11 +59,11 @@ export class ServerMachine implements Machine {
   }
 
   async claim(kind: NameKind, name: string): Promise<void> {
-    await this.record.request({ claim: { of: kind, name } });
+    await this.keeper.request({ claim: { of: kind, name } });
   }
 
   async add(resource: MachineResource): Promise<void> {
-    await this.record.request({ add: resource });
+    await this.keeper.request({ add: resource });
   }
 
   /**

@@ -13,8 +13,11 @@ export function ansiblePlaybook(inventory: string, book: string, ...extra: strin
     { cwd: ANSIBLE, encoding: 'utf8', env: { ...process.env, ANSIBLE_FORCE_COLOR: '0', ANSIBLE_NOCOLOR: '1' }, timeout: bound(30 * 60_000) });
 }
 
-/** Run a playbook that must pass; its PLAY RECAP, per host. */
-export function playbook(inventory: string, book: string, ...extra: string[]): Record<string, Record<string, number>> {
+/** A passed playbook run: its PLAY RECAP's counts per host, and its whole output. */
+export type Played = Record<string, Record<string, number>> & { output: string };
+
+/** Run a playbook that must pass. */
+export function playbook(inventory: string, book: string, ...extra: string[]): Played {
   const r = ansiblePlaybook(inventory, book, ...extra);
   const recap = r.stdout.slice(r.stdout.lastIndexOf('PLAY RECAP'));
   const hosts: Record<string, Record<string, number>> = {};
@@ -22,5 +25,5 @@ export function playbook(inventory: string, book: string, ...extra: string[]): R
     hosts[host] = Object.fromEntries([...counts.matchAll(/(\w+)=(\d+)/g)].map(([, k, v]) => [k, Number(v)]));
   }
   if (r.status !== 0) throw new Error(`ansible-playbook ${book} failed (${r.status}):\n${r.stdout.slice(-4000)}\n${r.stderr}`);
-  return hosts;
+  return Object.assign(hosts, { output: r.stdout });
 }

@@ -1,6 +1,7 @@
 // Scale cases over the virtual testbed's two servers (npm run test:scale):
 // networks with more nested KVM hosts per server, and the placers and
-// links npm test checks once (test/servers.ts) checked again in more shapes.
+// links npm test checks once (test/servers.ts) checked again in more shapes;
+// and the verify play's own reboot (-e verify_reboot=true).
 // The testbed is brought up and prepared by ansible/ once, then taken down.
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,6 +25,10 @@ describe('networks over two virtual testbed servers, at scale', function () {
       writeFileSync(join(dir, 'testbed.ini'), r.out);
       const prepared = playbook(join(dir, 'testbed.ini'), 'site.yml');
       for (const host of ['tb1', 'tb2']) expect(prepared[host], host).to.include({ failed: 0, unreachable: 0 });
+      // the verify play's own reboot (npm test sees the kernel role's reboot, before its verify play)
+      const verified = playbook(join(dir, 'testbed.ini'), 'verify.yml', '-e', 'verify_reboot=true');
+      for (const host of ['tb1', 'tb2']) expect(verified[host], host).to.include({ failed: 0, unreachable: 0 });
+      expect(verified.output).to.match(/TASK \[verify : Reboot first\][^\n]*\n(?:[^\n]*\n)?changed: \[tb[12]\]/);
 
       r = await mnkvm([...SERVERS, '--topo', 'linear,4', '--host', 'kvm,backend=libvirt', '--test', 'pingall'], { ...NESTED(), timeoutMs: 30 * 60_000 });
       expect(r.code, r.out + r.err).to.equal(0);

@@ -4,14 +4,13 @@ quote) and in values (vmParams, a KVM host's options)."""
 
 import math
 
+from mnkvm import engine
 from mnkvm.containernet.values import cpuList, memMiB, publishedPorts
 
 MAPPED, APPROXIMATED, DROPPED = 'mapped', 'approximated', 'dropped'
 
-MIN_MEM = 160   # MiB: the engine's least for mem=
-
 # Containernet's Docker options (its mininet/node.py) and what each is on
-# a KVM host ({leastMem}: MIN_MEM, see explain())
+# a KVM host ({leastMem}: the engine's least for mem=, see explain())
 OPTIONS = {
     'dimage': ( MAPPED, 'image=: the mnkvm image the Docker image stands for' ),
     'dcmd': ( MAPPED, 'runs in the background once the host is up' ),
@@ -64,7 +63,7 @@ def explain( key ):
        it is on a KVM host, in words."""
     kind, how = OPTIONS[ key ]
     if '{leastMem}' in how:
-        how = how.format( leastMem=MIN_MEM )
+        how = how.format( leastMem=engine.kvmHostLeastMem() )
     return kind, how
 
 
@@ -81,7 +80,7 @@ def vmParams( name, docker, volumes ):
     params, lines = {}, []
     if docker.get( 'mem_limit' ) is not None:
         mem = memMiB( docker[ 'mem_limit' ] )
-        least = MIN_MEM
+        least = engine.kvmHostLeastMem()
         params[ 'mem' ] = max( mem, least )
         if mem < least:
             lines.append( 'mem_limit=%r: mem=%d (a guest needs at least %d '

@@ -71,6 +71,10 @@ def kvmHostOptions( given ):
     return call( 'kvmHostOptions', given=given )
 
 
+def kvmHostLeastMem():
+    return call( 'kvmHostLeastMem' )
+
+
 def sriovLinkOptionNames():
     return call( 'sriovLinkOptionNames' )
 

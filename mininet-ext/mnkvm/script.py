@@ -5,7 +5,7 @@ every network it builds is an MnkvmNet (Mininet, plus resource records), so
 that mnkvm can remove it whatever happens. --host replaces Mininet's Host
 class; --switch and --controller (mn's syntax, e.g. lxbr) replace Mininet's
 default and stock ones. Containernet's scripts find its names (Containernet,
-Docker: mnkvm/containernet.py)."""
+Docker: mnkvm/containernet/)."""
 
 import json
 import os

@@ -59,6 +59,8 @@ export interface EngineCalls {
   kvmHostOptionNames(a: Record<string, never>): string[];
   /** A KVM host's options from those given, checked by their one definition (options.ts). */
   kvmHostOptions(a: { given: Record<string, unknown> }): KvmHostOptions;
+  /** The least memory (MiB) mem= allows (options.ts): a Docker host's smaller mem_limit becomes it. */
+  kvmHostLeastMem(a: Record<string, never>): number;
   /** The names of the SR-IOV link options (SRIOVLink takes these out of its keyword arguments). */
   sriovLinkOptionNames(a: Record<string, never>): string[];
   /** An SR-IOV link's options from those given, checked by their one definition (options.ts). */
@@ -113,7 +115,7 @@ export type EngineCall = keyof EngineCalls;
 
 /** Every call's name (a Record, so that the compiler sees none is missing). */
 const NAMES: Record<EngineCall, true> = {
-  kvmHostOptionNames: true, kvmHostOptions: true, sriovLinkOptionNames: true, sriovLinkOptions: true,
+  kvmHostOptionNames: true, kvmHostOptions: true, kvmHostLeastMem: true, sriovLinkOptionNames: true, sriovLinkOptions: true,
   makeSriovLink: true, removeSriovLink: true, startVm: true, vmReady: true, attachNic: true, detachNic: true,
   pinVm: true, stopVm: true, shellFailure: true, recordShell: true, recordHostProcess: true, servers: true, claimNames: true,
   recordIntf: true, releaseIntf: true, recordBridge: true, recordOvsBridge: true, recordCgroup: true,

@@ -15,7 +15,7 @@ import { bridgeNetfilterNotice } from './netfilter.js';
 import { containerImage, loadImage, loadImageOn, type ContainerImage, type GuestImage } from './image.js';
 import { LocalMachine, type Machine } from './machine.js';
 import type { FabricFactory, LinkFabric, ServersFabric, SriovEnd, SriovLinkMade } from './links.js';
-import { KVM_HOST_OPTION_NAMES, kvmHostOptions, SRIOV_LINK_OPTION_NAMES, sriovLinkOptions, SYSTEM_LIBVIRT, type KvmHostOptions, type SriovLinkOptions } from './options.js';
+import { KVM_HOST_OPTION_NAMES, kvmHostOptions, LEAST_MEM, SRIOV_LINK_OPTION_NAMES, sriovLinkOptions, SYSTEM_LIBVIRT, type KvmHostOptions, type SriovLinkOptions } from './options.js';
 import { processId, startTime } from './proc.js';
 import { BackendByOption } from './backends.js';
 import type { NameKind } from './claims.js';
@@ -119,6 +119,10 @@ export class Engine implements EngineCalls {
 
   kvmHostOptions({ given }: { given: Record<string, unknown> }): KvmHostOptions {
     return kvmHostOptions(given);
+  }
+
+  kvmHostLeastMem(): number {
+    return LEAST_MEM;
   }
 
   sriovLinkOptionNames(): string[] {

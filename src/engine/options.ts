@@ -41,8 +41,11 @@ function oneOf<T extends string>(choices: readonly T[], fallback: T, help: strin
 /** A machine's own libvirtd (the libvirt backend's uri=, and what a server's domains are recorded under there). */
 export const SYSTEM_LIBVIRT = 'qemu:///system';
 
+/** The least memory (MiB) of a KVM host's guest: the kernel and the initramfs live in it. */
+export const LEAST_MEM = 160;
+
 export const KVM_HOST_OPTIONS = {
-  mem: whole(256, 160, 'MiB', 'guest memory (at least 160: the kernel and the initramfs live in it)'),
+  mem: whole(256, LEAST_MEM, 'MiB', `guest memory (at least ${LEAST_MEM}: the kernel and the initramfs live in it)`),
   cpus: whole(1, 1, 'N', 'virtual CPUs'),
   accel: oneOf(['auto', 'kvm', 'tcg'] as const, 'auto',
     'KVM when it can run a guest here, else TCG (one line says so: timings are emulated); MNKVM_ACCEL sets what auto means'),

@@ -43,6 +43,13 @@ describe('engine calls from Python', function () {
     expect(bug).to.have.nested.property('error.kind', 'internal');
     expect(bug).to.have.nested.property('error.message', 'no engine call named noSuchCall');
   });
+
+  it('say the least memory mem= takes (Containernet\'s mem_limit asks it)', async () => {
+    const call = async (name: string, args: object) => JSON.parse(await engine.call(name, JSON.stringify(args))) as { value?: unknown; error?: unknown };
+    const least = (await call('kvmHostLeastMem', {})).value as number;
+    expect(await call('kvmHostOptions', { given: { mem: least } })).to.have.nested.property('value.mem', least);
+    expect(await call('kvmHostOptions', { given: { mem: least - 1 } })).to.have.property('error');
+  });
 });
 
 describe('QEMU command line', function () {

@@ -138,7 +138,7 @@ describe('mnkvm testbed', function () {
       console.log(`      (on tb1: SR-IOV links, igb VFs, KVM inside TCG: ${((Date.now() - t) / 1000).toFixed(0)} s)`);
       const marks = r.out.split('\n').filter((l) => /^[A-Z]+ /.test(l));
       // (what a switch's PF-side port carries, linear,2 and the veth host of sriov_runtime.py, do not work in
-      // QEMU's igb, which loops a frame back to the pool that sent it too (README, "SR-IOV links"): the script
+      // QEMU's igb, which loops a frame back to the pool that sent it too (docs/sriov.md, "What a link means"): the script
       // prints them)
       expect(marks, r.out + r.err).to.include.members([
         'PINGALL single,3 Results: 0% dropped', 'HARDWARE single,3', 'HARDWARE linear,2',

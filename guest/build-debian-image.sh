@@ -11,6 +11,7 @@
 # changed, or after `mnkvm image rm NAME`).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/cache.sh"
 name=$1 packages=$2
 cache=${3:-${MNKVM_CACHE:-/var/cache/mnkvm}}
 images="$cache/images"
@@ -21,18 +22,20 @@ die() { echo "mnkvm image build --debian: $*" >&2; exit 1; }
 [[ "$packages" =~ ^[a-z0-9][a-z0-9+.-]*(,[a-z0-9][a-z0-9+.-]*)*$ ]] ||
   die "--packages $packages: give Debian package names, comma separated (iperf3,nginx)"
 command -v mmdebstrap >/dev/null || die "mmdebstrap is missing: apt-get install mmdebstrap (setup.sh does)"
+why=$(image_name_problem "$name")   # (here too: before minutes of mmdebstrap)
+[ -z "$why" ] || die "$why"
 base=bash,iproute2,iputils-ping,net-tools,procps
 key=$( { cat "$0" "$here/import-image.py" "$here/import-image.sh"; echo "$mirror";
-         echo "$base,$packages" | tr , '\n' | sort -u; } | sha256sum | cut -c1-16)
-if [ -f "$images/$name-$key/manifest.json" ]; then
-  ln -sfn "$name-$key" "$images/$name"
-  echo "image $name up to date: $images/$name-$key"
+         echo "$base,$packages" | tr , '\n' | sort -u; } | cache_key)
+cache_open "$images" "$name" "$key"
+if cache_built; then
+  cache_point
+  echo "image $name up to date: $cache_out"
   exit 0
 fi
 
-mkdir -p "$images"
-work=$(mktemp -d "$images/.debian-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+cache_work .debian
+work=$cache_work
 echo "*** image $name: Debian 12 with $packages, from $mirror" >&2
 # (documentation and translations left out: the image is a host's, not a desktop's)
 if ! mmdebstrap --quiet --variant=minbase --include="$base,$packages" \
@@ -43,5 +46,6 @@ if ! mmdebstrap --quiet --variant=minbase --include="$base,$packages" \
   why=$(grep -m1 -E '^E: ' "$work/log" || tail -n 1 "$work/log")
   die "mmdebstrap failed: ${why:-see its output}"
 fi
+# import-image.sh makes the image under this script's lock (fd 9, passed on)
 MNKVM_IMAGE_KEY=$key MNKVM_IMAGE_SOURCE="debian:bookworm:$packages" \
   bash "$here/import-image.sh" "tar:$work/rootfs.tar" "$name" "$cache"

@@ -12,6 +12,7 @@
 # points at the newest. An image whose key exists is not rebuilt.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/cache.sh"
 cache=${1:-${MNKVM_CACHE:-/var/cache/mnkvm}}
 images="$cache/images"
 
@@ -65,19 +66,17 @@ for m in "${pyexts[@]}"; do
 done
 versions=$(dpkg-query -W -f '${Package}=${Version}\n' "${pkgs[@]}" 2>/dev/null) \
   || die "a guest package is missing (${pkgs[*]}): run ./setup.sh"
-key=$( { cat "$0" "$here/init" "$here/image-shell" "$here/shellrc" "$here/mnkvm-agent.c"; echo "$versions"; echo "${modules[*]}"; } | sha256sum | cut -c1-16)
-out="$images/default-$key"
-mkdir -p "$images"
-exec 9>"$images/.lock"
-flock 9   # two builds at once: the second waits, then finds the image built
-if [ -f "$out/manifest.json" ]; then
-  ln -sfn "default-$key" "$images/default.new" && mv -T "$images/default.new" "$images/default"
+key=$( { cat "$0" "$here/init" "$here/image-shell" "$here/shellrc" "$here/mnkvm-agent.c"; echo "$versions"; echo "${modules[*]}"; } | cache_key)
+cache_open "$images" default "$key"
+out=$cache_out
+if cache_built; then
+  cache_point
   echo "guest image up to date: $out"
   exit 0
 fi
 
-work=$(mktemp -d "$images/.build-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+cache_work .build
+work=$cache_work
 root=$work/root
 mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc/dropbear,root/.ssh,lib/modules,proc,sys,dev,tmp,run}
 
@@ -205,9 +204,5 @@ cat > "$work/manifest.json" <<EOF
 }
 EOF
 rm -rf "$root"
-mv "$work" "$out"
-trap - EXIT
-ln -sfn "default-$key" "$images/default.new" && mv -T "$images/default.new" "$images/default"
-# Older builds of the default image are no longer referenced.
-for old in "$images"/default-*; do [ "$old" = "$out" ] || rm -rf "$old"; done
+cache_commit "$work"
 echo "guest image built: $out ($(du -sh "$out" | cut -f1))"

@@ -18,6 +18,7 @@
 # boot under QEMU (guest/testbed/finalize).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/cache.sh"
 cache=${1:-${MNKVM_CACHE:-/var/cache/mnkvm}}
 images="$cache/testbed"
 mirror=${MNKVM_DEBIAN_MIRROR:-http://deb.debian.org/debian}
@@ -30,17 +31,15 @@ pkgs=(systemd-sysv udev dbus linux-image-amd64 grub-pc openssh-server python3 py
 for tool in mmdebstrap mkfs.ext4 sfdisk qemu-system-x86_64; do
   command -v "$tool" >/dev/null || die "$tool is missing: run ./setup.sh"
 done
-key=$( { cat "$0" "$here"/testbed/*; echo "${pkgs[*]}"; bash "$here/../setup.sh" --backports; } | sha256sum | cut -c1-16)
-out="$images/server-$key"
-mkdir -p "$images"
-exec 9>"$images/.lock"
-flock 9   # two builds at once: the second waits, then finds the image built
-if [ -f "$out/manifest.json" ]; then
-  ln -sfn "server-$key" "$images/server.new" && mv -T "$images/server.new" "$images/server"
+key=$( { cat "$0" "$here"/testbed/*; echo "${pkgs[*]}"; bash "$here/../setup.sh" --backports; } | cache_key)
+cache_open "$images" server "$key"
+out=$cache_out
+if cache_built; then
+  cache_point
   exit 0
 fi
-work=$(mktemp -d "$images/.build-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+cache_work .build
+work=$cache_work
 
 echo "*** testbed image: Debian 12 from $mirror" >&2
 # grub-pc is installed now and put on the disk later (finalize): no device to ask about here
@@ -86,9 +85,5 @@ cat > "$work/manifest.json" <<JSON
 }
 JSON
 chmod 755 "$work"
-trap - EXIT
-mv "$work" "$out"
-# only the newest image is kept
-ln -sfn "server-$key" "$images/server.new" && mv -T "$images/server.new" "$images/server"
-for old in "$images"/server-*; do [ "$old" = "$out" ] || rm -rf "$old"; done
+cache_commit "$work"   # (only the newest image is kept)
 echo "*** testbed image: $out" >&2

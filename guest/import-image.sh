@@ -14,6 +14,7 @@
 # imported again.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/cache.sh"
 source=$1 name=$2
 cache=${3:-${MNKVM_CACHE:-/var/cache/mnkvm}}
 images="$cache/images"
@@ -28,8 +29,8 @@ case "$kind" in
   tar) [ -f "$path" ] || die "$path: no such file" ;;   # (guest/build-debian-image.sh's)
   *) die "$source: give docker-archive:FILE.tar or oci:DIR" ;;
 esac
-[[ "$name" =~ ^[a-z0-9][a-z0-9_.-]*$ ]] || die "image name '$name': use lower-case letters, digits, '.', '_' and '-'"
-[ "$name" != default ] || die "'default' is the built-in image's name: give another"
+why=$(image_name_problem "$name")
+[ -z "$why" ] || die "$why"
 
 # The key: the source's bytes (an OCI layout's index and blobs) and the importer.
 ref=${rest#"$path"}
@@ -39,28 +40,18 @@ key=${MNKVM_IMAGE_KEY:-}
 label=${MNKVM_IMAGE_SOURCE:-$source}
 [ -n "$key" ] || key=$( { cat "$here/import-image.py" "$here/import-image.sh"; echo "ref$ref";
          if [ "$kind" = oci ]; then cat "$path/index.json"; ls "$path/blobs/sha256"; else sha256sum < "$path"; fi; } |
-       sha256sum | cut -c1-16)
-out="$images/$name-$key"
-mkdir -p "$images"
-exec 9>"$images/.lock"
-flock 9   # two imports at once: the second waits, then finds the image made
-# NAME now points at out: its earlier versions go (a running guest keeps its
-# open disk; their templates are stale, and go with `mnkvm -c`)
-point() {
-  ln -sfn "$name-$key" "$images/$name"
-  for old in "$images/$name"-*; do
-    [[ "${old##*/}" =~ ^"$name"-[0-9a-f]{16}$ && "$old" != "$out" ]] && rm -rf "$old"
-  done
-  return 0
-}
-if [ -f "$out/manifest.json" ]; then
-  point
+       cache_key)
+# (build-debian-image.sh runs this under its lock, which it passes on)
+cache_open "$images" "$name" "$key"
+out=$cache_out
+if cache_built; then
+  cache_point
   echo "image $name up to date: $out"
   exit 0
 fi
 
-work=$(mktemp -d "$images/.import-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+cache_work .import
+work=$cache_work
 mkdir "$work/rootfs" "$work/image"
 /usr/bin/python3 "$here/import-image.py" "$source" "$work/rootfs" "$work/image/config.json" || exit 1
 # Room for the files and their inodes, and some to spare: the disk is read-only
@@ -74,6 +65,5 @@ mkfs.ext4 -q -F -b 4096 -L mnkvm-root -N $((inodes * 3 / 2 + 1024)) -d "$work/ro
 /usr/bin/python3 -c 'import json, sys; json.dump(dict(zip(("name", "key", "source", "built"), sys.argv[1:]),
   kind="rootfs", rootfs="rootfs.ext4", config="config.json"), sys.stdout)' \
   "$name" "$key" "$label" "$(date -u +%FT%TZ)" > "$work/image/manifest.json"
-mv "$work/image" "$out"
-point
+cache_commit "$work/image"
 echo "image $name: $out ($(du -sh "$out/rootfs.ext4" | cut -f1), from $label)"

@@ -8,10 +8,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Engine, type BackendFactory } from '../src/engine/engine.js';
-import { MAX_NICS } from '../src/engine/backend.js';
+import { MAX_NICS } from '../src/engine/guest/contract.js';
 import type { KvmHostOptions } from '../src/engine/options.js';
 import { killIfSame, processId, run, runOk, startTime, waitGone, type ProcessId } from '../src/engine/proc.js';
-import { RunRecord, type SweepReport } from '../src/engine/records.js';
+import { RunRecord } from '../src/engine/records.js';
+import type { SweepReport } from '../src/engine/sweep.js';
 
 const NOTHING: SweepReport = { vms: 0, shells: 0, processes: 0, intfs: 0, bridges: 0, cgroups: 0, rules: 0, files: 0, devices: 0 };
 

@@ -33,10 +33,12 @@ export function placement(out: string): Record<string, string> {
 }
 
 export async function spreadOverServers(log: (line: string) => void): Promise<void> {
-  // linear,4: switch-bin placement, hosts with their switches, pingall over the tunnel
+  // (each step's seconds in the log: where the suite's time goes)
   let t = Date.now();
+  const took = (what: string) => { log(`${what}: ${((Date.now() - t) / 1000).toFixed(0)} s, nested virtual testbed`); t = Date.now(); };
+  // linear,4: switch-bin placement, hosts with their switches, pingall over the tunnel
   let r = await mnkvm([...SERVERS, '--topo', 'linear,4', '--test', 'pingall']);
-  log(`mnkvm --servers tb1,tb2 --topo linear,4 --test pingall: ${((Date.now() - t) / 1000).toFixed(0)} s, namespace hosts, nested virtual testbed`);
+  took('mnkvm --servers tb1,tb2 --topo linear,4 --test pingall (namespace hosts)');
   expect(r.code, r.out + r.err).to.equal(0);
   expect(r.err).to.match(/^\*\*\* tb1: QEMU \d+\.\d+\.\d+, .*data 10\.99\.0\.1 on \w+ \(MTU 9000\), 7 VFs, clock [-+]\d+\.\d+ s$/m);
   expect(placement(r.err)).to.deep.equal({ h1: 'tb1', h2: 'tb1', h3: 'tb2', h4: 'tb2', s1: 'tb1', s2: 'tb1', s3: 'tb2', s4: 'tb2' });
@@ -57,13 +59,16 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
   // (the CLI's net and dump print on stderr, as Mininet's log does)
   expect(r.err).to.match(new RegExp(`^${where.h1}: .*\\bh1\\b`, 'm'));
   expect(r.err).to.match(new RegExp(`<Host h1: h1-eth0:10\\.0\\.0\\.1 pid=\\d+ server=${where.h1}>`));
+  took('hostswitchbin placement in the CLI');
 
   // a script's own placement (server=), a TCLink between servers, cmd/sendCmd/popen there, a link added at run time
   await spreadScript([], 'namespace hosts', log);
+  took('spread.py (namespace hosts)');
 
   // KVM hosts on servers: domains of each server's libvirtd (over qemu+ssh), nested KVM there; the same
   // script: cmd, sendCmd and popen run in the guests, iperf and TCLink across servers, addLink at run time
   await spreadScript(['--host', 'kvm,backend=libvirt'], 'KVM hosts (nested KVM)', log);
+  took('spread.py (KVM hosts)');
   // SR-IOV links on servers, made by each server's mnkvm (its VF pool, in its record): host to
   // switch within a server, and between two hosts on two servers (a VF each on the cabled PFs)
   for (const options of [[], ['--host', 'kvm,backend=libvirt']]) {
@@ -76,6 +81,7 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
     log(`SR-IOV link between servers (${options.length ? 'KVM hosts' : 'namespace hosts'}, VFs of the cabled emulated igb PFs): ${/rtt .*/.exec(sriov.across)?.[0]}`);
     expect(await leftOn('tb1')).to.equal('');
     expect(await leftOn('tb2')).to.equal('');
+    took(`sriov-spread.py (${options.length ? 'KVM hosts' : 'namespace hosts'})`);
   }
 
   // the start-up benchmark over both servers, hosts spread by roundrobin (figures are not judged here)
@@ -88,6 +94,7 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
     ['namespace', 'servers tb1,tb2, roundrobin', 0], ['kvm', 'servers tb1,tb2, roundrobin', 0]]);
   expect(await leftOn('tb1')).to.equal('');
   expect(await leftOn('tb2')).to.equal('');
+  took('mnkvm bench startup over the servers');
   // the QEMU backend runs guests on this machine only: one line
   r = await mnkvm([...SERVERS, '--topo', 'single,2', '--host', 'kvm']);
   expect(r.code).to.equal(1);
@@ -100,6 +107,7 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
   expect(r.code).to.equal(1);
   expect(r.err).to.match(/^mnkvm: root@127\.0\.0\.1:1: cannot reach it over SSH /);
   expect(await leftOn('tb1')).to.equal('');
+  took('two refusals');
 
   await killDuringBuild(log);
 }

@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../src/engine/paths.js';
+import { FRESH_HOST_KEY, sshArgs } from '../src/engine/ssh.js';
 import { expectClean, mnkvm } from './helpers.js';
 import { bound, speedFactor } from './speed.js';
 import { ANSIBLE, ansiblePlaybook, playbook } from './ansible.js';
@@ -96,7 +97,7 @@ describe('mnkvm testbed', function () {
       expect(r.code, r.err).to.equal(0);
       writeFileSync(join(dir, 'servers.ini'), r.out);
       const wrong = ansiblePlaybook(join(dir, 'servers.ini'), 'site.yml', '--tags', 'sriov',
-        '-e', "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'");
+        '-e', `ansible_ssh_common_args='${sshArgs(FRESH_HOST_KEY).join(' ')}'`);
       expect(wrong.status).to.not.equal(0);
       expect(wrong.stdout).to.contain('0000:05:00.0 is no SR-IOV physical function on tb1: fix sriov_pfs (lspci -D lists the PCI addresses)');
 

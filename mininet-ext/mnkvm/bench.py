@@ -21,16 +21,16 @@ under the servers' libvirtd): new memory is the fall of the servers'
 MemAvailable, and the RSS and CPU time of hosts' processes, which run
 there, are not measured (0)."""
 
+import dataclasses
 import json
 import os
 import re
 import subprocess
 import sys
 from time import sleep, time
+from typing import get_args, get_origin
 
-from mininet.link import Link
 from mininet.log import setLogLevel
-from mininet.node import Host
 from mininet.nodelib import LinuxBridge
 from mininet.topo import SingleSwitchTopo
 from mininet.util import specialClass
@@ -38,16 +38,96 @@ from mininet.util import specialClass
 from mnkvm import engine
 from mnkvm.cluster import spread
 from mnkvm.kvmhost import KVMHost
+from mnkvm.mn import customClasses
 from mnkvm.net import MnkvmNet
-from mnkvm.sriovlink import SRIOVLink
 
 # A virtual testbed server (src/testbed/server.ts) has this from QEMU's
 # fw_cfg: its VFs are QEMU's emulated igb's, real path, no real timings
 TESTBED = '/sys/firmware/qemu_fw_cfg/by_name/opt/mnkvm/hostname'
 
-# Each kind's host and link classes (src/bench/results.ts: Kind)
-KINDS = { 'namespace': ( Host, Link ), 'kvm': ( KVMHost, Link ),
-          'kvm-sriov': ( KVMHost, SRIOVLink ) }
+
+@dataclasses.dataclass( frozen=True )
+class Kind:
+    """A kind of host measured: its name, and its host and link classes as
+       mn names them (src/bench/results.ts: KINDS, where kinds are defined)."""
+    name: str
+    host: str
+    link: str
+
+    def classes( self ):
+        "{ 'host': class, 'link': class }"
+        return customClasses( dict( host=self.host, link=self.link ) )
+
+    @property
+    def kvm( self ):
+        "Are its hosts KVM hosts?"
+        return issubclass( self.classes()[ 'host' ], KVMHost )
+
+
+# The unmeasured network main() starts first, once per image (so that the
+# image's snapshot template exists before the first measurement): one KVM
+# host on a plain link, no VF claimed
+WARMUP = Kind( name='warm-up', host='kvm', link='default' )
+
+
+@dataclasses.dataclass( frozen=True )
+class BenchSpec:
+    """The measurements asked for: src/bench/spec.ts's BenchSpec, which
+       builds it; readSpec() reads it."""
+    scenarios: list[ str ]   # startup, latency, throughput, isolation
+    kinds: list[ Kind ]
+    images: list[ str ]      # each KVM kind is measured once per image
+    sizes: list[ int ]       # startup: host counts
+    repeat: int
+    rate: int                # latency probe: messages/s
+    duration: int            # latency probe: seconds per run
+    iperfDuration: int       # throughput: seconds per iperf3 flow
+    bootTimeout: int         # KVMHost's bootTimeout (--boot-timeout)
+
+
+def fromJson( cls, value, name ):
+    """value (parsed JSON; name: where in the spec) as cls: a dataclass
+       (an object with each of its fields and no other), list[ X ], int or
+       str; anything else is a ValueError that names it."""
+    def wrong( part, what ):
+        return ValueError( 'mnkvm bench: %s %s (src/bench/spec.ts and '
+                           'mnkvm/bench.py disagree)' % ( part, what ) )
+    if dataclasses.is_dataclass( cls ):
+        if not isinstance( value, dict ):
+            raise wrong( name, 'is %s, not an object' % json.dumps( value ) )
+        names = [ f.name for f in dataclasses.fields( cls ) ]
+        for key in names:
+            if key not in value:
+                raise wrong( '%s.%s' % ( name, key ), 'is missing' )
+        for key in value:
+            if key not in names:
+                raise wrong( '%s.%s' % ( name, key ),
+                             'is not a field of %s' % cls.__name__ )
+        return cls( **{ key: fromJson( field.type, value[ key ],
+                                       '%s.%s' % ( name, key ) )
+                        for key, field in zip(
+                            names, dataclasses.fields( cls ) ) } )
+    if get_origin( cls ) is list:
+        if not isinstance( value, list ):
+            raise wrong( name, 'is %s, not a list' % json.dumps( value ) )
+        return [ fromJson( get_args( cls )[ 0 ], item,
+                           '%s[%d]' % ( name, i ) )
+                 for i, item in enumerate( value ) ]
+    # (JSON's true is no number here, though Python's bool is an int)
+    if isinstance( value, bool ) or not isinstance( value, cls ):
+        raise wrong( name, 'is %s, not %s' % ( json.dumps( value ),
+                                               cls.__name__ ) )
+    return value
+
+
+def readSpec( specJson ):
+    """The BenchSpec in specJson (JSON, as src/bench/spec.ts builds it),
+       checked without starting anything: a ValueError names what is amiss,
+       and mn's error a class it does not know."""
+    spec = fromJson( BenchSpec, json.loads( specJson ), 'spec' )
+    for kind in spec.kinds:
+        kind.classes()
+    return spec
 
 
 def kibField( path, field ):
@@ -60,25 +140,6 @@ def kibField( path, field ):
     except OSError:
         pass   # the process is gone
     return 0
-
-
-# MnkvmCluster over the run's servers (mnkvm bench --servers), or None
-SERVERS = None
-BOOT_TIMEOUT = 120   # KVMHost's bootTimeout (--boot-timeout), set by main()
-
-
-def memAvailableKiB():
-    "MemAvailable from /proc/meminfo: this machine's, or the servers' sum."
-    if not SERVERS:
-        return kibField( '/proc/meminfo', 'MemAvailable' )
-    total = 0
-    for server in SERVERS.servers[ 'servers' ]:
-        out = subprocess.run(
-            [ 'ssh', '-F', SERVERS.servers[ 'sshConfig' ], server[ 'alias' ],
-              'grep ^MemAvailable: /proc/meminfo' ],
-            capture_output=True, text=True, timeout=30, check=False ).stdout
-        total += int( out.split()[ 1 ] ) if out else 0
-    return total
 
 
 def rssKiB( pid ):
@@ -97,15 +158,6 @@ def cpuSeconds( pid ):
         'SC_CLK_TCK' )
 
 
-def hostPids( host ):
-    """The processes here that make up a host: its shell, and its VM if
-       any (none for a host on a server)."""
-    if SERVERS:
-        return []
-    return [ host.pid ] + ( [ host.vmPid ] if isinstance( host, KVMHost )
-                            else [] )
-
-
 def ringPing( hosts ):
     """Each host pings the next (pingAll's N*(N-1) pings take minutes with
        50 emulated guests); returns the % dropped."""
@@ -116,67 +168,6 @@ def ringPing( hosts ):
     lost = sum( '1 received' not in src.cmd( 'ping -c1 -W5', dst.IP() )
                 for src, dst in pairs )
     return 100.0 * lost / len( pairs )
-
-
-def imageOf( kind, image ):
-    "A result's image field: KVM hosts' image (not namespace hosts')."
-    return { 'image': image } if KINDS[ kind ][ 0 ] is KVMHost else {}
-
-
-def startup( kind, n, repetition, image='default' ):
-    """One measurement of `single,n` with hosts of kind; returns a dict.
-       firstCmdSeconds: one more host added to the running network, from
-       addHost to its first cmd('true') answered."""
-    before = memAvailableKiB()
-    start = time()
-    net = network( kind, n, image )
-    for host in net.hosts:
-        host.cmd( 'true' )
-    ready = time() - start
-    newMem = before - memAvailableKiB()
-    rss = [ sum( rssKiB( p ) for p in hostPids( h ) ) for h in net.hosts ]
-    cpu = [ sum( cpuSeconds( p ) for p in hostPids( h ) ) for h in net.hosts ]
-    dropped = ringPing( net.hosts )
-    start = time()
-    net.addHost( 'hx' ).cmd( 'true' )
-    firstCmd = time() - start
-    start = time()
-    stopNetwork( net )
-    return dict( kind=kind, hosts=n, repetition=repetition, **net.where,
-                 **imageOf( kind, image ),
-                 readySeconds=ready, perHostSeconds=ready / n,
-                 firstCmdSeconds=firstCmd, stopSeconds=time() - start,
-                 newMemoryKiB=newMem, newMemoryPerHostKiB=newMem / n,
-                 rssPerHostKiB=sum( rss ) / n,
-                 cpuSecondsPerHost=sum( cpu ) / n, pingDroppedPercent=dropped )
-
-
-def network( kind, n, image='default' ):
-    """A started single,n network of hosts of kind (KVM hosts: in image) on
-       a Linux bridge; its where: { 'where': 'SR-IOV ...' } for SR-IOV
-       links, else {}."""
-    host, link = KINDS[ kind ]
-    if host is KVMHost:
-        # (KVM hosts on servers run under the servers' libvirtd)
-        host = specialClass( KVMHost, defaults=dict(
-            bootTimeout=BOOT_TIMEOUT, image=image,
-            **( { 'backend': 'libvirt' } if SERVERS
-                                         else {} ) ) )
-    net = ( SERVERS or MnkvmNet )( topo=SingleSwitchTopo( n ), host=host,
-                                   link=link, switch=LinuxBridge,
-                                   controller=None )
-    net.start()
-    made = getattr( net.links[ 0 ], 'made', None ) if net.links else None
-    if SERVERS:
-        net.where = { 'where': 'servers %s, %s' % (
-            ','.join( s[ 'name' ] for s in SERVERS.servers[ 'servers' ] ),
-            SERVERS.servers[ 'placement' ] ) }
-        return net
-    net.where = {} if not made else { 'where': 'SR-IOV %s' % (
-        'emulated' if made[ 'mode' ] == 'emulated' else '%s: PF %s' % (
-            'virtual testbed' if os.path.exists( TESTBED ) else 'hardware',
-            made[ 'pf' ] ) ) }
-    return net
 
 
 def stopNetwork( net ):
@@ -268,30 +259,6 @@ def probe( client, server, rate, duration ):
     return samples, achieved, coarse
 
 
-def latency( kind, repetition, rate, duration, loaded=False,
-             image='default' ):
-    """One latency measurement; loaded: with CPU hogs in h3, h4 and a bulk
-       TCP flow h5 -> h6 (the isolation scenario)."""
-    net = network( kind, 6 if loaded else 2, image )
-    h1, h2 = net.hosts[ :2 ]
-    try:
-        if loaded:
-            h3, h4, h5, h6 = net.hosts[ 2: ]
-            for hog in ( h3, h4 ):
-                background( hog, "sh -c 'while :; do :; done'" )
-            background( h6, 'iperf3 -s -p 5201' )
-            waitListening( h6, 'tcp', 5201 )
-            background( h5, 'iperf3 -c %s -p 5201 -t %d' %
-                        ( h6.IP(), duration + 60 ) )
-        samples, achieved, ping = probe( h1, h2, rate, duration )
-    finally:
-        stopNetwork( net )
-    return dict( kind=kind, repetition=repetition, rate=rate, **net.where,
-                 **imageOf( kind, image ),
-                 achievedRate=achieved, duration=duration, loaded=loaded,
-                 rttUs=samples, ping=ping )
-
-
 def iperf( client, server, port, duration, udp, reverse ):
     """One iperf3 run, its server on port (one port per run: an earlier
        server may still be going away); returns iperf3's summary numbers.
@@ -324,64 +291,180 @@ def iperf( client, server, port, duration, udp, reverse ):
                  attempts=attempt )
 
 
-def throughput( kind, repetition, duration, image='default' ):
-    "iperf3 TCP and UDP between h1 and h2, both ways."
-    net = network( kind, 2, image )
-    h1, h2 = net.hosts
-    try:
-        flows = {}
-        for proto in ( 'tcp', 'udp' ):
-            for way in ( 'h1->h2', 'h2->h1' ):
-                flows[ '%s %s' % ( proto, way ) ] = iperf(
-                    h1, h2, 5202 + len( flows ), duration, proto == 'udp',
-                    way == 'h2->h1' )
-    finally:
-        stopNetwork( net )
-    return dict( kind=kind, repetition=repetition, duration=duration,
-                 flows=flows, **net.where, **imageOf( kind, image ) )
+def imageOf( kind, image ):
+    "A result's image field: KVM hosts' image (not namespace hosts')."
+    return { 'image': image } if kind.kvm else {}
 
 
 def kindsAndImages( spec ):
-    """spec's kinds, a KVM kind once per image of spec's images (default:
-       the default image), as ( kind, image )."""
-    return [ ( kind, image ) for kind in spec[ 'kinds' ]
-             for image in ( spec.get( 'images' ) or [ 'default' ]
-                            if KINDS[ kind ][ 0 ] is KVMHost
-                            else [ 'default' ] ) ]
+    """spec's kinds, a KVM kind once per image of spec's images, as
+       ( kind, image )."""
+    return [ ( kind, image ) for kind in spec.kinds
+             for image in ( spec.images if kind.kvm else [ 'default' ] ) ]
 
 
-def plan( spec ):
-    """The measurements spec asks for, in order: (scenario, what, run,
-       guess, thunk); what: the kind of host (and N for startup); guess:
-       roughly how many seconds it takes, until one has been timed.
-       spec: {scenarios, kinds, sizes (startup), repeat, rate and duration
-       (latency probe), iperfDuration (throughput)}"""
-    units = []
-    for scenario in spec[ 'scenarios' ]:
-        for r in range( 1, spec[ 'repeat' ] + 1 ):
-            run = 'run %d/%d' % ( r, spec[ 'repeat' ] )
-            for kind, image in kindsAndImages( spec ):
-                what = kind + ( '' if image == 'default' else
-                                ' image=' + image )
-                if scenario == 'startup':
-                    units += [ ( scenario, '%s N=%d' % ( what, n ), run, n,
-                                 lambda k=kind, n=n, r=r, i=image: startup(
-                                     k, n, r, i ) )
-                               for n in spec[ 'sizes' ] ]
-                elif scenario == 'throughput':
-                    units.append( ( scenario, what, run,
-                                    4 * ( spec[ 'iperfDuration' ] + 3 ),
-                                    lambda k=kind, r=r, i=image: throughput(
-                                        k, r, spec[ 'iperfDuration' ], i ) ) )
-                else:
-                    units.append( ( scenario, what, run,
-                                    spec[ 'duration' ] + 10,
-                                    lambda k=kind, r=r, s=scenario, i=image:
-                                    latency( k, r, spec[ 'rate' ],
-                                             spec[ 'duration' ],
-                                             loaded=s == 'isolation',
-                                             image=i ) ) )
-    return units
+class Bench( object ):
+    """One run of the benchmark: its spec (a BenchSpec) and the servers its
+       networks run over (an MnkvmCluster: mnkvm bench --servers), or None."""
+
+    def __init__( self, spec, servers ):
+        self.spec = spec
+        self.servers = servers
+
+    def memAvailableKiB( self ):
+        """MemAvailable from /proc/meminfo: this machine's, or the servers'
+           sum."""
+        if not self.servers:
+            return kibField( '/proc/meminfo', 'MemAvailable' )
+        total = 0
+        for server in self.servers.servers[ 'servers' ]:
+            out = subprocess.run(
+                [ 'ssh', '-F', self.servers.servers[ 'sshConfig' ],
+                  server[ 'alias' ], 'grep ^MemAvailable: /proc/meminfo' ],
+                capture_output=True, text=True, timeout=30,
+                check=False ).stdout
+            total += int( out.split()[ 1 ] ) if out else 0
+        return total
+
+    def hostPids( self, host ):
+        """The processes here that make up a host: its shell, and its VM if
+           any (none for a host on a server)."""
+        if self.servers:
+            return []
+        return [ host.pid ] + ( [ host.vmPid ]
+                                if isinstance( host, KVMHost ) else [] )
+
+    def network( self, kind, n, image='default' ):
+        """A started single,n network of hosts of kind (KVM hosts: in
+           image) on a Linux bridge; its where: { 'where': 'SR-IOV ...' }
+           for SR-IOV links, else {}."""
+        classes = kind.classes()
+        host = classes[ 'host' ]
+        if kind.kvm:
+            # (KVM hosts on servers run under the servers' libvirtd)
+            host = specialClass( host, defaults=dict(
+                bootTimeout=self.spec.bootTimeout, image=image,
+                **( { 'backend': 'libvirt' } if self.servers
+                                             else {} ) ) )
+        net = ( self.servers or MnkvmNet )(
+            topo=SingleSwitchTopo( n ), host=host, link=classes[ 'link' ],
+            switch=LinuxBridge, controller=None )
+        net.start()
+        made = getattr( net.links[ 0 ], 'made', None ) if net.links else None
+        if self.servers:
+            servers = self.servers.servers
+            net.where = { 'where': 'servers %s, %s' % (
+                ','.join( s[ 'name' ] for s in servers[ 'servers' ] ),
+                servers[ 'placement' ] ) }
+            return net
+        net.where = {} if not made else { 'where': 'SR-IOV %s' % (
+            'emulated' if made[ 'mode' ] == 'emulated' else '%s: PF %s' % (
+                'virtual testbed' if os.path.exists( TESTBED )
+                else 'hardware', made[ 'pf' ] ) ) }
+        return net
+
+    def startup( self, kind, n, repetition, image='default' ):
+        """One measurement of `single,n` with hosts of kind; returns a
+           dict. firstCmdSeconds: one more host added to the running
+           network, from addHost to its first cmd('true') answered."""
+        before = self.memAvailableKiB()
+        start = time()
+        net = self.network( kind, n, image )
+        for host in net.hosts:
+            host.cmd( 'true' )
+        ready = time() - start
+        newMem = before - self.memAvailableKiB()
+        rss = [ sum( rssKiB( p ) for p in self.hostPids( h ) )
+                for h in net.hosts ]
+        cpu = [ sum( cpuSeconds( p ) for p in self.hostPids( h ) )
+                for h in net.hosts ]
+        dropped = ringPing( net.hosts )
+        start = time()
+        net.addHost( 'hx' ).cmd( 'true' )
+        firstCmd = time() - start
+        start = time()
+        stopNetwork( net )
+        return dict( kind=kind.name, hosts=n, repetition=repetition,
+                     **net.where, **imageOf( kind, image ),
+                     readySeconds=ready, perHostSeconds=ready / n,
+                     firstCmdSeconds=firstCmd, stopSeconds=time() - start,
+                     newMemoryKiB=newMem, newMemoryPerHostKiB=newMem / n,
+                     rssPerHostKiB=sum( rss ) / n,
+                     cpuSecondsPerHost=sum( cpu ) / n,
+                     pingDroppedPercent=dropped )
+
+    def latency( self, kind, repetition, rate, duration, loaded=False,
+                 image='default' ):
+        """One latency measurement; loaded: with CPU hogs in h3, h4 and a
+           bulk TCP flow h5 -> h6 (the isolation scenario)."""
+        net = self.network( kind, 6 if loaded else 2, image )
+        h1, h2 = net.hosts[ :2 ]
+        try:
+            if loaded:
+                h3, h4, h5, h6 = net.hosts[ 2: ]
+                for hog in ( h3, h4 ):
+                    background( hog, "sh -c 'while :; do :; done'" )
+                background( h6, 'iperf3 -s -p 5201' )
+                waitListening( h6, 'tcp', 5201 )
+                background( h5, 'iperf3 -c %s -p 5201 -t %d' %
+                            ( h6.IP(), duration + 60 ) )
+            samples, achieved, ping = probe( h1, h2, rate, duration )
+        finally:
+            stopNetwork( net )
+        return dict( kind=kind.name, repetition=repetition, rate=rate,
+                     **net.where, **imageOf( kind, image ),
+                     achievedRate=achieved, duration=duration, loaded=loaded,
+                     rttUs=samples, ping=ping )
+
+    def throughput( self, kind, repetition, duration, image='default' ):
+        "iperf3 TCP and UDP between h1 and h2, both ways."
+        net = self.network( kind, 2, image )
+        h1, h2 = net.hosts
+        try:
+            flows = {}
+            for proto in ( 'tcp', 'udp' ):
+                for way in ( 'h1->h2', 'h2->h1' ):
+                    flows[ '%s %s' % ( proto, way ) ] = iperf(
+                        h1, h2, 5202 + len( flows ), duration,
+                        proto == 'udp', way == 'h2->h1' )
+        finally:
+            stopNetwork( net )
+        return dict( kind=kind.name, repetition=repetition, duration=duration,
+                     flows=flows, **net.where, **imageOf( kind, image ) )
+
+    def plan( self ):
+        """The measurements the spec asks for, in order: (scenario, what,
+           run, guess, thunk); what: the kind of host (and N for startup);
+           guess: roughly how many seconds it takes, until one has been
+           timed."""
+        spec = self.spec
+        units = []
+        for scenario in spec.scenarios:
+            for r in range( 1, spec.repeat + 1 ):
+                run = 'run %d/%d' % ( r, spec.repeat )
+                for kind, image in kindsAndImages( spec ):
+                    what = kind.name + ( '' if image == 'default' else
+                                         ' image=' + image )
+                    if scenario == 'startup':
+                        units += [ ( scenario, '%s N=%d' % ( what, n ), run,
+                                     n, lambda k=kind, n=n, r=r, i=image:
+                                     self.startup( k, n, r, i ) )
+                                   for n in spec.sizes ]
+                    elif scenario == 'throughput':
+                        units.append( ( scenario, what, run,
+                                        4 * ( spec.iperfDuration + 3 ),
+                                        lambda k=kind, r=r, i=image:
+                                        self.throughput(
+                                            k, r, spec.iperfDuration, i ) ) )
+                    else:
+                        units.append( ( scenario, what, run,
+                                        spec.duration + 10,
+                                        lambda k=kind, r=r, s=scenario,
+                                        i=image: self.latency(
+                                            k, r, spec.rate, spec.duration,
+                                            loaded=s == 'isolation',
+                                            image=i ) ) )
+        return units
 
 
 def progress( done, units, took, started ):
@@ -405,19 +488,17 @@ def clock( seconds ):
 
 
 def main( specJson ):
-    """Run the measurements of spec (see plan()); returns JSON:
-       { scenario: [ result, ... ] }. A KVM host of each image is started
-       first, unmeasured, so that its snapshot template exists before the
-       first measurement."""
-    global SERVERS, BOOT_TIMEOUT   # pylint: disable=global-statement
-    spec = json.loads( specJson )
-    BOOT_TIMEOUT = spec[ 'bootTimeout' ]
+    """Run the measurements specJson asks for (readSpec(), Bench.plan());
+       returns JSON: { scenario: [ result, ... ] }. A KVM host of each image
+       is started first, unmeasured (WARMUP), so that its snapshot template
+       exists before the first measurement."""
+    spec = readSpec( specJson )
     setLogLevel( 'warning' )
-    SERVERS = spread()
+    bench = Bench( spec, spread() )
     for image in sorted( { image for kind, image in kindsAndImages( spec )
-                           if KINDS[ kind ][ 0 ] is KVMHost } ):
-        stopNetwork( network( 'kvm', 1, image ) )
-    units, results, took, started = plan( spec ), {}, [], time()
+                           if kind.kvm } ):
+        stopNetwork( bench.network( WARMUP, 1, image ) )
+    units, results, took, started = bench.plan(), {}, [], time()
     for done, ( scenario, what, _run, _guess, thunk ) in enumerate( units ):
         progress( done, units, took, started )
         start = time()

@@ -210,14 +210,9 @@ class KVMHost( Host ):
 
     def sshCommand( self, *options ):
         """The ssh command line (to run in our namespace) that logs into the
-           VM. Keep-alives end it within seconds of the VM's end, wherever
-           it runs: nothing waits forever on a dead guest."""
-        return ( 'ssh -F /dev/null -q -i %s -o StrictHostKeyChecking=no '
-                 '-o UserKnownHostsFile=/dev/null -o BatchMode=yes '
-                 '-o ConnectTimeout=10 -o ServerAliveInterval=1 '
-                 '-o ServerAliveCountMax=5 %s %s' % (
-                     self.ssh[ 'key' ], ' '.join( options ),
-                     self.ssh[ 'target' ] ) )
+           VM, with the engine's options for it (src/engine/ssh.ts)."""
+        return 'ssh %s %s %s' % ( shlex.join( self.ssh[ 'options' ] ),
+                                  ' '.join( options ), self.ssh[ 'target' ] )
 
     def addIntf( self, intf, port=None, moveIntfFn=moveIntf ):
         """Add intf in our namespace, then give the guest a NIC wired as

@@ -6,60 +6,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { callPython, requireRoot, type ClusterOptions } from '../bridge/session.js';
 import { MnkvmError } from '../engine/errors.js';
-import { loadImage } from '../engine/image.js';
 import { benchBridge, bridgeTable } from './bridge.js';
 import { defaultAccel, fingerprint } from './fingerprint.js';
-import { KINDS_OF_LINKS, markdown, SCENARIOS, summarise, type BenchReport, type Kind, type Scenario } from './results.js';
+import { markdown, SCENARIOS, summarise, type BenchReport, type Scenario } from './results.js';
+import { benchSpec, whole, type SpecOptions } from './spec.js';
 
-interface BenchOptions {
-  hosts: string; images: string; repeat: string; bootTimeout: string; rate: string; duration: string; iperfDuration: string; links: string; json?: boolean; out?: string;
-  servers?: string; placement?: string;
-}
+interface BenchOptions extends SpecOptions { json?: boolean; out?: string; servers?: string; placement?: string }
 
 /** --servers and --placement, resolved (the CLI's one reading of them), or undefined without --servers. */
 export type ClusterResolver = (servers: string | undefined, placement: string | undefined) => ClusterOptions | undefined;
 
-function whole(value: string, option: string, least = 1): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < least) throw new MnkvmError(`${option} ${value}: give a whole number of at least ${least}`);
-  return n;
-}
-
-/** --links veth,sriov: the kinds measured (veth: namespace and KVM hosts; sriov: KVM hosts with SR-IOV links). */
-function kinds(value: string): Kind[] {
-  const links = value.split(',');
-  const unknown = links.filter((l) => !Object.hasOwn(KINDS_OF_LINKS, l));
-  if (unknown.length || !links.length) throw new MnkvmError(`--links ${value}: give veth, sriov or veth,sriov`);
-  return links.flatMap((l) => KINDS_OF_LINKS[l as keyof typeof KINDS_OF_LINKS]);
-}
-
-/** --images default,deb: the KVM hosts' guest images, each one that exists. */
-function images(value: string): string[] {
-  const names = value.split(',');
-  if (names.some((n) => n === '')) throw new MnkvmError(`--images ${value}: give image names like default,web (mnkvm image list)`);
-  for (const name of names) {
-    try {
-      loadImage(name);
-    } catch {
-      throw new MnkvmError(`--images ${value}: no guest image ${name}: \`mnkvm image list\` shows them (\`mnkvm image build\` or \`import\` makes one)`);
-    }
-  }
-  return names;
-}
-
-function sizes(value: string): number[] {
-  const list = value.split(',').map(Number);
-  if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new MnkvmError(`--hosts ${value}: give host counts like 2,10`);
-  return list;
-}
-
 /** Run scenarios (in one Python process, its networks over cluster's servers where given) and return one report per scenario. */
 async function runScenarios(scenarios: readonly Scenario[], opts: BenchOptions, cluster?: ClusterOptions): Promise<Map<Scenario, BenchReport>> {
-  const spec = {
-    scenarios, kinds: kinds(opts.links), images: images(opts.images), sizes: sizes(opts.hosts), repeat: whole(opts.repeat, '--repeat'),
-    rate: whole(opts.rate, '--rate'), duration: whole(opts.duration, '--duration', 2), iperfDuration: whole(opts.iperfDuration, '--iperf-duration'),
-    bootTimeout: whole(opts.bootTimeout, '--boot-timeout'),
-  };
+  const spec = benchSpec(scenarios, opts);
   const environment = fingerprint(defaultAccel());
   const result = await callPython<string>('mnkvm.bench', [JSON.stringify(spec)], cluster);
   if (typeof result !== 'string') throw new MnkvmError(`the benchmark's Python process died (exit ${result.pythonExited})`);

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { PROJECT_ROOT } from '../engine/paths.js';
 import { bridgeNetfilterTables } from '../engine/netfilter.js';
-import { QEMU, resolveAccel } from '../engine/qemu/accel.js';
+import { QEMU, resolveAccel } from '../engine/guest/accel.js';
 
 function firstLine(cmd: string, args: string[]): string {
   try {

@@ -3,8 +3,16 @@
 import type { Fingerprint } from './fingerprint.js';
 import { ascending, median, percentile, PERCENTILES, spread, type Spread } from './stats.js';
 
-/** namespace hosts; KVM hosts with virtio links (veth); KVM hosts with SR-IOV links. */
-export type Kind = 'namespace' | 'kvm' | 'kvm-sriov';
+/**
+ * namespace hosts; KVM hosts with virtio links (veth); KVM hosts with SR-IOV links. Each kind's host and link classes,
+ * as mn names them (mnkvm's mn.py registers namespace, kvm and sriov): the benchmark's spec carries them to bench.py.
+ */
+export const KINDS = {
+  namespace: { host: 'namespace', link: 'default' },
+  kvm: { host: 'kvm', link: 'default' },
+  'kvm-sriov': { host: 'kvm', link: 'sriov' },
+} as const;
+export type Kind = keyof typeof KINDS;
 export const KINDS_OF_LINKS = { veth: ['namespace', 'kvm'], sriov: ['kvm-sriov'] } as const satisfies Record<string, readonly Kind[]>;
 
 /**

@@ -5,8 +5,9 @@ import { PythonBridge } from './bridge.js';
 import { Engine } from '../engine/engine.js';
 import { BackendByOption } from '../engine/backends.js';
 import { SriovFabric } from '../sriov/fabric.js';
+import { SriovAcrossServers } from '../sriov/across.js';
 import { MnkvmError } from '../engine/errors.js';
-import { describeSweep } from '../engine/records.js';
+import { describeSweep } from '../engine/sweep.js';
 import { Cluster } from '../cluster/cluster.js';
 import type { Placer, ServerSpec } from '../cluster/servers.js';
 
@@ -25,7 +26,8 @@ export class Session {
 
   /** cluster: the servers to spread over, connected and checked before Python starts. */
   static async open(cluster?: ClusterOptions): Promise<Session> {
-    const engine = new Engine(undefined, (record, notice) => new BackendByOption(record, notice), (record, notice) => new SriovFabric(record, notice));
+    const engine = new Engine(undefined, (record, notice) => new BackendByOption(record, notice), (record, notice) => new SriovFabric(record, notice),
+      (servers) => new SriovAcrossServers(servers));
     let servers: Cluster | null = null;
     try {
       if (cluster?.servers.length) {

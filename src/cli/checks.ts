@@ -3,11 +3,8 @@ import type { ClusterOptions } from '../bridge/session.js';
 import { parseServers, placer, type ServerSpec } from '../cluster/servers.js';
 import { MnkvmError } from '../engine/errors.js';
 import { loadImage } from '../engine/image.js';
-import { qemuVersion } from '../engine/qemu/accel.js';
-import { kvmHostOptions } from '../engine/options.js';
-
-/** Host options Mininet itself takes (Host.config and Node): they pass through --host kvm too. */
-const HOST_OPTIONS = ['ip', 'mac', 'defaultRoute', 'lo', 'privateDirs', 'inNamespace'];
+import { qemuVersion } from '../engine/guest/accel.js';
+import { kvmHostSpecOptions } from '../engine/options.js';
 
 /** The value of option `--name` in mn-style argv, if any. */
 export function optionValue(argv: string[], name: string): string | undefined {
@@ -46,15 +43,8 @@ export function clusterOptions(servers: string | undefined, placement: string | 
 
 /** For `--host kvm[,key=value...]` (other hosts pass): check it and what KVM hosts need (QEMU, the guest image). */
 export function checkKvmHost(spec: string | undefined): void {
-  const [kind, ...params] = spec?.split(',') ?? [];
-  if (kind !== 'kvm') return;
-  const given: Record<string, string> = {};
-  for (const param of params) {
-    const [key, value] = param.split('=', 2);
-    if (value === undefined) continue;   // positional arguments are Mininet's business
-    if (!HOST_OPTIONS.includes(key)) given[key] = value;
-  }
-  const { image } = kvmHostOptions(given);
+  const options = spec === undefined ? null : kvmHostSpecOptions(spec);
+  if (!options) return;
   qemuVersion();   // QEMU is there and runs
-  loadImage(image);
+  loadImage(options.image);
 }

@@ -1,14 +1,15 @@
 // `mnkvm image ...`: guest images in the cache (IMAGES_DIR), each a folder
 // NAME-KEY (KEY: a hash of what it was made of) and a link NAME to the
 // newest. Building (the default, a Debian image) and importing (a container
-// image) are guest/'s scripts, which take the cache's lock; listing reads
-// the manifests; removing takes the lock too.
+// image) are guest/'s scripts, which take the cache's lock (guest/cache.sh,
+// the cache's one protocol); listing reads the manifests; removing runs
+// cache.sh's cache_remove, under the lock too.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { MnkvmError } from '../engine/errors.js';
-import { imageNameOf } from '../engine/image.js';
+import { guestCache, imageNameOf, imageNameProblem } from '../engine/image.js';
 import { GUEST_BUILD, GUEST_DEBIAN, GUEST_IMPORT, IMAGES_DIR } from '../engine/paths.js';
 import { requireRoot } from '../bridge/session.js';
 
@@ -47,11 +48,9 @@ export function defaultImageName(source: string): string {
 /** Remove image name (every version of it): one line where it does not exist or is the default. */
 export function removeImage(name: string): void {
   if (name === 'default') throw new MnkvmError("'default' is the guest image every KVM host boots: rebuild it with `mnkvm image build` instead");
-  const link = join(IMAGES_DIR, name);
-  if (!existsSync(link)) throw new MnkvmError(`no image ${name}: \`mnkvm image list\` shows the images`);
-  const versions = readdirSync(IMAGES_DIR).filter((f) => f.startsWith(`${name}-`) && /^[0-9a-f]{16}$/.test(f.slice(name.length + 1)));
-  // (under the cache's lock: an import of the same name waits)
-  const r = spawnSync('flock', [join(IMAGES_DIR, '.lock'), 'rm', '-rf', '--', link, ...versions.map((v) => join(IMAGES_DIR, v))], { encoding: 'utf8' });
+  // (a name no image can have names none: not the cache's lock, nor ..)
+  if (imageNameProblem(name) || !existsSync(join(IMAGES_DIR, name))) throw new MnkvmError(`no image ${name}: \`mnkvm image list\` shows the images`);
+  const r = guestCache('cache_remove', [IMAGES_DIR, name]);
   if (r.status !== 0) throw new MnkvmError(`could not remove image ${name}: ${r.stderr.trim()}`);
 }
 

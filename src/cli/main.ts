@@ -20,7 +20,7 @@ import { imageCommand, imageMap } from './images.js';
 import { requireRoot, runInPython } from '../bridge/session.js';
 import { checkCluster, checkKvmHost, clusterOptions, optionValue, takeOption } from './checks.js';
 import { PLACERS } from '../cluster/servers.js';
-import { serveRecord } from '../cluster/record.js';
+import { keepRun } from '../cluster/keeper.js';
 import { SriovFabric } from '../sriov/fabric.js';
 import { testbedServer } from '../testbed/testbed.js';
 
@@ -92,9 +92,9 @@ function subcommands(): Command {
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'server-record') {
-    // (started over SSH by a run that spreads over servers: src/cluster/record.ts)
+    // (the run's keeper here, started over SSH by a run that spreads over servers: src/cluster/keeper.ts)
     requireRoot();
-    await serveRecord(process.stdin, process.stdout, (record, notice) => new SriovFabric(record, notice));
+    await keepRun(process.stdin, process.stdout, (record, notice) => new SriovFabric(record, notice));
     return 0;
   }
   if (['image', 'bench', 'run', 'migrate', 'report', 'testbed'].includes(argv[0])) {

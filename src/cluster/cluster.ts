@@ -12,7 +12,7 @@ import type { Machine } from '../engine/machine.js';
 import { ServerConnection } from './connection.js';
 import { ServerMachine, shellQuote } from './machine.js';
 import { checkReach, describeFacts, preflight, type ServerFacts } from './preflight.js';
-import { ServerRecord } from './record.js';
+import { ServerKeeper } from './keeper.js';
 import { sshAlias, sshConfig, type Placer, type ServerSpec } from './servers.js';
 
 /** Servers runs used, one file each: `mnkvm -c` cleans them. */
@@ -23,7 +23,7 @@ export class Cluster implements Servers {
     private readonly specs: ServerSpec[],
     private readonly facts: ServerFacts[],
     private readonly connections: ServerConnection[],
-    private readonly records: ServerRecord[],
+    private readonly keepers: ServerKeeper[],
     readonly placement: Placer,
     private readonly configFile: string,
     private readonly machines: ServerMachine[],
@@ -36,7 +36,7 @@ export class Cluster implements Servers {
    */
   static async open(specs: ServerSpec[], placement: Placer, dir: string, log: (line: string) => void): Promise<Cluster> {
     const connections: ServerConnection[] = [];
-    const records: ServerRecord[] = [];
+    const keepers: ServerKeeper[] = [];
     try {
       const opened = await Promise.allSettled(specs.map((s) => ServerConnection.open(s)));
       for (const o of opened) if (o.status === 'fulfilled') connections.push(o.value);
@@ -46,7 +46,7 @@ export class Cluster implements Servers {
       await checkReach(connections, facts);
       for (const f of facts) log(`*** ${describeFacts(f)}`);
       for (const spec of specs) remember(spec);
-      for (const c of connections) records.push(await ServerRecord.open(c));
+      for (const c of connections) keepers.push(await ServerKeeper.open(c));
       const configFile = join(dir, 'ssh_config');
       writeFileSync(configFile, sshConfig(specs, dir));
       // ssh with the run's config, for libvirt's qemu+ssh transport (which
@@ -55,10 +55,10 @@ export class Cluster implements Servers {
       // its network, and would take libvirt's connection with it)
       const ssh = join(dir, 'ssh');
       writeFileSync(ssh, `#!/bin/sh\nexec ssh -F ${shellQuote(configFile)} -o ControlMaster=no -o ControlPath=none "$@"\n`, { mode: 0o755 });
-      const machines = connections.map((c, i) => new ServerMachine(c, records[i], sshAlias(c.spec), ssh, facts[i].kvm));
-      return new Cluster(specs, facts, connections, records, placement, configFile, machines);
+      const machines = connections.map((c, i) => new ServerMachine(c, keepers[i], sshAlias(c.spec), ssh, facts[i].kvm));
+      return new Cluster(specs, facts, connections, keepers, placement, configFile, machines);
     } catch (e) {
-      await Promise.all(records.map((r) => r.close()));
+      await Promise.all(keepers.map((k) => k.close()));
       for (const c of connections) c.close();
       throw e;
     }
@@ -73,11 +73,11 @@ export class Cluster implements Servers {
   }
 
   async record(server: string, request: ServerRecordRequest): Promise<void> {
-    await this.records[this.index(server)].request(request);
+    await this.keepers[this.index(server)].request(request);
   }
 
   async fabric(server: string, request: ServerFabricRequest): Promise<SriovLinkMade | null> {
-    return (await this.records[this.index(server)].request({ fabric: request })) as SriovLinkMade | null;
+    return (await this.keepers[this.index(server)].request({ fabric: request })) as SriovLinkMade | null;
   }
 
   machine(server: string): Machine {
@@ -92,7 +92,7 @@ export class Cluster implements Servers {
 
   /** End the run on every server: each sweeps its record; a line per server that removed something or could not say. */
   async close(): Promise<string[]> {
-    const swept = await Promise.all(this.records.map((r) => r.close()));
+    const swept = await Promise.all(this.keepers.map((k) => k.close()));
     for (const c of this.connections) c.close();
     return swept.flatMap((what, i) => (what === null ? [`${this.specs[i].name}: the connection was lost; the server removes what the run left itself`]
       : what ? [`${this.specs[i].name}: ${what}`] : []));

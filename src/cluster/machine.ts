@@ -5,15 +5,14 @@
 // over qemu+ssh through the run's ssh_config.
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { serverAccel, type AccelChoice, type AccelChosen } from '../engine/guest/accel.js';
+import { SFTP_SERVER } from '../engine/guest/fileserver.js';
 import type { AgentLink, Machine, MachineResource, Reached } from '../engine/machine.js';
-import { serverAccel } from '../engine/machine.js';
 import { SYSTEM_LIBVIRT } from '../engine/options.js';
 import type { Runner } from '../engine/proc.js';
-import { SFTP_SERVER } from '../engine/qemu/fileserver.js';
-import type { AccelChoice } from '../engine/qemu/accel.js';
-import type { NameKind } from '../engine/records.js';
+import type { NameKind } from '../engine/claims.js';
 import type { ServerConnection } from './connection.js';
-import type { ServerRecord } from './record.js';
+import type { ServerKeeper } from './keeper.js';
 
 /** A word for a POSIX shell, quoted. */
 export const shellQuote = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
@@ -24,7 +23,7 @@ export class ServerMachine implements Machine {
    * runs ssh with that config (libvirt's ssh transport runs it); kvm: the
    * server has /dev/kvm (its preflight said).
    */
-  constructor(private readonly connection: ServerConnection, private readonly record: ServerRecord,
+  constructor(private readonly connection: ServerConnection, private readonly keeper: ServerKeeper,
     private readonly alias: string, private readonly ssh: string, private readonly kvm: boolean) {}
 
   get server(): string {
@@ -32,7 +31,7 @@ export class ServerMachine implements Machine {
   }
 
   get dir(): string {
-    return this.record.dir;
+    return this.keeper.dir;
   }
 
   /**
@@ -48,7 +47,7 @@ export class ServerMachine implements Machine {
     };
   }
 
-  accel(choice: AccelChoice): ReturnType<Machine['accel']> {
+  accel(choice: AccelChoice): AccelChosen {
     return serverAccel(this.server, this.kvm, choice);
   }
 
@@ -60,15 +59,15 @@ export class ServerMachine implements Machine {
   }
 
   async claim(kind: NameKind, name: string): Promise<void> {
-    await this.record.request({ claim: { of: kind, name } });
+    await this.keeper.request({ claim: { of: kind, name } });
   }
 
   async add(resource: MachineResource): Promise<void> {
-    await this.record.request({ add: resource });
+    await this.keeper.request({ add: resource });
   }
 
   /**
-   * The FIFOs there, opened read-write as here (machine.ts) by a shell whose
+   * The FIFOs there, opened read-write as here (engine/guest/agent.ts) by a shell whose
    * input goes to the guest and whose output is the guest's: it ends, and
    * takes its reader with it, when the channel closes.
    */
@@ -80,7 +79,7 @@ export class ServerMachine implements Machine {
   }
 
   /**
-   * OpenSSH's SFTP server there on the FIFOs, as here (qemu/fileserver.ts);
+   * OpenSSH's SFTP server there on the FIFOs, as here (engine/guest/fileserver.ts);
    * it is the channel's: it ends when the channel closes (the run's end, or
    * its connection's).
    */

@@ -3,6 +3,7 @@
 // them (`--placement`, Mininet's cluster edition's placers). Pure:
 // unit-tested.
 import { MnkvmError } from '../engine/errors.js';
+import { ERRORS_ONLY, FRESH_HOST_KEY, SERVER_KEEPALIVE, sshConfigLines, UNATTENDED } from '../engine/ssh.js';
 
 /** A server: how mnkvm reaches it over SSH, and its address on the network between servers (VXLAN tunnels). */
 export interface ServerSpec {
@@ -82,12 +83,7 @@ export function sshConfig(specs: ServerSpec[], controlDir: string): string {
     `  Port ${s.port}`,
     `  User ${s.user}`,
     ...(s.key ? [`  IdentityFile ${s.key}`, '  IdentitiesOnly yes'] : []),
-    ...(s.testbed ? ['  StrictHostKeyChecking no', '  UserKnownHostsFile /dev/null'] : []),
-    '  LogLevel ERROR',
-    '  BatchMode yes',
-    '  ConnectTimeout 10',
-    '  ServerAliveInterval 5',
-    '  ServerAliveCountMax 3',
+    ...sshConfigLines({ ...(s.testbed ? FRESH_HOST_KEY : {}), ...ERRORS_ONLY, ...UNATTENDED, ...SERVER_KEEPALIVE }),
     '  ControlMaster auto',
     `  ControlPath ${controlDir}/ssh-%C`,
     '',

@@ -4,6 +4,7 @@
 // and keeps the run's record; a backend starts, wires and stops guests.
 // QemuBackend (qemu/) runs QEMU on this machine; FakeBackend (fake.ts) runs
 // nothing, for the contract tests every backend passes (test/contract.ts).
+// What every backend gives the guest itself is guest/'s (guest/contract.ts).
 import { MnkvmError } from './errors.js';
 import type { KvmHostOptions } from './options.js';
 import type { GuestImage } from './image.js';
@@ -39,9 +40,6 @@ export type NicAttachment =
 
 export type NicKind = NicAttachment['kind'];
 
-/** A KVM host has at most this many links (QEMU: one PCIe root port each, made at start). */
-export const MAX_NICS = 8;
-
 /** A NIC as the guest sees it now (guestMac) and the MAC it must carry (mac): the guest agent renames and readdresses it. */
 export interface AttachedNic { guestMac: string; mac: string }
 
@@ -54,12 +52,15 @@ export interface Guest {
   readonly restored: boolean;
   /** Its process on this machine, or null where it has none here. */
   readonly pid: number | null;
+  /** The intfs it has a NIC for (attached, not detached yet): the engine gives each intf one NIC, and at most MAX_NICS in all. */
+  readonly intfs: ReadonlySet<string>;
   /** The Unix socket of the guest shell's console (Mininet's cmd() runs over it). */
   readonly console: string;
   /** How popen() and terminals log in: ssh -i key target, run in the host's namespace. */
   readonly ssh: { key: string; target: string };
   /** One request to the guest agent: identity, nic, unplug or mount. */
   agent(request: string): Promise<void>;
+  /** Plug in a NIC for nic.intf (the engine has checked that it has none, and that it has fewer than MAX_NICS). */
   attach(nic: NicAttachment): Promise<AttachedNic>;
   /** Unplug intf's NIC (the guest agent has let go of it). */
   detach(intf: string): Promise<void>;

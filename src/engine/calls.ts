@@ -4,24 +4,23 @@
 // crosses the bridge as Engine.call(name, JSON of its arguments) and comes
 // back as JSON: { value } or { error: { kind, message, details } }.
 import type { NicAttachment, Notice } from './backend.js';
+import type { NameKind } from './claims.js';
 import type { ErrorRecord } from './errors.js';
 import type { ContainerImage } from './image.js';
 import type { SriovEnd, SriovLinkMade } from './links.js';
 import type { Machine, MachineResource } from './machine.js';
 import type { KvmHostOptions, SriovLinkOptions } from './options.js';
-import type { NameKind } from './records.js';
 
 /** A server of a run that spreads over several (src/cluster/): Mininet's ssh reaches it as alias in the run's ssh_config; data: its address between servers, on dataIntf (the PF cabled to the others). */
 export interface ServerInfo { name: string; alias: string; user: string; data: string; dataIntf: string }
 
-/** A thing a run makes on a server, for that server's record of the run (src/cluster/record.ts). */
+/** A thing a run makes on a server, for that server's record of the run (kept by the run's keeper there: src/cluster/keeper.ts). */
 export type ServerRecordRequest =
   | { claim: { of: NameKind; name: string } }
   | { add: { kind: 'bridge' | 'ovsbr'; name: string } | MachineResource }
-  | { release: { of: NameKind; name: string } }
-  | { fabric: ServerFabricRequest };
+  | { release: { of: NameKind; name: string } };
 
-/** SR-IOV link ends a server's own fabric makes there (its VF pool, recorded in its record): a whole link, one end of a link between servers, or giving one back. */
+/** SR-IOV link ends a server's own fabric makes there (the keeper's VF pool, recorded in its record): a whole link, one end of a link between servers, or giving one back. */
 export type ServerFabricRequest =
   | { link: { id: string; ends: [SriovEnd, SriovEnd]; options: SriovLinkOptions } }
   | { half: { id: string; end: SriovEnd; options: SriovLinkOptions; vlan: number } }
@@ -50,7 +49,8 @@ export interface VmInfo {
   accel: 'kvm' | 'tcg' | 'none';
   pid: number | null;
   restored: boolean;
-  ssh: { key: string; target: string };
+  /** How popen() and terminals log in: ssh OPTIONS -T|-t TARGET (options: ssh.ts's guestSshArgs). */
+  ssh: { key: string; target: string; options: string[] };
   notices: Notice[];
 }
 

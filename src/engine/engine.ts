@@ -4,20 +4,24 @@
 // backend's (backend.ts); the engine starts guests in parallel, gives them
 // their identity, orders each host's NIC changes and reports failures by
 // host name.
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { bootTimedOut, guestFailed, guestFailure, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from './backend.js';
 import { isEngineCall, type Answer, type EngineCalls, type Servers, type ServersAnswer, type VmInfo } from './calls.js';
 import { MnkvmError } from './errors.js';
+import { MAX_NICS, noFreeSlot } from './guest/contract.js';
 import { bridgeNetfilterNotice } from './netfilter.js';
 import { containerImage, loadImage, loadImageOn, type ContainerImage, type GuestImage } from './image.js';
 import { LocalMachine, type Machine } from './machine.js';
-import type { LinkFabric, SriovEnd, SriovLinkMade } from './links.js';
+import type { FabricFactory, LinkFabric, ServersFabric, SriovEnd, SriovLinkMade } from './links.js';
 import { KVM_HOST_OPTION_NAMES, kvmHostOptions, SRIOV_LINK_OPTION_NAMES, sriovLinkOptions, SYSTEM_LIBVIRT, type KvmHostOptions, type SriovLinkOptions } from './options.js';
 import { processId, startTime } from './proc.js';
 import { BackendByOption } from './backends.js';
-import { RunRecord, type NameKind, type SweepReport } from './records.js';
+import type { NameKind } from './claims.js';
+import { RunRecord } from './records.js';
+import type { SweepReport } from './sweep.js';
+import { guestSshArgs } from './ssh.js';
 
 /**
  * A KVM host's guest: starting (guest), then changes to it (NICs), in order
@@ -29,22 +33,20 @@ interface HostVm { guest: Promise<Guest>; ops: Promise<void>; failed: Error[]; r
 /** A backend for a run: it records what it makes in the run's record, and says lines for the user through notice. */
 export type BackendFactory = (record: RunRecord, notice: (line: string, level?: Notice['level']) => void) => VmBackend;
 
-/** What makes a run's SR-IOV links (src/sriov/), made as the backend is. */
-export type FabricFactory = (record: RunRecord, notice: (line: string, level?: Notice['level']) => void) => LinkFabric;
+/** What makes SR-IOV links between the run's servers (src/sriov/across.ts), made once the run has servers. */
+export type ServersFabricFactory = (servers: Servers) => ServersFabric;
 
 /** At most this many guests start at once (restore or boot): one per core. */
 const STARTS_AT_ONCE = Math.max(1, availableParallelism());
-/** VLANs an SR-IOV link between servers tries (vlan=auto) where one is taken on either server. */
-const VLAN_TRIES = 16;
 
 export class Engine implements EngineCalls {
   readonly record: RunRecord;
   readonly backend: VmBackend;
   private readonly fabric: LinkFabric | null;
-  /** Each SR-IOV link's KVM hosts (its VFs go back once they have let go) and servers (null: this machine). */
-  private readonly sriovLinks = new Map<string, { hosts: string[]; servers: (string | null)[] }>();
-  /** The VLAN of the last SR-IOV link between servers. */
-  private lastVlan: number | null = null;
+  /** What makes SR-IOV links on the run's servers, once one is made. */
+  private serversFabric: ServersFabric | null = null;
+  /** Each SR-IOV link's KVM hosts (its VFs go back once they have let go) and the fabric that made it. */
+  private readonly sriovLinks = new Map<string, { hosts: string[]; fabric: ServersFabric }>();
   /** Hosts being stopped (a link's VFs wait for them). */
   private readonly stopping = new Map<string, Promise<void>>();
   private readonly hosts = new Map<string, HostVm>();
@@ -63,9 +65,13 @@ export class Engine implements EngineCalls {
   /** The servers the run spreads over (--servers), set before Python starts; null: this machine alone. */
   cluster: Servers | null = null;
 
-  /** makeBackend: what runs the guests (the backend each host's options name, unless given); makeFabric: what makes SR-IOV links (none unless given). */
+  /**
+   * makeBackend: what runs the guests (the backend each host's options name,
+   * unless given); makeFabric, makeServersFabric: what makes SR-IOV links
+   * here and on servers (none unless given).
+   */
   constructor(record = RunRecord.create(), makeBackend: BackendFactory = (r, notice) => new BackendByOption(r, notice),
-    makeFabric: FabricFactory | null = null) {
+    makeFabric: FabricFactory | null = null, private readonly makeServersFabric: ServersFabricFactory | null = null) {
     this.record = record;
     this.here = new LocalMachine(record);
     this.backend = makeBackend(record, (line, level) => this.notice(line, level));
@@ -125,56 +131,27 @@ export class Engine implements EngineCalls {
 
   /**
    * Make an SR-IOV link's ends (see src/sriov/fabric.ts); a KVM end's NIC
-   * is attachNic's to plug. Ends on servers are made there, by each
-   * server's fabric: a link within a server by that server's, a link
-   * between two by each server's, a VF each on the PFs cabled between them.
+   * is attachNic's to plug. Ends on servers are made there (see
+   * src/sriov/across.ts).
    */
   async makeSriovLink({ id, ends, options }: { id: string; ends: [SriovEnd, SriovEnd]; options: SriovLinkOptions }): Promise<SriovLinkMade> {
     const checked = sriovLinkOptions(options);
-    const servers = ends.map((e) => e.server ?? null);
-    let made: SriovLinkMade;
-    if (!servers[0] !== !servers[1]) {
+    const [a, b] = ends.map((e) => e.server ?? null);
+    if (!a !== !b) {
       throw new MnkvmError(`SR-IOV link ${ends[0].node}-${ends[1].node}: one end on a server, the other on this machine: place both on servers (server=)`);
     }
-    if (servers[0] && servers[1]) {
-      made = await this.sriovOnServers(id, ends, checked, [servers[0], servers[1]]);
-    } else {
-      if (!this.fabric) throw new MnkvmError('SR-IOV links need mnkvm\'s VF pool: run the script with `mnkvm run`');
-      made = await this.fabric.link(id, ends, checked);
-    }
-    this.sriovLinks.set(id, { hosts: ends.filter((e) => e.role === 'kvm').map((e) => e.node), servers: [...new Set(servers)] });
+    const fabric = a ? this.fabricOnServers(a) : this.fabric;
+    if (!fabric) throw new MnkvmError('SR-IOV links need mnkvm\'s VF pool: run the script with `mnkvm run`');
+    const made = await fabric.link(id, ends, checked);
+    this.sriovLinks.set(id, { hosts: ends.filter((e) => e.role === 'kvm').map((e) => e.node), fabric });
     return { ...made, notices: [...made.notices, ...this.takeNotices()] };
   }
 
-  /** An SR-IOV link whose ends are on servers (a and b, the same or two). */
-  private async sriovOnServers(id: string, ends: [SriovEnd, SriovEnd], options: SriovLinkOptions, [a, b]: [string, string]): Promise<SriovLinkMade> {
-    const cluster = this.onServer(a);
-    if (a === b) return (await cluster.fabric(a, { link: { id, ends, options } }))!;
-    // between two servers: a VF on each one's cabled PF (the one its data
-    // address is on: it reaches the other), on one VLAN, claimed on both;
-    // vlan=auto tries the next where one server has it taken already
-    const cabled = new Map(cluster.list().map((s) => [s.name, s.dataIntf]));
-    for (let tries = 1; ; tries++) {
-      const vlan = options.vlan === 'auto' ? this.nextVlan() : options.vlan;
-      const halves: SriovLinkMade[] = [];
-      try {
-        for (const end of ends) {
-          const pf = options.pf === 'auto' ? cabled.get(end.server!)! : options.pf;
-          halves.push((await cluster.fabric(end.server!, { half: { id, end, options: { ...options, pf }, vlan } }))!);
-        }
-        return { mode: 'hardware', pf: halves.map((h, i) => `${ends[i].server}:${h.pf}`).join(' '), vlan,
-          ends: halves.flatMap((h) => h.ends), notices: halves.flatMap((h) => h.notices) };
-      } catch (e) {
-        for (const end of ends.slice(0, halves.length)) await cluster.fabric(end.server!, { unlink: { id } }).catch(() => undefined);
-        if (options.vlan !== 'auto' || (e as MnkvmError).kind !== 'clash' || tries === VLAN_TRIES) throw e;
-      }
-    }
-  }
-
-  /** The next VLAN for a link between servers: counted from a random start per run (two runs rarely meet; their claims tell them apart). */
-  private nextVlan(): number {
-    this.lastVlan = this.lastVlan === null ? 100 + randomInt(3000) : this.lastVlan >= 4094 ? 100 : this.lastVlan + 1;
-    return this.lastVlan;
+  /** What makes SR-IOV links on the run's servers (server: one of them); null: none given. */
+  private fabricOnServers(server: string): ServersFabric | null {
+    const servers = this.onServer(server);
+    if (this.makeServersFabric) this.serversFabric ??= this.makeServersFabric(servers);
+    return this.serversFabric;
   }
 
   /** Give back an SR-IOV link's VFs and ports (in the background, here or on its servers), once its KVM hosts have let go of its NICs or stopped. */
@@ -183,10 +160,7 @@ export class Engine implements EngineCalls {
     this.sriovLinks.delete(id);
     void this.track(async () => {
       await Promise.all((link?.hosts ?? []).map((h) => this.hosts.get(h)?.ops ?? this.stopping.get(h)));
-      for (const server of link?.servers ?? [null]) {
-        if (server) await this.onServer(server).fabric(server, { unlink: { id } });
-        else await this.fabric?.unlink(id);
-      }
+      await (link ? link.fabric : this.fabric)?.unlink(id);
     });
   }
 
@@ -218,7 +192,7 @@ export class Engine implements EngineCalls {
     const failure = host.failed.shift();
     if (failure) throw failure;
     const { console, accel, pid, restored, ssh } = guest;
-    return { console, accel, pid, restored, ssh, notices: this.takeNotices() };
+    return { console, accel, pid, restored, ssh: { ...ssh, options: guestSshArgs(ssh.key) }, notices: this.takeNotices() };
   }
 
   /** The image as server has it, read there once per run. */
@@ -246,9 +220,11 @@ export class Engine implements EngineCalls {
     }
   }
 
-  /** The NIC is named and addressed as its intf in the guest (vmReady waits). */
+  /** The NIC is named and addressed as its intf in the guest (vmReady waits); one per intf, at most MAX_NICS, whichever backend. */
   attachNic({ name, nic }: { name: string; nic: NicAttachment }): void {
     this.queue(name, async (guest) => {
+      if (guest.intfs.has(nic.intf)) throw new MnkvmError(`${name}: ${nic.intf} already has a NIC`);
+      if (guest.intfs.size >= MAX_NICS) throw new MnkvmError(noFreeSlot(name, nic.intf));
       const { guestMac, mac } = await guest.attach(nic);
       await guest.agent(`nic ${guestMac} ${nic.intf} ${mac}`).catch((e: Error) => { throw new MnkvmError(`${name}: ${e.message}`); });
     });

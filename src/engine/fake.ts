@@ -7,8 +7,7 @@
 import { rmSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { MAX_NICS, type AttachedNic, type Guest, type GuestSpec, type NicAttachment, type VmBackend } from './backend.js';
-import { MnkvmError } from './errors.js';
+import type { AttachedNic, Guest, GuestSpec, NicAttachment, VmBackend } from './backend.js';
 import { prepareFarEnd, removeFarEnd } from './nics.js';
 import type { RunRecord } from './records.js';
 
@@ -59,6 +58,7 @@ export class FakeGuest implements Guest {
 
   get name(): string { return this.spec.name; }
   get restored(): boolean { return this.spec.boot === 'clone'; }
+  get intfs(): ReadonlySet<string> { return new Set(this.nics.keys()); }
 
   async agent(request: string): Promise<void> {
     if (!this.running) throw new Error('the guest has stopped');
@@ -68,11 +68,8 @@ export class FakeGuest implements Guest {
   }
 
   async attach(nic: NicAttachment): Promise<AttachedNic> {
-    const { intf } = nic;
-    if (this.nics.has(intf)) throw new MnkvmError(`${this.name}: ${intf} already has a NIC`);
-    if (this.nics.size >= MAX_NICS) throw new MnkvmError(`${this.name}: no free PCIe slot for ${intf}: a KVM host has at most ${MAX_NICS} links`);
     const mac = await prepareFarEnd(this.name, this.spec.nsPid, nic, this.record);
-    this.nics.set(intf, nic);
+    this.nics.set(nic.intf, nic);
     return { guestMac: mac, mac };
   }
 

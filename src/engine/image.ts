@@ -2,12 +2,12 @@
 // guest/build-image.sh; and images a KVM host runs in, a root filesystem on
 // a disk (guest/import-image.sh: a container image; --debian: Debian
 // packages), booted with the default's kernel and initramfs.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { MnkvmError } from './errors.js';
-import { GUEST_IMPORT, IMAGES_DIR } from './paths.js';
+import { GUEST_CACHE, GUEST_IMPORT, IMAGES_DIR } from './paths.js';
 import type { Runner } from './proc.js';
 
 export interface GuestImage {
@@ -69,7 +69,17 @@ export interface ContainerConfig { entrypoint: string[]; cmd: string[]; env: str
 /** An image a Docker host (Containernet's addDocker) runs: its name in the cache, and how it starts. */
 export interface ContainerImage { name: string; config: ContainerConfig }
 
-/** What an image's name may be (guest/import-image.sh's rule), made of a Docker image's name: ubuntu:trusty is ubuntu-trusty. */
+/** Run one of guest/cache.sh's functions: the cache's protocol and the image-name rule have their one home there. */
+export function guestCache(fn: 'image_name_problem' | 'cache_remove', args: string[]): SpawnSyncReturns<string> {
+  return spawnSync('bash', ['-c', '. "$0" && "$@"', GUEST_CACHE, fn, ...args], { encoding: 'utf8' });
+}
+
+/** Why name cannot be an image's name (guest/cache.sh's rule, which the scripts that name an image check), or null where it can. */
+export function imageNameProblem(name: string): string | null {
+  return guestCache('image_name_problem', [name]).stdout.trim() || null;
+}
+
+/** An image's name (one imageNameProblem accepts) made of a Docker image's name: ubuntu:trusty is ubuntu-trusty. */
 export function imageNameOf(dimage: string): string {
   return dimage.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z0-9]+/, '') || 'image';
 }

@@ -1,10 +1,12 @@
 // The seam between the engine and what makes SR-IOV links (src/sriov/):
-// the engine passes a link's two ends and options to a LinkFabric and hands
-// the NICs it answers to the hosts' guests (backend.ts). The fabric is given
-// to the engine where a session starts (src/bridge/session.ts), as the
-// backend is: the engine knows no VF, no PF and no bridge of a link.
+// the engine passes a link's two ends and options to a LinkFabric (ends on
+// the run's servers: to a ServersFabric) and hands the NICs it answers to
+// the hosts' guests (backend.ts). Both are given to the engine where a
+// session starts (src/bridge/session.ts), as the backend is: the engine
+// knows no VF, no PF, no VLAN and no bridge of a link.
 import type { NicAttachment, Notice } from './backend.js';
 import type { SriovLinkOptions } from './options.js';
+import type { RunRecord } from './records.js';
 
 /**
  * One end of an SR-IOV link, as Mininet has it:
@@ -50,3 +52,9 @@ export interface LinkFabric {
   /** Give back what link id took (its VFs as they were, its ports gone); the guests have let go of its NICs. */
   unlink(id: string): Promise<void>;
 }
+
+/** What makes a machine's SR-IOV links (src/sriov/fabric.ts): this machine's, made as the backend is, or a server's, made by its keeper (src/cluster/keeper.ts). */
+export type FabricFactory = (record: RunRecord, notice: (line: string, level?: Notice['level']) => void) => LinkFabric;
+
+/** What makes SR-IOV links whose ends are on the run's servers (src/sriov/across.ts): their servers' fabrics, asked over the run's connections. */
+export type ServersFabric = Pick<LinkFabric, 'link' | 'unlink'>;

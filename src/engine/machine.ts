@@ -4,12 +4,12 @@
 // through a Machine, so that one backend runs guests here and on servers:
 // LocalMachine here, ServerMachine (src/cluster/machine.ts) over the run's
 // SSH connection to a server, recording in that server's record.
-import { fifoLink, type AgentLink } from './agent.js';
-import { MnkvmError } from './errors.js';
+import { localAccel, type AccelChoice, type AccelChosen } from './guest/accel.js';
+import { fifoLink, type AgentLink } from './guest/agent.js';
+import { startFileServer } from './guest/fileserver.js';
 import { killIfSame, run, type Runner } from './proc.js';
-import { startFileServer } from './qemu/fileserver.js';
-import { resolveAccel, tcgNotice, type Accel, type AccelChoice } from './qemu/accel.js';
-import type { NameKind, RunRecord } from './records.js';
+import type { NameKind } from './claims.js';
+import type { RunRecord } from './records.js';
 
 export type { AgentLink };
 
@@ -27,7 +27,7 @@ export interface Machine {
   /** libvirtd there, as this machine connects to it (@unraid/libvirt), and as commands there name it (virsh, the record). */
   libvirtUri(uri: string): { connect: string; there: string };
   /** The accelerator a guest there gets for choice, and a line for the user where it is TCG. */
-  accel(choice: AccelChoice): { accel: Accel; notice: string | null };
+  accel(choice: AccelChoice): AccelChosen;
   /** Run a command there as root (as proc.run does here); a function of its own (it is passed around as a Runner). */
   readonly run: Runner;
   /** Claim a name there for the run (a clash is one line). */
@@ -56,9 +56,8 @@ export class LocalMachine implements Machine {
     return { connect: uri, there: uri };
   }
 
-  accel(choice: AccelChoice): { accel: Accel; notice: string | null } {
-    const accel = resolveAccel(choice);
-    return { accel, notice: accel === 'tcg' ? tcgNotice(choice) : null };
+  accel(choice: AccelChoice): AccelChosen {
+    return localAccel(choice);
   }
 
   readonly run: Runner = run;
@@ -80,14 +79,7 @@ export class LocalMachine implements Machine {
   }
 
   async serveFiles(host: string, dir: string): Promise<() => void> {
-    const server = await startFileServer({ name: host, dir, boot: { kind: 'cold' } }, this.record);
+    const server = await startFileServer({ name: host, dir, clone: false }, this.record);
     return () => { killIfSame(server, 'SIGKILL', false); };
   }
-}
-
-/** A server's accelerator for choice: KVM where it has /dev/kvm (its preflight says). */
-export function serverAccel(server: string, kvm: boolean, choice: AccelChoice): { accel: Accel; notice: string | null } {
-  if (choice === 'kvm' && !kvm) throw new MnkvmError(`${server}: accel=kvm, but the server has no /dev/kvm: use accel=auto or accel=tcg, or turn KVM on there`);
-  const accel = choice === 'auto' ? (kvm ? 'kvm' : 'tcg') : choice;
-  return { accel, notice: accel === 'tcg' ? `*** mnkvm: KVM hosts on ${server} run under TCG (emulated CPU: slower; latency figures are not comparable)` : null };
 }

@@ -7,7 +7,7 @@ import { MnkvmError } from './errors.js';
 import { nsBatch, run, runOk, type Runner } from './proc.js';
 import type { RunRecord } from './records.js';
 import type { NicAttachment } from './backend.js';
-import { MGMT } from './qemu/args.js';
+import { MGMT } from './guest/contract.js';
 
 /** tc lines that send everything arriving on `a` out of `b`, and back. */
 export function mirredLines(a: string, b: string): string[] {

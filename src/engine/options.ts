@@ -143,6 +143,41 @@ export const kvmHostOption = <K extends KvmHostOptionName>(name: K, value: unkno
 export const kvmHostOptions = (given: Record<string, unknown>): KvmHostOptions => KVM_HOST.values(given);
 export const kvmHostSyntax = (): string => KVM_HOST.syntax();
 
+/**
+ * The keyword parameters Mininet's Host takes itself (Node.__init__'s and
+ * Node.config's, and privateDirs, which Node.__init__ documents and reads):
+ * a `--host kvm` spec passes them on to Host. A unit test compares them with
+ * Mininet's.
+ */
+export const MININET_HOST_PARAMS: readonly string[] = ['inNamespace', 'mac', 'ip', 'defaultRoute', 'lo', 'privateDirs'];
+
+/** A class spec as mn's --host, --switch and --link take it: kvm,mem=256. */
+export interface ClassSpec { name: string; args: string[]; params: Record<string, string> }
+
+/**
+ * A class spec split as Mininet's splitArgs splits it (mininet/util.py),
+ * for the checks made before Python starts: an argument with = is a
+ * parameter (split at its first =; the last of a name counts), one without
+ * is positional. Values stay the strings the command line gave: the
+ * options' rules take those (Mininet's makeNumeric makes numbers of them).
+ */
+export function splitSpec(spec: string): ClassSpec {
+  const [name, ...rest] = spec.split(',');
+  const args = rest.filter((a) => !a.includes('='));
+  const params = Object.fromEntries(rest.filter((a) => a.includes('=')).map((a) => {
+    const at = a.indexOf('=');
+    return [a.slice(0, at), a.slice(at + 1)];
+  }));
+  return { name, args, params };
+}
+
+/** The KVM host options of a `--host` spec, checked, or null where it names another class; Host's own parameters pass. */
+export function kvmHostSpecOptions(spec: string): KvmHostOptions | null {
+  const { name, params } = splitSpec(spec);
+  if (name !== 'kvm') return null;
+  return kvmHostOptions(Object.fromEntries(Object.entries(params).filter(([key]) => !MININET_HOST_PARAMS.includes(key))));
+}
+
 /** A VLAN ID (1 to 4094), or auto: a VLAN of its own per link (the switch's, for a link to a switch). */
 const vlan: Option<number | 'auto'> = {
   default: 'auto', syntax: 'ID|auto', help: 'the VLAN of the link: auto gives each link one of its own, and every SR-IOV link of a switch its VLAN',

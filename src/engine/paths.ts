@@ -16,3 +16,5 @@ export const MININET_EXT = join(PROJECT_ROOT, 'mininet-ext');
 export const GUEST_BUILD = join(PROJECT_ROOT, 'guest', 'build-image.sh');
 export const GUEST_IMPORT = join(PROJECT_ROOT, 'guest', 'import-image.sh');
 export const GUEST_DEBIAN = join(PROJECT_ROOT, 'guest', 'build-debian-image.sh');
+/** The image cache's protocol and the image-name rule, sourced by the scripts above. */
+export const GUEST_CACHE = join(PROJECT_ROOT, 'guest', 'cache.sh');

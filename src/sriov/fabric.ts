@@ -43,8 +43,8 @@ function randomMac(): string {
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':');
 }
 
-/** VLANs auto takes from (1 is many switches' default, left alone). */
-const VLANS = { first: 100, last: 4094 };
+/** VLANs vlan=auto takes from, here and between servers (across.ts); 1 is many switches' default, left alone. */
+export const VLANS = { first: 100, last: 4094 };
 
 export class SriovFabric implements LinkFabric {
   private readonly pool: VfPool;

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { MnkvmError } from '../engine/errors.js';
 import { checkVfio } from '../engine/nics.js';
 import { run, runOk } from '../engine/proc.js';
-import type { RestoreStep, RunRecord } from '../engine/records.js';
+import type { RunRecord } from '../engine/records.js';
+import type { RestoreStep } from '../engine/sweep.js';
 import type { Candidates } from './selectors.js';
 import { driverOf, moduleLoaded, pciDir, read, vfAt, type Pf, type SysRoots, type Vf } from './sysfs.js';
 

@@ -12,8 +12,10 @@ import { join } from 'node:path';
 import { MnkvmError } from '../engine/errors.js';
 import { CACHE_ROOT, PROJECT_ROOT } from '../engine/paths.js';
 import { isAlive, processId, run, runOk, type ProcessId } from '../engine/proc.js';
-import { QEMU, qemuVersion, resolveAccel } from '../engine/qemu/accel.js';
-import { describeSweep, RunRecord } from '../engine/records.js';
+import { QEMU, qemuVersion, resolveAccel } from '../engine/guest/accel.js';
+import { RunRecord } from '../engine/records.js';
+import { describeSweep } from '../engine/sweep.js';
+import { ERRORS_ONLY, FRESH_HOST_KEY, SERVER_KEEPALIVE, sshArgs, UNATTENDED } from '../engine/ssh.js';
 import type { ServerSpec } from '../cluster/servers.js';
 import { renderInventory } from './inventory.js';
 import { dataAddress, pfAddress, pfMac, serverArgs, type Cable } from './server.js';
@@ -141,13 +143,13 @@ function lastLines(dir: string, n = 10): string[] {
 }
 
 /** ssh's options for a server of this testbed (its key; its host key changes with every testbed). */
-function sshArgs(state: TestbedState, server: ServerState, connectTimeout = 10): string[] {
-  return ['-i', state.key, '-p', String(server.sshPort), '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null',
-    '-o', 'LogLevel=ERROR', '-o', 'BatchMode=yes', '-o', `ConnectTimeout=${connectTimeout}`, 'root@127.0.0.1'];
+function serverSshArgs(state: TestbedState, server: ServerState, connectTimeout = 10): string[] {
+  return ['-i', state.key, '-p', String(server.sshPort),
+    ...sshArgs({ ...FRESH_HOST_KEY, ...ERRORS_ONLY, ...UNATTENDED, ConnectTimeout: String(connectTimeout) }), 'root@127.0.0.1'];
 }
 
 function sshRun(state: TestbedState, server: ServerState, command: string[], connectTimeout: number) {
-  return run('ssh', [...sshArgs(state, server, connectTimeout), ...command]);
+  return run('ssh', [...serverSshArgs(state, server, connectTimeout), ...command]);
 }
 
 /** The testbed that is up, or null. */
@@ -185,7 +187,7 @@ export function testbedIsUp(): boolean {
 /** Run a command on a server (or log in, with none); returns its exit code. */
 export function testbedSsh(name: string, command: string[]): number {
   const { state } = current();
-  const r = spawnSync('ssh', [...(command.length ? [] : ['-t']), ...sshArgs(state, server(state, name)), ...command], { stdio: 'inherit' });
+  const r = spawnSync('ssh', [...(command.length ? [] : ['-t']), ...serverSshArgs(state, server(state, name)), ...command], { stdio: 'inherit' });
   return r.status ?? 255;
 }
 
@@ -208,10 +210,9 @@ export function testbedInventory(): string {
       name: s.name, address: '127.0.0.1', port: s.sshPort, iommu: 'intel',
       cores: state.cpus > 1 ? [state.cpus - 1] : [], hugepages: 64, pfs: s.pfs.map((p) => ({ pci: p.pci, vfs: state.vfs })),
     })),
-        // keep-alives: a connection that a server's reboot cut (QEMU's user network does not
-    // reset it) ends within seconds, not never (Ansible's reboot waits on it)
     user: 'root', key: state.key,
-    sshArgs: '-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ServerAliveInterval=5 -o ServerAliveCountMax=3',
+    // keep-alives: QEMU's user network does not reset a connection that a server's reboot cut
+    sshArgs: sshArgs({ ...FRESH_HOST_KEY, ...SERVER_KEEPALIVE }).join(' '),
   }, 'the virtual testbed (mnkvm testbed inventory)');
 }
 

@@ -14,6 +14,8 @@ state() {
   ip -o link show dev "$pf" | grep -o 'vf [0-9]* .*' | sed 's/, link-state.*//'
 }
 run() { timeout $((300 * speed)) mnkvm "$@" 2>&1; }
+# (each part's seconds, for the test's log: where the time goes)
+took() { echo "TOOK $1 $((SECONDS - ${last:-0})) s"; last=$SECONDS; }
 before=$(state)
 same() { if [ "$(state)" = "$before" ]; then echo "VFS $1 restored"; else echo "VFS $1 CHANGED"; state; fi; }
 
@@ -23,10 +25,12 @@ for topo in single,3 linear,2; do
   grep -q 'SR-IOV links: VFs of' <<<"$out" && echo "HARDWARE $topo"
 done
 same pingall
+took pingall
 # (--test iperf on single,2 hangs in QEMU's igb, see the issue's note; iperf3 over a direct SR-IOV link runs)
 out=$(run run "$here/sriov_runtime.py")
 grep -E '^(DROPPED|ADDED|DELETED)' <<<"$out" | cut -c1-80
 same scripts
+took scripts
 
 # bad input: one line each (counted), and every VF as it was
 # (Mininet may have begun a line, "(h1, s1) ", before the error)
@@ -37,6 +41,7 @@ bad nosriov --topo single,2 --host kvm,accel=kvm --link sriov,pf="$plain" --test
 bad novf --topo single,2 --host kvm,accel=kvm --link sriov,pf="$pf#0" --test pingall
 bad knob --topo single,2 --host kvm,accel=kvm --link sriov,rate=100000 --test pingall
 same bad
+took bad
 
 # two runs at once: sriov_vlans.py (two links, each on a VLAN of its own) runs beside the first, and
 # the second cannot have the first's VF, and says so in one line
@@ -54,4 +59,5 @@ grep -E '^mnkvm: ' <<<"$out" | sed 's/^/INUSE /'
 kill -KILL "$first"; wait "$first" 2>/dev/null
 mnkvm -c > /dev/null 2>&1
 same sigkill
+took two-runs
 ls /run/mnkvm 2>/dev/null | sed 's/^/LEFT /'

@@ -13,7 +13,8 @@ import { checkVfio, mirredLines } from '../../src/engine/nics.js';
 import { kvmHostOptions } from '../../src/engine/options.js';
 import { MININET_EXT, PROJECT_ROOT } from '../../src/engine/paths.js';
 import { domainXml, ROOT_PORTS, tapInterfaceXml, vfHostdevXml } from '../../src/engine/libvirt/domain.js';
-import { FIRST_NIC, kernelCmdline, MGMT, nicDevice, qemuArgs, type VmSpec } from '../../src/engine/qemu/args.js';
+import { FIRST_NIC, kernelCmdline, MGMT } from '../../src/engine/guest/contract.js';
+import { nicDevice, qemuArgs, type VmSpec } from '../../src/engine/qemu/args.js';
 import { RunRecord } from '../../src/engine/records.js';
 import { backendContract } from '../contract.js';
 

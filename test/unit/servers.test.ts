@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { shellQuote } from '../../src/cluster/machine.js';
 import { parseServers, placer, sshAlias, sshConfig, type ServerSpec } from '../../src/cluster/servers.js';
-import { serverAccel } from '../../src/engine/machine.js';
+import { serverAccel } from '../../src/engine/guest/accel.js';
 import { MnkvmError } from '../../src/engine/errors.js';
 
 const TB1: ServerSpec = { name: 'tb1', host: '127.0.0.1', port: 2221, user: 'root', key: '/run/mnkvm/run-testbed/id_ed25519', data: '10.99.0.1', testbed: true };

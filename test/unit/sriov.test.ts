@@ -1,8 +1,10 @@
 // The VF pool's view of SR-IOV NICs, on sysfs fixture trees laid out as the
 // kernel lays them out, for drivers neither this machine nor the virtual
 // testbed has: igb (the testbed's, for reference), ixgbe, i40e/iavf (a MAC
-// the VF takes late), mlx5 in switchdev mode (representors). No VMs, no
-// device is touched: milliseconds. The real path runs in test/sriov.test.ts.
+// the VF takes late), mlx5 in switchdev mode (representors); and the policy
+// of links between servers, against servers that answer as told. No VMs, no
+// device is touched: milliseconds. The real path runs in test/sriov.test.ts
+// (between servers: test/testbed.test.ts).
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -12,6 +14,10 @@ import { sriovLinkOptions, sriovLinkSyntax } from '../../src/engine/options.js';
 import { VfPool, netdevTakesMac } from '../../src/sriov/pool.js';
 import { candidates, parsePfName, select } from '../../src/sriov/selectors.js';
 import { findPf, listPfs, listVfs, representor, type SysRoots } from '../../src/sriov/sysfs.js';
+import { SriovAcrossServers } from '../../src/sriov/across.js';
+import type { ServerFabricRequest } from '../../src/engine/calls.js';
+import { MnkvmError } from '../../src/engine/errors.js';
+import type { SriovEnd, SriovLinkMade } from '../../src/engine/links.js';
 
 interface VfFixture { pci: string; driver: string | null; group: string | null; netdev?: string; mac?: string }
 interface NicFixture {
@@ -205,5 +211,76 @@ describe('SR-IOV: the VF pool on sysfs fixture trees', function () {
     expect(() => sriovLinkOptions({ mode: 'fast' })).to.throw('SR-IOV link option mode=fast: must be one of auto, hardware, emulated');
     expect(() => sriovLinkOptions({ bw: 10 })).to.throw("unknown SR-IOV link option 'bw': use pf, vlan, rate, spoofchk, trust, mode (e.g. --link sriov,pf=enp1s0,vlan=auto)");
     expect(sriovLinkSyntax()).to.equal('--link sriov[,pf=NAME|auto][,vlan=ID|auto][,rate=MBIT][,spoofchk=on|off][,trust=on|off][,mode=auto|hardware|emulated]');
+  });
+});
+
+describe('SR-IOV links between servers (their fabrics, asked by the run; src/sriov/across.ts)', () => {
+  const end = (node: string, server: string): SriovEnd => ({ node, role: 'kvm', nsPid: 1, intf: `${node}-eth0`, mac: null, server });
+  const ends: [SriovEnd, SriovEnd] = [end('h1', 'tb1'), end('h2', 'tb2')];
+  /** Servers whose fabrics answer as told: taken, the VLANs a server has taken already (a clash there). */
+  const servers = (taken: Record<string, number[]> = {}) => {
+    const asked: string[] = [];
+    return {
+      asked,
+      list: () => ['tb1', 'tb2'].map((name, i) => ({ name, alias: name, user: 'root', data: `10.0.0.${i + 1}`, dataIntf: `enp${i + 1}s0` })),
+      fabric: async (server: string, request: ServerFabricRequest): Promise<SriovLinkMade | null> => {
+        if ('unlink' in request) {
+          asked.push(`${server} unlink`);
+          return null;
+        }
+        if ('link' in request) {
+          asked.push(`${server} link`);
+          return { mode: 'hardware', pf: 'enp1s0', vlan: 100, ends: [], notices: [] };
+        }
+        const { options, vlan } = request.half;
+        asked.push(`${server} half ${options.pf} ${vlan}`);
+        if (taken[server]?.includes(vlan)) throw new MnkvmError(`${server}: VLAN ${vlan} is taken`, 'clash');
+        return { mode: 'hardware', pf: options.pf, vlan, ends: [{ nic: null, mac: server }], notices: [] };
+      },
+    };
+  };
+
+  it('makes a link within a server by that server, and gives it back there', async () => {
+    const on = servers();
+    const across = new SriovAcrossServers(on);
+    await across.link('l1', [end('h1', 'tb1'), end('h2', 'tb1')], sriovLinkOptions({}));
+    await across.unlink('l1');
+    expect(on.asked).to.deep.equal(['tb1 link', 'tb1 unlink']);
+  });
+
+  it("makes a half on each server's cabled PF, on one VLAN, and gives both back", async () => {
+    const on = servers();
+    const across = new SriovAcrossServers(on);
+    const made = await across.link('l1', ends, sriovLinkOptions({}));
+    expect(made.pf).to.equal('tb1:enp1s0 tb2:enp2s0');
+    expect(made.vlan).to.be.within(100, 4094);
+    expect(made.ends.map((e) => e.mac)).to.deep.equal(['tb1', 'tb2']);
+    await across.unlink('l1');
+    expect(on.asked).to.deep.equal([`tb1 half enp1s0 ${made.vlan}`, `tb2 half enp2s0 ${made.vlan}`, 'tb1 unlink', 'tb2 unlink']);
+    const named = servers();
+    await new SriovAcrossServers(named).link('l2', ends, sriovLinkOptions({ pf: 'ens4', vlan: 7 }));
+    expect(named.asked).to.deep.equal(['tb1 half ens4 7', 'tb2 half ens4 7']);
+  });
+
+  it('takes the next VLAN where one server has it taken (vlan=auto), giving back the half made; a VLAN asked for is one line', async () => {
+    const taken: Record<string, number[]> = { tb2: [] };
+    const on = servers(taken);
+    const across = new SriovAcrossServers(on);
+    const vlan = (await across.link('l1', ends, sriovLinkOptions({}))).vlan;
+    const after = (v: number) => (v >= 4094 ? 100 : v + 1);
+    taken.tb2.push(after(vlan));
+    on.asked.length = 0;
+    const made = await across.link('l2', ends, sriovLinkOptions({}));
+    expect(made.vlan).to.equal(after(after(vlan)));
+    expect(on.asked).to.deep.equal([`tb1 half enp1s0 ${after(vlan)}`, `tb2 half enp2s0 ${after(vlan)}`, 'tb1 unlink',
+      `tb1 half enp1s0 ${made.vlan}`, `tb2 half enp2s0 ${made.vlan}`]);
+    const fixed = servers({ tb2: [7] });
+    const error = await new SriovAcrossServers(fixed).link('l1', ends, sriovLinkOptions({ vlan: 7 })).catch((e: Error) => e);
+    expect(String(error)).to.contain('tb2: VLAN 7 is taken');
+    expect(fixed.asked).to.deep.equal(['tb1 half enp1s0 7', 'tb2 half enp2s0 7', 'tb1 unlink']);
+    const full = servers({ tb1: Array.from({ length: 4095 }, (_, v) => v) });
+    const last = await new SriovAcrossServers(full).link('l1', ends, sriovLinkOptions({})).catch((e: Error) => e);
+    expect(String(last)).to.match(/VLAN \d+ is taken/);
+    expect(full.asked).to.have.length(16);   // (16 VLANs tried; nothing made, nothing to give back)
   });
 });

@@ -11,17 +11,17 @@
 import { randomBytes } from 'node:crypto';
 import { basename, join } from 'node:path';
 import type { Domain, Hypervisor } from '@unraid/libvirt';
-import { GuestAgent } from '../agent.js';
-import { bootTimedOut, guestFailed, MAX_NICS, type AttachedNic, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from '../backend.js';
+import { bootTimedOut, guestFailed, type AttachedNic, type Guest, type GuestSpec, type NicAttachment, type Notice, type VmBackend } from '../backend.js';
 import { MnkvmError } from '../errors.js';
+import { QEMU, type Accel } from '../guest/accel.js';
+import { GuestAgent } from '../guest/agent.js';
+import { FIRST_NIC, mgmtSsh } from '../guest/contract.js';
+import { makeGuestDir, serialLog } from '../guest/dir.js';
 import { SYSTEM_LIBVIRT } from '../options.js';
 import type { Machine, Reached } from '../machine.js';
 import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
 import { isAlive, killIfSame, nsBatch, pinThreads, processId, runOk, type ProcessId, type Runner } from '../proc.js';
-import { QEMU, type Accel } from '../qemu/accel.js';
-import { FIRST_NIC, MGMT } from '../qemu/args.js';
 import type { RunRecord } from '../records.js';
-import { makeGuestDir, serialLog } from '../guestdir.js';
 import { domainXml, tapInterfaceXml, vfAddressXml, vfHostdevXml } from './domain.js';
 
 /** Where libvirtd keeps a running QEMU domain's pid and log (Debian's libvirtd). */
@@ -111,7 +111,7 @@ class LibvirtVm implements Guest {
     private readonly consoleHere: Reached, private readonly fileServer: (() => void) | null, private readonly record: RunRecord,
   ) {
     this.on = spec.machine.run;
-    this.ssh = { key: spec.image.sshKey, target: `root@${MGMT.guest}` };
+    this.ssh = mgmtSsh(spec.image);
   }
 
   get name(): string { return this.spec.name; }
@@ -120,6 +120,7 @@ class LibvirtVm implements Guest {
   get pid(): number | null { return this.proc?.pid ?? null; }
   /** A Unix socket here (on a server's guest: forwarded over the run's SSH connection). */
   get console(): string { return this.consoleHere.path; }
+  get intfs(): ReadonlySet<string> { return new Set(this.nics.keys()); }
 
   static async start(spec: LibvirtSpec, hypervisor: Hypervisor, uris: Uris, record: RunRecord): Promise<LibvirtVm> {
     const { machine } = spec;
@@ -193,8 +194,6 @@ class LibvirtVm implements Guest {
   async attach(nic: NicAttachment): Promise<AttachedNic> {
     const { intf } = nic;
     const { machine } = this.spec;
-    if (this.nics.has(intf)) throw new MnkvmError(`${this.name}: ${intf} already has a NIC`);
-    if (this.nics.size >= MAX_NICS) throw new MnkvmError(`${this.name}: no free PCIe slot for ${intf}: a KVM host has at most ${MAX_NICS} links`);
     if (machine.server && nic.kind === 'tunnel') {
       throw new MnkvmError(`${this.name}: a KVM host on a server (${machine.server}) takes Mininet's links (veth ends, VXLAN across servers) and SR-IOV links, not an engine-made tunnel`);
     }

@@ -4,10 +4,10 @@
 // first NIC and management NIC), so the guest image and the agent need not
 // know which backend runs them.
 import { join } from 'node:path';
-import { MAX_NICS, type GuestSpec } from '../backend.js';
-import { FIRST_NIC, kernelCmdline, MGMT } from '../qemu/args.js';
-import type { Accel } from '../qemu/accel.js';
-import { serialLog } from '../guestdir.js';
+import type { GuestSpec } from '../backend.js';
+import type { Accel } from '../guest/accel.js';
+import { FIRST_NIC, kernelCmdline, MAX_NICS, MGMT } from '../guest/contract.js';
+import { serialLog } from '../guest/dir.js';
 
 /** What the domain is made of besides the spec: its name, QEMU, and the taps (in libvirtd's namespace) of its two NICs at start. */
 export interface DomainParts { domain: string; emulator: string; accel: Accel; mgmtTap: string; firstTap: string }

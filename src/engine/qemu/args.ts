@@ -1,10 +1,10 @@
 // The QEMU command line of a KVM host, and the QMP arguments of the NICs
 // plugged in later: pure functions of the VM's spec (unit-tested).
 import { join } from 'node:path';
-import type { Accel } from './accel.js';
-import type { GuestImage } from '../image.js';
-import { MAX_NICS, type GuestSpec } from '../backend.js';
-import { serialLog } from '../guestdir.js';
+import type { GuestSpec } from '../backend.js';
+import type { Accel } from '../guest/accel.js';
+import { FIRST_NIC, kernelCmdline, MAX_NICS, MGMT } from '../guest/contract.js';
+import { serialLog } from '../guest/dir.js';
 
 /**
  * How a VM starts: a cold boot; a boot that becomes a template (its RAM in a
@@ -23,14 +23,6 @@ export interface VmSpec extends Omit<GuestSpec, 'boot' | 'accel' | 'nsPid' | 'ba
   boot: Boot;
   nsPid: number | null;
 }
-
-/**
- * The NIC every guest starts with (in root port 1; the template has it, so
- * clones do too): the first link takes it over, with its own MAC and name.
- */
-export const FIRST_NIC = { port: 1, mac: '52:54:00:00:01:01' };
-/** The management link (SSH for popen) is private to each namespace, so every VM uses the same addresses. */
-export const MGMT = { mac: '52:54:00:00:00:01', host: '169.254.0.1', guest: '169.254.0.2', prefix: 30 };
 
 /** Guest RAM: anonymous for a cold boot, else the template's file (shared while it is made, copy-on-write in clones). */
 function memoryArgs({ mem, boot }: VmSpec): string[] {
@@ -58,19 +50,6 @@ export function nicDevice(port: number, nic: { kind: 'virtio'; mac: string } | {
 /** A QMP argument object as a command-line option value: driver,key=value,... */
 function optionValue(first: string, props: Record<string, string | boolean>): string {
   return [first, ...Object.entries(props).map(([k, v]) => `${k}=${v === true ? 'on' : v}`)].join(',');
-}
-
-/** The guest kernel's command line (every backend boots the image's kernel directly; an image's root filesystem is its only disk). */
-export function kernelCmdline(accel: Accel, image: GuestImage): string {
-  return [
-    'console=ttyS0', 'quiet', 'panic=-1', 'mitigations=off', 'random.trust_cpu=on',
-    `mnkvm.mgmt=${MGMT.guest}/${MGMT.prefix}`,
-    ...(image.rootfs ? ['mnkvm.rootfs=/dev/vda'] : []),
-    // TCG looks translated code up by virtual address: with the libraries of
-    // every process at the same place, each exec of ip, tc or ifconfig reuses
-    // the code earlier ones had translated (3x faster commands in the guest).
-    ...(accel === 'tcg' ? ['norandmaps'] : []),
-  ].join(' ');
 }
 
 /** The QEMU command line of a KVM host (vhostNet: /dev/vhost-net exists). */

@@ -1,11 +1,11 @@
 // QemuBackend: guests as QEMU processes on this machine, in their KVM
 // host's network namespace, started as clones of a snapshot template
 // (template.ts) or booted cold.
-import { resolveAccel, tcgNotice } from './accel.js';
 import { ensureTemplate, templateFor, type Template } from './template.js';
 import type { VmSpec } from './args.js';
 import { QemuVm } from './vm.js';
 import { bootTimedOut, guestFailed, type Guest, type GuestSpec, type Notice, type VmBackend } from '../backend.js';
+import { localAccel } from '../guest/accel.js';
 import type { RunRecord } from '../records.js';
 
 export class QemuBackend implements VmBackend {
@@ -15,8 +15,8 @@ export class QemuBackend implements VmBackend {
   constructor(private readonly record: RunRecord, private readonly notice: (line: string, level?: Notice['level']) => void) {}
 
   async start(guest: GuestSpec): Promise<Guest> {
-    const accel = resolveAccel(guest.accel);
-    if (accel === 'tcg') this.notice(tcgNotice(guest.accel));
+    const { accel, notice } = localAccel(guest.accel);
+    if (notice) this.notice(notice);
     const spec = { ...guest, accel };
     const template = guest.boot === 'clone' ? await this.template(spec) : null;
     const vm = await QemuVm.start({ ...spec, boot: template ? template.boot : { kind: 'cold' } }, this.record);

@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { qemuVersion, type Accel } from './accel.js';
 import type { Boot, VmSpec } from './args.js';
 import { QemuVm } from './vm.js';
 import { bootTimedOut } from '../backend.js';
+import { qemuVersion, type Accel } from '../guest/accel.js';
 import type { GuestImage } from '../image.js';
 import { TEMPLATES_DIR } from '../paths.js';
 import { startTime } from '../proc.js';
@@ -87,7 +87,7 @@ async function saveGuest(dir: string, image: GuestImage, opts: VmOptions, record
   try {
     await vm.resume();
     await waitForPrompt(vm.console, opts.bootTimeout);
-    // Clones keep the template's mount; their file server is started past the SFTP handshake (fileserver.ts).
+    // Clones keep the template's mount; their file server is started past the SFTP handshake (guest/fileserver.ts).
     if (opts.share) await vm.agent(`mount ${opts.share}`);
     await vm.pause();
     await vm.migrate('migrate', `exec:cat > ${join(dir, 'state')}`);

@@ -4,17 +4,18 @@
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { QEMU } from './accel.js';
-import { FIRST_NIC, MGMT, nicDevice, qemuArgs, tapNetdev, type VmSpec } from './args.js';
-import { startFileServer } from './fileserver.js';
-import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
+import { nicDevice, qemuArgs, tapNetdev, type VmSpec } from './args.js';
 import { QmpClient, type QmpEvent } from './qmp.js';
-import { fifoLink, GuestAgent } from '../agent.js';
-import { bootTimedOut, MAX_NICS, type AttachedNic, type Guest, type NicAttachment } from '../backend.js';
+import { bootTimedOut, type AttachedNic, type Guest, type NicAttachment } from '../backend.js';
 import { MnkvmError } from '../errors.js';
+import { QEMU } from '../guest/accel.js';
+import { fifoLink, GuestAgent } from '../guest/agent.js';
+import { FIRST_NIC, MAX_NICS, mgmtSsh, noFreeSlot } from '../guest/contract.js';
+import { lastLines, makeGuestDir, serialLog, waitSerialReady } from '../guest/dir.js';
+import { startFileServer } from '../guest/fileserver.js';
+import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
 import { isAlive, killIfSame, nsBatch, pinThreads, processId, run, runOk, waitGone, type ProcessId } from '../proc.js';
 import type { RunRecord } from '../records.js';
-import { lastLines, makeGuestDir, serialLog, waitSerialReady } from '../guestdir.js';
 
 /** A VM's NIC: its root port, and what it is wired to. */
 interface PluggedNic { port: number; nic: NicAttachment }
@@ -32,7 +33,7 @@ export class QemuVm implements Guest {
     private readonly fileServer: ProcessId | null, private readonly record: RunRecord,
   ) {
     this.console = join(spec.dir, 'console.sock');
-    this.ssh = { key: spec.image.sshKey, target: `root@${MGMT.guest}` };
+    this.ssh = mgmtSsh(spec.image);
     // An unplugged NIC leaves its root port when the guest lets go of it (Linux's
     // pciehp waits 5 s after the attention button): only then can the port take another.
     qmp.on('event', (e: QmpEvent) => {
@@ -45,11 +46,12 @@ export class QemuVm implements Guest {
   get accel(): Guest['accel'] { return this.spec.accel; }
   get restored(): boolean { return this.spec.boot.kind === 'clone'; }
   get pid(): number { return this.proc.pid; }
+  get intfs(): ReadonlySet<string> { return new Set(this.nics.keys()); }
 
   /** Start QEMU paused (the caller connects the console, then resume()s). */
   static async start(spec: VmSpec, record: RunRecord): Promise<QemuVm> {
     await makeGuestDir(spec.dir, spec.share !== null);
-    const fileServer = spec.share ? await startFileServer(spec, record) : null;
+    const fileServer = spec.share ? await startFileServer({ name: spec.name, dir: spec.dir, clone: spec.boot.kind === 'clone' }, record) : null;
     try {
       return await QemuVm.run(spec, record, fileServer);
     } catch (e) {
@@ -129,7 +131,7 @@ export class QemuVm implements Guest {
     return waitSerialReady(this.spec.dir, timeoutMs, () => this.alive());
   }
 
-  /** Ask the guest's mnkvm-agent (see agent.ts) for one thing: identity, nic or mount. */
+  /** Ask the guest's mnkvm-agent (see guest/agent.ts) for one thing: identity, nic or mount. */
   agent(request: string): Promise<void> {
     this.guestAgent ??= new GuestAgent(fifoLink(join(this.spec.dir, 'ctl')));
     return this.guestAgent.request(request, this.spec.bootTimeout * 1000);
@@ -155,7 +157,6 @@ export class QemuVm implements Guest {
    */
   async attach(nic: NicAttachment): Promise<AttachedNic> {
     const { intf } = nic;
-    if (this.nics.has(intf)) throw new MnkvmError(`${this.name}: ${intf} already has a NIC`);
     const virtio = nic.kind !== 'vf';
     const port = this.freePort(intf, virtio);
     const nsPid = this.nsPid();
@@ -180,7 +181,12 @@ export class QemuVm implements Guest {
     return { guestMac, mac };
   }
 
-  /** The first root port free for a NIC (port 1 holds the NIC plugged in at start until a virtio NIC takes it). */
+  /**
+   * The first root port free for a NIC (port 1 holds the NIC plugged in at
+   * start until a virtio NIC takes it). The engine counts a host's links;
+   * ports can still run out below MAX_NICS links: one the guest has not let
+   * go of yet, or port 1 where a VF comes and no virtio NIC has taken it.
+   */
   private freePort(intf: string, virtio: boolean): number {
     const used = new Set([...[...this.nics.values()].map((n) => n.port), ...this.releasing]);
     if (!virtio && this.firstNicFree) used.add(FIRST_NIC.port);
@@ -188,8 +194,8 @@ export class QemuVm implements Guest {
     while (used.has(port)) port++;
     if (port > MAX_NICS) {
       throw new MnkvmError(this.releasing.size
-        ? `${this.name}: no free PCIe slot for ${intf}: the guest is still releasing a removed link's NIC: try again in a few seconds`
-        : `${this.name}: no free PCIe slot for ${intf}: a KVM host has at most ${MAX_NICS} links`);
+        ? noFreeSlot(this.name, intf, `the guest is still releasing a removed link's NIC: try again in a few seconds`)
+        : noFreeSlot(this.name, intf));
     }
     return port;
   }

@@ -1,21 +1,22 @@
-// Each server keeps its own record of what a run made there: an ordinary
-// mnkvm run record (records.ts: names claimed before they are made, a
-// guard that sweeps it when its owner dies), owned by `mnkvm server-record`,
-// which the run starts there over its SSH connection. The run sends one
-// request per line; when the line ends (the run ended, or was killed and
-// its connection dropped, or it stopped saying it is alive), the server
-// sweeps the record itself. `mnkvm -c`
-// there sweeps what a killed keeper's guard could not. SR-IOV links on a
-// server are made by a fabric the keeper runs there (its VF pool, in its
-// record), so that what a link took is swept with the rest.
+// A run's keeper on each server: `mnkvm server-record`, which the run starts
+// there over its SSH connection. It keeps the server's own record of what
+// the run made there: an ordinary mnkvm run record (records.ts: names
+// claimed before they are made, a guard that sweeps it when its owner
+// dies). It also makes the run's SR-IOV links there, with a fabric of its
+// own (its VF pool, in its record), so that what a link took is swept with
+// the rest. The run sends one request per line; when the line ends (the run
+// ended, or was killed and its connection dropped, or it stopped saying it
+// is alive), the server sweeps the record itself. `mnkvm -c` there sweeps
+// what a killed keeper's guard could not.
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { ClientChannel } from 'ssh2';
 import { MnkvmError } from '../engine/errors.js';
 import type { Notice } from '../engine/backend.js';
 import type { ServerFabricRequest, ServerRecordRequest } from '../engine/calls.js';
-import type { LinkFabric, SriovLinkMade } from '../engine/links.js';
-import { describeSweep, RunRecord } from '../engine/records.js';
+import type { FabricFactory, LinkFabric, SriovLinkMade } from '../engine/links.js';
+import { RunRecord } from '../engine/records.js';
+import { describeSweep } from '../engine/sweep.js';
 import type { ServerConnection } from './connection.js';
 
 /**
@@ -27,11 +28,16 @@ import type { ServerConnection } from './connection.js';
 const HEARTBEAT_MS = 5000;
 const LOST_MS = 20_000;
 
-/** What makes SR-IOV links on the server (src/sriov/fabric.ts, given by the CLI: this layer does not reach it). */
-export type FabricFactory = (record: RunRecord, notice: (line: string, level?: Notice['level']) => void) => LinkFabric;
+/** A line the run sends a server's keeper: for its record, or for its fabric. */
+export type KeeperRequest = ServerRecordRequest | { fabric: ServerFabricRequest };
 
-/** The server's side (`mnkvm server-record`): answers `ok`, `ok JSON` (a fabric's answer) or `error JSON` per request; `swept WHAT` at the end. */
-export async function serveRecord(input: Readable, output: Writable, makeFabric: FabricFactory): Promise<void> {
+/**
+ * The server's side (`mnkvm server-record`): answers `ok`, `ok JSON` (a
+ * fabric's answer) or `error JSON` per request; `swept WHAT` at the end.
+ * makeFabric: what makes SR-IOV links there (src/sriov/fabric.ts, given by
+ * the CLI: this layer does not reach it).
+ */
+export async function keepRun(input: Readable, output: Writable, makeFabric: FabricFactory): Promise<void> {
   const record = RunRecord.create();
   let fabric: LinkFabric | null = null;
   let notices: Notice[] = [];
@@ -54,7 +60,7 @@ export async function serveRecord(input: Readable, output: Writable, makeFabric:
     heard = Date.now();
     if (!line) continue;   // a heartbeat
     try {
-      const request = JSON.parse(line) as ServerRecordRequest;
+      const request = JSON.parse(line) as KeeperRequest;
       if ('fabric' in request) {
         output.write(`ok ${JSON.stringify(await serveFabric(request.fabric))}\n`);
         continue;
@@ -74,8 +80,8 @@ export async function serveRecord(input: Readable, output: Writable, makeFabric:
   output.write(`swept ${swept}\n`);
 }
 
-/** The run's side: requests to a server's record, one at a time, in order. */
-export class ServerRecord {
+/** The run's side: requests to a server's keeper, one at a time, in order. */
+export class ServerKeeper {
   private readonly answers: ((line: string | null) => void)[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private ended = false;
@@ -96,23 +102,23 @@ export class ServerRecord {
     });
   }
 
-  /** Start the server's record keeper. */
-  static async open(connection: ServerConnection): Promise<ServerRecord> {
+  /** Start the server's keeper. */
+  static async open(connection: ServerConnection): Promise<ServerKeeper> {
     const channel = await connection.start(`exec ${connection.asRoot('mnkvm server-record')}`);
     let errors = '';
     channel.stderr.on('data', (d: Buffer) => { errors += d.toString(); });
-    const record = new ServerRecord(connection.spec.name, channel);
-    const first = await record.next();
+    const keeper = new ServerKeeper(connection.spec.name, channel);
+    const first = await keeper.next();
     if (!first?.startsWith('record ')) {
       throw new MnkvmError(`${connection.spec.name}: mnkvm there could not keep the run's record (${(first ?? errors.trim()) || 'no answer'}): ` +
         'update mnkvm there (ansible-playbook site.yml)');
     }
-    record.dir = first.slice('record '.length);
-    return record;
+    keeper.dir = first.slice('record '.length);
+    return keeper;
   }
 
   /** Send a request; resolves with what the server answered with it (a fabric's answer), rejects with its error (a clash there is one line naming the server). */
-  request(request: ServerRecordRequest): Promise<unknown> {
+  request(request: KeeperRequest): Promise<unknown> {
     const done = this.queue.then(async () => {
       const answer = this.next();
       this.channel.write(`${JSON.stringify(request)}\n`);

@@ -3,7 +3,7 @@
 // console (whether its init said it is ready, and its last lines).
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { run, runOk, type Runner } from './proc.js';
+import { run, runOk, type Runner } from '../proc.js';
 
 /** A new runtime folder with the FIFO pairs of QEMU's pipe chardevs: the agent's port, and the shared folder's (made by on: here, or on a server). */
 export async function makeGuestDir(dir: string, share: boolean, on: Runner = run): Promise<void> {

@@ -1,5 +1,6 @@
 // The shared folder's server: OpenSSH's SFTP server on this machine, talking
-// to the guest's sshfs over a virtio port (share=DIR).
+// to the guest's sshfs over a virtio port (share=DIR), for the guests of
+// every backend on this machine (on a server, cluster/machine.ts runs it there).
 import { spawn } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
@@ -7,7 +8,6 @@ import { join } from 'node:path';
 import { MnkvmError } from '../errors.js';
 import { killIfSame, processId, type ProcessId } from '../proc.js';
 import type { RunRecord } from '../records.js';
-import type { VmSpec } from './args.js';
 
 /** OpenSSH's SFTP server: it serves the shared folder to the guest's sshfs over a virtio port. */
 export const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
@@ -16,27 +16,28 @@ export const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
  * The SFTP server of the guest's shared folder, on the FIFO pair of QEMU's
  * pipe chardev (QEMU reads share.in, writes share.out). Both ends are
  * opened read-write so that neither open blocks nor sees an early EOF.
+ * guest: its name, runtime folder, and whether it is a clone of a template.
  */
-export async function startFileServer(spec: Pick<VmSpec, 'dir' | 'name' | 'boot'>, record: RunRecord): Promise<ProcessId> {
+export async function startFileServer(guest: { name: string; dir: string; clone: boolean }, record: RunRecord): Promise<ProcessId> {
   if (!existsSync(SFTP_SERVER)) throw new MnkvmError(`${SFTP_SERVER} is missing (for share=): run ./setup.sh, or use share=none`);
-  const fifo = join(spec.dir, 'share');
+  const fifo = join(guest.dir, 'share');
   const fromGuest = openSync(`${fifo}.out`, 'r+');
   const toGuest = openSync(`${fifo}.in`, 'r+');
   // A clone's sshfs mounted the folder in the template: its SFTP session is
   // past the handshake, which this new server must also be. Say its INIT
   // (SFTP version 3) here and take the VERSION answer off before QEMU runs.
-  if (spec.boot.kind === 'clone') writeSync(fromGuest, SFTP_INIT);
+  if (guest.clone) writeSync(fromGuest, SFTP_INIT);
   const server = spawn(SFTP_SERVER, ['-l', 'QUIET'], { detached: true, stdio: [fromGuest, toGuest, 'ignore'] });
   closeSync(fromGuest);
   closeSync(toGuest);
   server.unref();
-  if (server.pid === undefined) throw new MnkvmError(`${spec.name}: ${SFTP_SERVER} could not be started`);
+  if (server.pid === undefined) throw new MnkvmError(`${guest.name}: ${SFTP_SERVER} could not be started`);
   const proc = processId(server.pid);
-  record.add({ kind: 'process', name: `${spec.name}-sftp`, proc });
-  if (spec.boot.kind === 'clone') {
+  record.add({ kind: 'process', name: `${guest.name}-sftp`, proc });
+  if (guest.clone) {
     await readPacket(`${fifo}.in`, 5000).catch((e: Error) => {
       killIfSame(proc, 'SIGKILL');
-      throw new MnkvmError(`${spec.name}: ${SFTP_SERVER} did not answer (${e.message})`);
+      throw new MnkvmError(`${guest.name}: ${SFTP_SERVER} did not answer (${e.message})`);
     });
   }
   return proc;

@@ -1,7 +1,8 @@
 // The one accelerator policy: what accel=auto means, whether KVM can run a
 // guest here (probed once per boot of the machine and QEMU binary, and
-// remembered), and whether QEMU runs at all. Everything that needs to know
-// (VMs, templates, the bench's fingerprint) asks here.
+// remembered) or on a server, and whether QEMU (which every backend runs)
+// runs at all. Everything that needs to know (both backends, templates, the
+// bench's fingerprint, the testbed) asks here.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, mkdirSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, delimiter, join } from 'node:path';
@@ -11,6 +12,8 @@ import { KVM_PROBE } from '../paths.js';
 export const QEMU = process.env.MNKVM_QEMU ?? 'qemu-system-x86_64';
 export type Accel = 'kvm' | 'tcg';
 export type AccelChoice = Accel | 'auto';
+/** The accelerator a guest gets, and a line for the user where it is TCG. */
+export interface AccelChosen { accel: Accel; notice: string | null }
 
 /** What accel=auto means: MNKVM_ACCEL when set (auto, kvm or tcg), else auto. */
 export function accelChoice(): AccelChoice {
@@ -124,4 +127,17 @@ export function resolveAccel(choice: AccelChoice): Accel {
 export function tcgNotice(choice: AccelChoice): string {
   const why = wanted(choice) === 'tcg' ? 'accel=tcg' : kvmProbe().reason;
   return `*** mnkvm: guests run under TCG emulation (${why}): timings are emulated`;
+}
+
+/** The accelerator a guest here gets for choice, and the line that says so where it is TCG. */
+export function localAccel(choice: AccelChoice): AccelChosen {
+  const accel = resolveAccel(choice);
+  return { accel, notice: accel === 'tcg' ? tcgNotice(choice) : null };
+}
+
+/** A server's accelerator for choice: KVM where it has /dev/kvm (its preflight says). */
+export function serverAccel(server: string, kvm: boolean, choice: AccelChoice): AccelChosen {
+  if (choice === 'kvm' && !kvm) throw new MnkvmError(`${server}: accel=kvm, but the server has no /dev/kvm: use accel=auto or accel=tcg, or turn KVM on there`);
+  const accel = choice === 'auto' ? (kvm ? 'kvm' : 'tcg') : choice;
+  return { accel, notice: accel === 'tcg' ? `*** mnkvm: KVM hosts on ${server} run under TCG (emulated CPU: slower; latency figures are not comparable)` : null };
 }

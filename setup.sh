@@ -35,7 +35,7 @@ packages_test=(
 )
 # QEMU 10 from bookworm-backports, for everything: the virtual testbed needs
 # its igb NIC (SR-IOV, QEMU >= 8), and two QEMUs side by side clash on their
-# module folder (README, "Why QEMU 10").
+# module folder (docs/how-it-works.md, "Why QEMU 10").
 backports=(qemu-system-x86 qemu-utils)
 
 case "${1:-}" in

@@ -151,7 +151,7 @@ describe('mnkvm testbed', function () {
       for (const l of r.out.split('\n').filter((line) => line.startsWith('TOOK '))) console.log(`      (${l})`);
       const marks = r.out.split('\n').filter((l) => /^[A-Z]+ /.test(l));
       // (what a switch's PF-side port carries, linear,2 and the veth host of sriov_runtime.py, do not work in
-      // QEMU's igb, which loops a frame back to the pool that sent it too (README, "SR-IOV links"): the script
+      // QEMU's igb, which loops a frame back to the pool that sent it too (docs/sriov.md, "What a link means"): the script
       // prints them)
       expect(marks, r.out + r.err).to.include.members([
         'PINGALL single,3 Results: 0% dropped', 'HARDWARE single,3', 'HARDWARE linear,2',

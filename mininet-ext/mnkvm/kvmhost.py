@@ -49,7 +49,7 @@ class KVMHost( Host ):
     def __init__( self, name, server=None, serverIP=None, user=None,
                   **params ):
         """The KVM host options (mem, cpus, accel, image, bootTimeout, boot,
-           share, cores: see `mnkvm --help` and the README) are checked and
+           share, cores: see `mnkvm --help` and docs/kvm-hosts.md) are checked and
            completed by their one definition, in the engine (options.ts);
            server, serverIP, user: where it runs, as the cluster edition's
            RemoteMixin takes them from MnkvmCluster's placement (without

@@ -1,11 +1,12 @@
 // The KVM host options' one definition (src/engine/options.ts): its rules, and
-// the README's table kept in step with it. No VMs: milliseconds.
+// the table in docs/kvm-hosts.md kept in step with it. No VMs: milliseconds.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import {
   KVM_HOST_OPTION_NAMES, KVM_HOST_OPTIONS, kvmHostOption, kvmHostOptions, kvmHostSpecOptions, kvmHostSyntax, MININET_HOST_PARAMS, splitSpec,
+  SRIOV_LINK_OPTION_NAMES,
 } from '../../src/engine/options.js';
 import { PROJECT_ROOT } from '../../src/engine/paths.js';
 
@@ -41,15 +42,22 @@ describe('KVM host options (one definition)', function () {
     }
   });
 
-  it("matches the README's table (names, order, defaults) and --help", () => {
-    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
-    const table = readme.slice(readme.indexOf('| option | default | meaning |')).split('\n\n')[0];
+  it("matches docs/kvm-hosts.md's table (names, order, defaults) and --help", () => {
+    const page = readFileSync(join(PROJECT_ROOT, 'docs', 'kvm-hosts.md'), 'utf8');
+    const table = page.slice(page.indexOf('| option | default | meaning |')).split('\n\n')[0];
     const rows = table.split('\n').slice(2).map((row) => /^\| `(\w+)` \|([^|]*)\|/.exec(row)!.slice(1, 3).map((c) => c.trim()));
     expect(rows.map(([name]) => name)).to.deep.equal(KVM_HOST_OPTION_NAMES);
     for (const [name, fallback] of rows) {
       expect(fallback, name).to.equal(String(KVM_HOST_OPTIONS[name as keyof typeof KVM_HOST_OPTIONS].default ?? ''));
     }
     expect(kvmHostSyntax()).to.equal('--host kvm[,mem=MiB][,cpus=N][,accel=auto|kvm|tcg][,image=NAME][,bootTimeout=S][,boot=clone|cold][,share=DIR|none][,cores=N][,backend=qemu|libvirt][,uri=URI]');
+  });
+
+  it("SR-IOV link options: docs/sriov.md's table names each (in order)", () => {
+    const page = readFileSync(join(PROJECT_ROOT, 'docs', 'sriov.md'), 'utf8');
+    const table = page.slice(page.indexOf('| option | meaning |')).split('\n\n')[0];
+    const names = table.split('\n').slice(2).flatMap((row) => [...row.split(' | ')[0].matchAll(/`(\w+)=/g)].map((m) => m[1]));
+    expect(names).to.deep.equal(SRIOV_LINK_OPTION_NAMES);
   });
 });
 

@@ -31,6 +31,7 @@ packages_test=(
   fdisk ansible ansible-lint rsync   # the virtual testbed's server image, and its Ansible roles
   chromium   # the test suite looks at `mnkvm report`'s HTML in headless Chromium
   libxml2-utils   # the tests check domain XML with virt-xml-validate (xmllint)
+  python3-pytest   # npm run test:unit: the pure Python helpers of mininet-ext/
   libvirt-dev g++ make pkg-config   # @unraid/libvirt's native part is built here (npm ci)
 )
 # QEMU 10 from bookworm-backports, for everything: the virtual testbed needs

@@ -61,29 +61,16 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
   expect(r.err).to.match(new RegExp(`<Host h1: h1-eth0:10\\.0\\.0\\.1 pid=\\d+ server=${where.h1}>`));
   took('hostswitchbin placement in the CLI');
 
-  // a script's own placement (server=), a TCLink between servers, cmd/sendCmd/popen there, a link added at run time
+  // a script's own placement (server=), a TCLink between servers, SR-IOV links between servers and
+  // within one, cmd/sendCmd/popen there, a link added at run time
   await spreadScript([], 'namespace hosts', log);
   took('spread.py (namespace hosts)');
 
   // KVM hosts on servers: domains of each server's libvirtd (over qemu+ssh), nested KVM there; the same
-  // script: cmd, sendCmd and popen run in the guests, iperf and TCLink across servers, addLink at run time
+  // script: cmd, sendCmd and popen run in the guests, iperf and TCLink across servers, SR-IOV links
+  // made by each server's mnkvm (its VF pool, in its record), addLink at run time
   await spreadScript(['--host', 'kvm,backend=libvirt'], 'KVM hosts (nested KVM)', log);
   took('spread.py (KVM hosts)');
-  // SR-IOV links on servers, made by each server's mnkvm (its VF pool, in its record): host to
-  // switch within a server, and between two hosts on two servers (a VF each on the cabled PFs)
-  for (const options of [[], ['--host', 'kvm,backend=libvirt']]) {
-    r = await mnkvm(['run', join(SCRIPTS, 'sriov-spread.py'), ...SERVERS, ...options], NESTED());
-    expect(r.code, r.out + r.err).to.equal(0);
-    const sriov = JSON.parse(/^SRIOV (.*)$/m.exec(r.out)?.[1] ?? 'null') as { links: string[]; across: string; within: string };
-    expect(sriov.links[0], r.out).to.match(/\(SR-IOV: PF tb1:enp\w+ tb2:enp\w+, VLAN \d+\)$/);
-    expect(sriov.across, r.out).to.contain('3 received');
-    expect(sriov.within, r.out).to.contain('3 received');
-    log(`SR-IOV link between servers (${options.length ? 'KVM hosts' : 'namespace hosts'}, VFs of the cabled emulated igb PFs): ${/rtt .*/.exec(sriov.across)?.[0]}`);
-    expect(await leftOn('tb1')).to.equal('');
-    expect(await leftOn('tb2')).to.equal('');
-    took(`sriov-spread.py (${options.length ? 'KVM hosts' : 'namespace hosts'})`);
-  }
-
   // the start-up benchmark over both servers, hosts spread by roundrobin (figures are not judged here)
   r = await mnkvm(['bench', 'startup', ...SERVERS, '--placement', 'roundrobin', '--hosts', '2', '--repeat', '1', '--json',
     '--boot-timeout', nestedBootTimeout()], NESTED());
@@ -139,13 +126,19 @@ async function spreadScript(options: string[], what: string, log: (line: string)
   // (a KVM host's guest is named as the host; a namespace host's hostname is its server's)
   const kvm = options.length > 0;
   expect(spread, r.out + r.err).to.include({ loss: 0, cmd: kvm ? 'h2' : 'tb2', sendCmd: kvm ? 'h2' : 'tb2', popen: kvm ? 'h3' : 'tb2' });
-  expect(spread.servers).to.deep.equal({ s1: 'tb1', s2: 'tb2', h1: 'tb1', h2: 'tb2', h3: 'tb2', h5: 'tb1' });
+  expect(spread.servers).to.deep.equal({ s1: 'tb1', s2: 'tb2', s3: 'tb1', h1: 'tb1', h2: 'tb2', h3: 'tb2', h5: 'tb1' });
   for (const pair of ['within', 'across']) {
     const figures = spread[pair] as { ping: string; iperf: string[] };
     log(`link ${pair} servers (h1-${pair === 'within' ? 'h5' : 'h3'}, ${what}, nested virtual testbed): ${figures.ping}; iperf ${figures.iperf.join(', ')}`);
     expect(figures.ping).to.match(/^rtt min\/avg\/max\/mdev = /);
   }
   expect(spread.fullSize).to.contain('1 received');
+  // SR-IOV: h1-h2 between the servers (a VF each on the cabled PFs), h1 and h5 on s3 within tb1
+  const sriov = spread.sriov as { links: string[]; across: string; within: string };
+  expect(sriov.links[0], r.out).to.match(/\(SR-IOV: PF tb1:enp\w+ tb2:enp\w+, VLAN \d+\)$/);
+  expect(sriov.across, r.out).to.contain('3 received');
+  expect(sriov.within, r.out).to.contain('3 received');
+  log(`SR-IOV link between servers (${what}, VFs of the cabled emulated igb PFs): ${/rtt .*/.exec(sriov.across)?.[0]}`);
   expect(spread.added).to.contain('2 received');
   const bw = Number(/^([\d.]+) Mbits/.exec(spread.iperf[0])?.[1]);
   log(`TCLink bw=10 between tb1 and tb2 (${what}): iperf ${spread.iperf.join(', ')}`);

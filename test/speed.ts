@@ -21,6 +21,11 @@ export const REFERENCE_PROBE_S = 2;
 let factor = Number(process.env.MNKVM_TEST_SPEED) || 0;
 let probeS = 0;
 
+/** The probe's time in seconds (0 where MNKVM_TEST_SPEED gave the factor). */
+export function probeSeconds(): number {
+  return probeS;
+}
+
 /** The speed factor (1 until the suite has measured it, and never below 1). */
 export function speedFactor(): number {
   return factor || 1;
@@ -50,27 +55,3 @@ export function measure(): void {
   probeS = Math.min(...times);
   factor = Math.max(1, probeS / REFERENCE_PROBE_S);
 }
-
-/** Mocha's root hooks (.mocharc.json requires this file). */
-export const mochaHooks = {
-  beforeAll(this: Mocha.Context): void {
-    this.timeout(360_000);
-    const measured = !factor;
-    measure();
-    console.log(measured
-      ? `  (speed factor ${factor.toFixed(2)}: one KVM host booted under TCG in ${probeS.toFixed(1)} s, ${REFERENCE_PROBE_S} s where the suite's time bounds were written; each bound is scaled by it)`
-      : `  (speed factor ${factor.toFixed(2)}, from MNKVM_TEST_SPEED)`);
-  },
-  /** A test's mocha timeout (its suite's, or .mocharc's) scaled; a test that sets its own passes it through bound(). */
-  beforeEach(this: Mocha.Context): void {
-    const test = this.currentTest;
-    if (test && test.timeout() > 0) test.timeout(bound(test.timeout()));
-  },
-  /** A test that ran out of time says that its bound was scaled, and by how much. */
-  afterEach(this: Mocha.Context): void {
-    const test = this.currentTest as (Mocha.Test & { err?: Error }) | undefined;
-    if (test?.state === 'failed' && test.err && /^Timeout of \d+ms exceeded/.test(test.err.message)) {
-      test.err.message = `${test.err.message.replace(/\.(?= For async)/, '')} (the test's own bound, scaled by the suite's speed factor ${speedFactor().toFixed(2)}; MNKVM_TEST_SPEED=F sets the factor).`;
-    }
-  },
-};

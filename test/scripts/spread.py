@@ -1,8 +1,10 @@
 """A network over two servers, as a script writes it (mnkvm run spread.py
 --servers tb1,tb2): nodes placed by server=, a host whose switch is on the
-other server, a TCLink between the servers, cmd/sendCmd/popen on a host
-there, and a host and link added to the running network. Prints one line,
-SPREAD and a JSON object, for the mocha test."""
+other server, a TCLink between the servers, SR-IOV links between two
+servers (a VF each on the PFs cabled between them, meeting on the cable on
+the link's VLAN) and within one (to a switch there), cmd/sendCmd/popen on a
+host there, and a host and link added to the running network. Prints one
+line, SPREAD and a JSON object, for the mocha test."""
 import json
 
 from mininet.link import TCLink
@@ -10,10 +12,13 @@ from mininet.net import Mininet
 from mininet.nodelib import LinuxBridge
 from mininet.topo import Topo
 
+from mnkvm import SRIOVLink
+
 
 class Spread( Topo ):
     """s1 (tb1) -- s2 (tb2), 10 Mbit/s; h1, h5 (tb1) and h3 (tb2) on s1;
-       h2 on s2."""
+       h2 on s2; SR-IOV: h1 -- h2 (192.168.9.0/24), h1 and h5 on s3 (tb1,
+       192.168.10.0/24)."""
     def build( self ):
         s1 = self.addSwitch( 's1', server='tb1' )
         s2 = self.addSwitch( 's2', server='tb2' )
@@ -26,6 +31,11 @@ class Spread( Topo ):
         self.addLink( h5, s1 )
         self.addLink( h2, s2 )
         self.addLink( s1, s2, cls=TCLink, bw=10 )
+        s3 = self.addSwitch( 's3', server='tb1' )
+        self.addLink( h1, h2, cls=SRIOVLink, params1=dict( ip='192.168.9.1/24' ),
+                      params2=dict( ip='192.168.9.2/24' ) )
+        self.addLink( h1, s3, cls=SRIOVLink, params1=dict( ip='192.168.10.1/24' ) )
+        self.addLink( h5, s3, cls=SRIOVLink, params1=dict( ip='192.168.10.5/24' ) )
 
 
 net = Mininet( topo=Spread(), switch=LinuxBridge, controller=None )
@@ -38,6 +48,10 @@ r[ 'cmd' ] = h2.cmd( 'hostname' ).strip()
 h2.sendCmd( 'sleep 0.2; hostname' )
 r[ 'sendCmd' ] = h2.waitOutput().strip()
 r[ 'popen' ] = h3.popen( 'hostname' ).communicate()[ 0 ].decode().strip()
+r[ 'sriov' ] = dict(
+    links=[ link.status() for link in net.links if isinstance( link, SRIOVLink ) ],
+    across=h1.cmd( 'ping -c 3 -W 3 192.168.9.2' ),
+    within=h1.cmd( 'ping -c 3 -W 3 192.168.10.5' ) )
 r[ 'iperf' ] = net.iperf( ( h1, h2 ), seconds=3 )
 # a link within a server (h1-h5, both on tb1) against one across (h1-h3)
 for pair, peer in ( ( 'within', h5 ), ( 'across', h3 ) ):

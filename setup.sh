@@ -32,6 +32,7 @@ packages_test=(
   chromium   # the test suite looks at `mnkvm report`'s HTML in headless Chromium
   libxml2-utils   # the tests check domain XML with virt-xml-validate (xmllint)
   python3-pytest   # npm run test:unit: the pure Python helpers of mininet-ext/
+  flake8   # npm run lint (npm test runs it first): the Python half, in Mininet's style (.flake8)
   libvirt-dev g++ make pkg-config   # @unraid/libvirt's native part is built here (npm ci)
 )
 # QEMU 10 from bookworm-backports, for everything: the virtual testbed needs

@@ -18,7 +18,8 @@ def run( interactive=False ):
     "Build, measure, and (optionally) open Mininet's CLI."
     net = Mininet( switch=LinuxBridge, controller=None )
     s1 = net.addSwitch( 's1' )
-    for name, cls in ( ( 'vm1', KVMHost ), ( 'vm2', KVMHost ), ( 'ns1', Host ) ):
+    for name, cls in ( ( 'vm1', KVMHost ), ( 'vm2', KVMHost ),
+                       ( 'ns1', Host ) ):
         net.addLink( net.addHost( name, cls=cls ), s1 )
     net.start()
     for host in net.hosts:

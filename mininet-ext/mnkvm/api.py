@@ -80,7 +80,8 @@ def start( specJson ):
     "Build and start a network: { topo, host, switch, controller, link }."
     spec = json.loads( specJson )
     net = MnkvmNet( topo=topology( spec[ 'topo' ] ), **customClasses(
-        { k: spec.get( k ) for k in ( 'host', 'switch', 'controller', 'link' ) } ) )
+        { k: spec.get( k )
+          for k in ( 'host', 'switch', 'controller', 'link' ) } ) )
     net.start()
     return net
 

@@ -171,7 +171,8 @@ def ringPing( hosts ):
 
 
 def stopNetwork( net ):
-    "Stop net and wait until every VM has exited (they stop in the background)."
+    """Stop net and wait until every VM has exited (they stop in the
+       background)."""
     net.stop()
     engine.settle()
 
@@ -477,8 +478,9 @@ def progress( done, units, took, started ):
     scenario, what, run, _, _ = units[ done ]
     left = clock( sum( map( guess, units[ done: ] ) ) )
     sys.stderr.write( '*** bench %s: %s %s (%d of %d, %s elapsed, about %s '
-                      'left)\n' % ( scenario, what, run, done + 1, len( units ),
-                                    clock( time() - started ), left ) )
+                      'left)\n' % ( scenario, what, run, done + 1,
+                                    len( units ), clock( time() - started ),
+                                    left ) )
     sys.stderr.flush()
 
 

@@ -49,8 +49,8 @@ class KVMHost( Host ):
     def __init__( self, name, server=None, serverIP=None, user=None,
                   **params ):
         """The KVM host options (mem, cpus, accel, image, bootTimeout, boot,
-           share, cores: see `mnkvm --help` and docs/kvm-hosts.md) are checked and
-           completed by their one definition, in the engine (options.ts);
+           share, cores: see `mnkvm --help` and docs/kvm-hosts.md) are checked
+           and completed by their one definition, in the engine (options.ts);
            server, serverIP, user: where it runs, as the cluster edition's
            RemoteMixin takes them from MnkvmCluster's placement (without
            serverIP, as in a run without --servers: this machine, and
@@ -100,7 +100,8 @@ class KVMHost( Host ):
             return
         vm = engine.vmReady( self.name )
         say( vm[ 'notices' ] )
-        self.ssh, self.vmPid = vm[ 'ssh' ], vm[ 'pid' ]   # (pid: None where the VM runs elsewhere)
+        # (pid: None where the VM runs elsewhere)
+        self.ssh, self.vmPid = vm[ 'ssh' ], vm[ 'pid' ]
         self.restored = vm[ 'restored' ]
         self.console = socket.socket( socket.AF_UNIX, socket.SOCK_STREAM )
         self.console.connect( vm[ 'console' ] )

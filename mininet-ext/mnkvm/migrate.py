@@ -10,7 +10,8 @@ from mnkvm.entry import exitCode
 
 
 def main( path ):
-    "Print the report; returns the exit code (a script Python cannot parse: 1)."
+    """Print the report; returns the exit code (a script Python cannot
+       parse: 1)."""
     return exitCode( lambda: print( '\n'.join( report( path ) ) ) )
 
 
@@ -38,8 +39,9 @@ def report( path ):
                       else 'ubuntu:trusty' if dimage is None else None )
             images += [ value ] if isinstance( value, str ) else []
             lines.append( '%s (line %d): a tree of Docker hosts of dimage=%s '
-                          '(no other options)' % ( fn, call.lineno, ast.unparse(
-                              dimage ) if dimage else repr( value ) ) )
+                          '(no other options)' % (
+                              fn, call.lineno, ast.unparse( dimage )
+                              if dimage else repr( value ) ) )
             continue
         if not isDocker:
             continue

@@ -351,7 +351,8 @@ class MnkvmCLI( CLI ):
        also says where nodes run (MnkvmCluster)."""
 
     def do_net( self, line ):
-        "Mininet's net; over several servers, a line per server says which nodes run there."
+        """Mininet's net; over several servers, a line per server says which
+           nodes run there."""
         CLI.do_net( self, line )
         dumpServers = getattr( self.mn, 'dumpServers', None )
         if dumpServers:

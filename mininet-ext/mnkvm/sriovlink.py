@@ -67,7 +67,8 @@ class SRIOVLink( Link ):
            hosts' VFs meet them on their VLANs)."""
         if isinstance( node1, Switch ) and isinstance( node2, Switch ):
             sayOnce( 'SR-IOV links between switches are veth links '
-                     '(each switch meets its hosts\' VFs on a VLAN of its own)' )
+                     '(each switch meets its hosts\' VFs on a VLAN of its '
+                     'own)' )
             self.macs.update( { intfname1: addr1, intfname2: addr2 } )
             return Link.makeIntfPair( intfname1, intfname2, addr1, addr2,
                                       node1, node2, deleteIntfs )
@@ -97,7 +98,8 @@ class SRIOVLink( Link ):
         "(hardware: PF enp1s0, VLAN 100) or (emulated, VLAN 100)."
         made = self.made or {}
         if made.get( 'mode' ) == 'hardware':
-            return '(SR-IOV: PF %s, VLAN %s)' % ( made[ 'pf' ], made[ 'vlan' ] )
+            return '(SR-IOV: PF %s, VLAN %s)' % ( made[ 'pf' ],
+                                                  made[ 'vlan' ] )
         return '(SR-IOV emulated, VLAN %s)' % made.get( 'vlan' )
 
 

@@ -176,7 +176,8 @@ def test_vmParams_volumesPortsAndDropped():
 
 def test_explain():
     "mem_limit's words give the engine's least, the others are the table's."
-    assert explain( 'mem_limit' ) == ( 'mapped', 'mem=, in MiB (at least 200)' )
+    assert explain( 'mem_limit' ) == (
+        'mapped', 'mem=, in MiB (at least 200)' )
     assert explain( 'shm_size' ) == (
         'dropped', "the guest's /dev/shm is a tmpfs of its memory" )
 

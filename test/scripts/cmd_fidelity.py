@@ -6,7 +6,6 @@ from functools import partial
 from mininet.net import Mininet
 from mininet.nodelib import LinuxBridge
 from mininet.topo import SingleSwitchTopo
-from mininet.node import Host
 from mnkvm import KVMHost
 
 options = dict( arg.split( '=', 1 ) for arg in sys.argv[ 1: ] )

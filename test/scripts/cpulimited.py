@@ -12,8 +12,9 @@ from mininet.util import custom
 net = Mininet( topo=SingleSwitchTopo( 2 ),
                host=custom( CPULimitedHost, cpu=.2 ) )
 net.start()
-print( 'CGROUPS', ' '.join( name for name in ( 'h1', 'h2' )
-                            if os.path.isdir( '/sys/fs/cgroup/cpu/' + name ) ) )
+print( 'CGROUPS', ' '.join(
+    name for name in ( 'h1', 'h2' )
+    if os.path.isdir( '/sys/fs/cgroup/cpu/' + name ) ) )
 if sys.argv[ 1 ] == 'cli':
     CLI( net )
 net.stop()

@@ -22,7 +22,8 @@ class ShapedLink( TCLink ):
 
 def linkKinds( net ):
     "Print each link's class."
-    print( 'LINKS', ' '.join( sorted( type( l ).__name__ for l in net.links ) ) )
+    print( 'LINKS',
+           ' '.join( sorted( type( l ).__name__ for l in net.links ) ) )
 
 
 topos = { 'pair': PairTopo }

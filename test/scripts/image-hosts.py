@@ -12,7 +12,8 @@ from mnkvm import KVMHost
 
 image = sys.argv[ 1 ]
 net = Mininet( topo=SingleSwitchTopo( 2 ), controller=None,
-               host=lambda name, **params: KVMHost( name, image=image, **params ) )
+               host=lambda name, **params: KVMHost( name, image=image,
+                                                    **params ) )
 net.start()
 h1, h2 = net.get( 'h1', 'h2' )
 r = { 'dropped': net.pingAll() }

@@ -8,10 +8,10 @@ and an OCI image layout.
 KIND: layers (two layers with whiteouts, a hard link, symlinks that point
 out of the image), bootable (the same, with this machine's bash and its
 libraries under them), busybox (as Docker's busybox image: this machine's
-static busybox and a link per applet, no bash), escape (a layer with a ../ path), corrupt (a layer
-cut short), oci (layers as an OCI layout, OUT a folder). FILE=PATH adds PATH of
-this machine at FILE in a first layer of its own (a bootable image's bash,
-its libraries)."""
+static busybox and a link per applet, no bash), escape (a layer with a ../
+path), corrupt (a layer cut short), oci (layers as an OCI layout, OUT a
+folder). FILE=PATH adds PATH of this machine at FILE in a first layer of its
+own (a bootable image's bash, its libraries)."""
 
 import gzip
 import hashlib
@@ -27,7 +27,8 @@ CONFIG = { 'Env': [ 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'GREETING=hello' ],
            # (Cmd: a web server, as in Containernet's CMD example; httpd: the
            # guest's busybox, for tools the image lacks)
            'Entrypoint': [ '/bin/sh', '-c' ],
-           'Cmd': [ 'echo started > /app/started; exec httpd -f -p 80 -h /app' ],
+           'Cmd': [ 'echo started > /app/started; '
+                    'exec httpd -f -p 80 -h /app' ],
            'WorkingDir': '/app', 'ExposedPorts': { '80/tcp': {} } }
 
 
@@ -99,8 +100,9 @@ BUSYBOX_CONFIG = { 'Env': [ 'PATH=/usr/sbin:/usr/bin:/sbin:/bin' ],
 
 def busyboxLayer():
     "/bin/busybox, and /bin/APPLET for each of its applets, as links to it."
-    applets = subprocess.run( [ '/bin/busybox', '--list' ], capture_output=True,
-                              text=True, check=True ).stdout.split()
+    applets = subprocess.run( [ '/bin/busybox', '--list' ],
+                              capture_output=True, text=True,
+                              check=True ).stdout.split()
     with open( '/bin/busybox', 'rb' ) as f:
         busybox = f.read()
     return tarBytes( [ entry( 'bin', mode=0o755, kind=tarfile.DIRTYPE ),
@@ -115,15 +117,15 @@ def config( blobs, container=CONFIG ):
     diffs = [ 'sha256:' + sha( gzip.decompress( b ) if b[ :2 ] == b'\x1f\x8b'
                                else b ) for b in blobs ]
     return json.dumps( { 'architecture': 'amd64', 'os': 'linux',
-                         'config': container, 'rootfs': { 'type': 'layers',
-                                                       'diff_ids': diffs } }
+                         'config': container,
+                         'rootfs': { 'type': 'layers', 'diff_ids': diffs } }
                        ).encode()
 
 
 def dockerArchive( out, blobs, cfg ):
     names = [ '%s/layer.tar' % sha( b ) for b in blobs ]
-    manifest = [ { 'Config': sha( cfg ) + '.json', 'RepoTags': [ 'test/web:1' ],
-                   'Layers': names } ]
+    manifest = [ { 'Config': sha( cfg ) + '.json',
+                   'RepoTags': [ 'test/web:1' ], 'Layers': names } ]
     files = [ entry( sha( cfg ) + '.json', cfg ) ] + [
         entry( n, b ) for n, b in zip( names, blobs ) ] + [
         entry( 'manifest.json', json.dumps( manifest ).encode() ) ]
@@ -135,17 +137,24 @@ def ociLayout( out, blobs, cfg ):
     os.makedirs( os.path.join( out, 'blobs', 'sha256' ) )
 
     def put( data ):
-        with open( os.path.join( out, 'blobs', 'sha256', sha( data ) ), 'wb' ) as f:
+        path = os.path.join( out, 'blobs', 'sha256', sha( data ) )
+        with open( path, 'wb' ) as f:
             f.write( data )
         return { 'digest': 'sha256:' + sha( data ), 'size': len( data ) }
     manifest = json.dumps( {
         'schemaVersion': 2,
         'mediaType': 'application/vnd.oci.image.manifest.v1+json',
-        'config': dict( put( cfg ), mediaType='application/vnd.oci.image.config.v1+json' ),
-        'layers': [ dict( put( b ), mediaType='application/vnd.oci.image.layer.v1.tar' +
-                          ( '+gzip' if b[ :2 ] == b'\x1f\x8b' else '' ) ) for b in blobs ] } ).encode()
+        'config': dict(
+            put( cfg ),
+            mediaType='application/vnd.oci.image.config.v1+json' ),
+        'layers': [ dict(
+            put( b ),
+            mediaType='application/vnd.oci.image.layer.v1.tar' +
+            ( '+gzip' if b[ :2 ] == b'\x1f\x8b' else '' ) )
+            for b in blobs ] } ).encode()
     index = { 'schemaVersion': 2, 'manifests': [ dict(
-        put( manifest ), mediaType='application/vnd.oci.image.manifest.v1+json',
+        put( manifest ),
+        mediaType='application/vnd.oci.image.manifest.v1+json',
         annotations={ 'org.opencontainers.image.ref.name': 'web' } ) ] }
     with open( os.path.join( out, 'index.json' ), 'w' ) as f:
         json.dump( index, f )
@@ -157,7 +166,8 @@ def withLibraries( paths ):
     "FILE=PATH pairs for paths and the libraries ldd says they load."
     found = set( paths )
     for path in paths:
-        ldd = subprocess.run( [ 'ldd', path ], capture_output=True, text=True ).stdout
+        ldd = subprocess.run( [ 'ldd', path ], capture_output=True,
+                              text=True ).stdout
         found.update( re.findall( r'(/\S+) \(0x', ldd ) )
     return [ '%s=%s' % ( p, p ) for p in sorted( found ) ]
 
@@ -167,8 +177,10 @@ def main( kind, out, *files ):
         blobs = [ busyboxLayer() ]
         dockerArchive( out, blobs, config( blobs, BUSYBOX_CONFIG ) )
         return
-    if kind == 'bootable':   # (an image with bash: the layers' files, and the machine's bash)
-        files = withLibraries( [ '/usr/bin/bash' ] ) + [ 'usr/bin/sh=/usr/bin/bash' ] + list( files )
+    # (an image with bash: the layers' files, and the machine's bash)
+    if kind == 'bootable':
+        files = ( withLibraries( [ '/usr/bin/bash' ] ) +
+                  [ 'usr/bin/sh=/usr/bin/bash' ] + list( files ) )
     blobs = ( [ hostFiles( files ) ] if files else [] ) + layers( kind )
     cfg = config( blobs )
     if kind == 'corrupt':   # (its config still names the whole layer)

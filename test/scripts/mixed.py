@@ -21,6 +21,7 @@ net = Mininet( topo=MixedTopo(), switch=LinuxBridge, controller=None )
 net.start()
 print( 'KINDS', ' '.join( '%s=%s' % ( h.name, type( h ).__name__ )
                           for h in net.hosts ) )
-print( 'MEM', net.get( 'h3' ).cmd( "awk '/MemTotal/ {print $2}' /proc/meminfo" ).strip() )
+print( 'MEM', net.get( 'h3' ).cmd(
+    "awk '/MemTotal/ {print $2}' /proc/meminfo" ).strip() )
 print( 'DROPPED', net.pingAll() )
 net.stop()

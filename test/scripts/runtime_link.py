@@ -16,15 +16,19 @@ h1.setIP( '192.168.7.1/24', intf=link.intf1 )
 h2.setIP( '192.168.7.2/24', intf=link.intf2 )
 print( 'INTFS', link.intf1, link.intf2 )
 print( 'GUEST', h1.cmd( 'ip -o -4 addr show dev h1-eth1' ).strip() )
-print( 'PING', h1.cmd( 'ping -c2 -W2 192.168.7.2' ).strip().splitlines()[ -2 ] )
+print( 'PING',
+       h1.cmd( 'ping -c2 -W2 192.168.7.2' ).strip().splitlines()[ -2 ] )
 net.delLink( link )
 print( 'AFTER', h1.ns.cmd( 'ip -o link show' ).count( 'h1-eth1' ),
        h1.cmd( 'ip -o link show' ).count( 'h1-eth1' ) )
 s1 = net.get( 's1' )
 net.delLink( net.linksBetween( h1, s1 )[ 0 ] )
 link = net.addLink( h1, s1 )
-s1.cmd( 'ip link set', link.intf2, 'master s1 up' )   # LinuxBridge adds ports in start()
+# LinuxBridge adds ports in start()
+s1.cmd( 'ip link set', link.intf2, 'master s1 up' )
 h1.setIP( '10.0.0.1/8', intf=link.intf1 )
-print( 'RELINKED', link.intf1, h1.cmd( 'cat /sys/class/net/h1-eth0/address' ).strip() == link.intf1.MAC() )
+print( 'RELINKED', link.intf1,
+       h1.cmd( 'cat /sys/class/net/h1-eth0/address' ).strip() ==
+       link.intf1.MAC() )
 print( 'DROPPED', net.pingAll() )
 net.stop()

@@ -22,7 +22,7 @@ def scratchNet():
     h0.setIP( '192.168.123.1/24' )
     h1.setIP( '192.168.123.2/24' )
     info( '%s is a %s, %s is a %s\n' % ( h0, type( h0 ).__name__,
-                                        h1, type( h1 ).__name__ ) )
+                                         h1, type( h1 ).__name__ ) )
     info( "*** Starting network using a Linux bridge\n" )
     switch.cmd( 'ip link add dp0 type bridge' )
     for intf in switch.intfs.values():

@@ -32,10 +32,13 @@ class Spread( Topo ):
         self.addLink( h2, s2 )
         self.addLink( s1, s2, cls=TCLink, bw=10 )
         s3 = self.addSwitch( 's3', server='tb1' )
-        self.addLink( h1, h2, cls=SRIOVLink, params1=dict( ip='192.168.9.1/24' ),
+        self.addLink( h1, h2, cls=SRIOVLink,
+                      params1=dict( ip='192.168.9.1/24' ),
                       params2=dict( ip='192.168.9.2/24' ) )
-        self.addLink( h1, s3, cls=SRIOVLink, params1=dict( ip='192.168.10.1/24' ) )
-        self.addLink( h5, s3, cls=SRIOVLink, params1=dict( ip='192.168.10.5/24' ) )
+        self.addLink( h1, s3, cls=SRIOVLink,
+                      params1=dict( ip='192.168.10.1/24' ) )
+        self.addLink( h5, s3, cls=SRIOVLink,
+                      params1=dict( ip='192.168.10.5/24' ) )
 
 
 net = Mininet( topo=Spread(), switch=LinuxBridge, controller=None )
@@ -49,7 +52,8 @@ h2.sendCmd( 'sleep 0.2; hostname' )
 r[ 'sendCmd' ] = h2.waitOutput().strip()
 r[ 'popen' ] = h3.popen( 'hostname' ).communicate()[ 0 ].decode().strip()
 r[ 'sriov' ] = dict(
-    links=[ link.status() for link in net.links if isinstance( link, SRIOVLink ) ],
+    links=[ link.status() for link in net.links
+            if isinstance( link, SRIOVLink ) ],
     across=h1.cmd( 'ping -c 3 -W 3 192.168.9.2' ),
     within=h1.cmd( 'ping -c 3 -W 3 192.168.10.5' ) )
 r[ 'iperf' ] = net.iperf( ( h1, h2 ), seconds=3 )
@@ -60,7 +64,8 @@ for pair, peer in ( ( 'within', h5 ), ( 'across', h3 ) ):
         iperf=net.iperf( ( h1, peer ), seconds=3 ) )
 h4 = net.addHost( 'h4', server='tb2' )
 link = net.addLink( h4, s1 )
-s1.cmd( 'ip link set', link.intf2, 'master s1 up' )   # LinuxBridge adds ports in start()
+# LinuxBridge adds ports in start()
+s1.cmd( 'ip link set', link.intf2, 'master s1 up' )
 h4.setIP( '10.0.0.4/8' )
 r[ 'added' ] = h4.cmd( 'ping -c 2 -W 3', h1.IP() )
 net.stop()

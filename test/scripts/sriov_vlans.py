@@ -17,7 +17,9 @@ print( 'VLANS', a.made[ 'vlan' ], b.made[ 'vlan' ] )
 
 def received( src, dst ):
     out = src.cmd( 'ping -c2 -W1', dst.IP() )
-    return int( out.split( ' received' )[ 0 ].split()[ -1 ] ) if ' received' in out else -1
+    if ' received' not in out:
+        return -1
+    return int( out.split( ' received' )[ 0 ].split()[ -1 ] )
 
 
 for src, dst in ( ( h1, h2 ), ( h3, h4 ), ( h1, h3 ), ( h1, h4 ), ( h4, h2 ) ):

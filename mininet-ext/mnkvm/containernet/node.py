@@ -71,7 +71,8 @@ class Docker( KVMHost ):
                             for k, v in env.items() )
         if exports:
             self.cmd( 'mkdir -p /.mnkvm;', exports )
-            self.cmd( 'echo %s >> /.mnkvm/profile' % shlex.quote( exports ) )   # (ssh sessions)
+            # (ssh sessions)
+            self.cmd( 'echo %s >> /.mnkvm/profile' % shlex.quote( exports ) )
         for source, target, readonly in self.binds:
             source, target = shlex.quote( source ), shlex.quote( target )
             if target != source or readonly:
@@ -88,11 +89,13 @@ class Docker( KVMHost ):
                 shlex.quote( path ), shlex.quote( options or 'mode=1777' ),
                 shlex.quote( path ) ) )
         for key, value in ( self.docker.get( 'sysctls' ) or {} ).items():
-            self.cmd( 'sysctl -qw %s=%s' % ( key, shlex.quote( str( value ) ) ) )
+            self.cmd( 'sysctl -qw %s=%s' % (
+                key, shlex.quote( str( value ) ) ) )
         self.publish()
         if self.dcmd and shlex.split( self.dcmd ) not in (
                 [ '/bin/bash' ], [ 'bash' ], [ '/bin/sh' ], [ 'sh' ] ):
-            self.background( self.dcmd )   # (a bare shell: Containernet's default, nothing to run)
+            # (a bare shell: Containernet's default, nothing to run)
+            self.background( self.dcmd )
 
     def publish( self ):
         """Relay each published port of this machine to the guest's port
@@ -119,7 +122,8 @@ class Docker( KVMHost ):
                 machinePort = listener.getsockname()[ 1 ]
                 fd = str( listener.fileno() )
                 self.track( Host.popen(
-                    self, [ sys.executable, PORTFORWARD, fd, guest, str( port ) ],
+                    self,
+                    [ sys.executable, PORTFORWARD, fd, guest, str( port ) ],
                     pass_fds=[ listener.fileno() ], stdin=DEVNULL,
                     stdout=DEVNULL, stderr=DEVNULL ) )
             self.published.append( ( port, address, machinePort ) )

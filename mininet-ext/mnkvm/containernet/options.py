@@ -12,15 +12,16 @@ MAPPED, APPROXIMATED, DROPPED = 'mapped', 'approximated', 'dropped'
 # Containernet's Docker options (its mininet/node.py) and what each is on
 # a KVM host ({leastMem}: the engine's least for mem=, see explain())
 OPTIONS = {
-    'dimage': ( MAPPED, 'image=: the mnkvm image the Docker image stands for' ),
+    'dimage': ( MAPPED, 'image=: the mnkvm image the Docker image stands '
+                'for' ),
     'dcmd': ( MAPPED, 'runs in the background once the host is up' ),
     'environment': ( MAPPED, "exported in the host's shell, its SSH "
                      'sessions (popen) and dcmd' ),
     'volumes': ( APPROXIMATED, 'HOST:GUEST[:ro] volumes: the folder of this '
                  "machine that holds them all shared (share=, sshfs over a "
-                 'virtio port), each bound at GUEST; a named volume, a volume of '
-                 '/ itself, or ones with only / in common, left out (a line '
-                 'each)' ),
+                 'virtio port), each bound at GUEST; a named volume, a volume '
+                 'of / itself, or ones with only / in common, left out (a '
+                 'line each)' ),
     'tmpfs': ( MAPPED, 'a tmpfs mounted in the guest' ),
     'sysctls': ( MAPPED, 'set in the guest (sysctl -w)' ),
     'mem_limit': ( MAPPED, 'mem=, in MiB (at least {leastMem})' ),
@@ -33,7 +34,8 @@ OPTIONS = {
     'cpu_shares': ( DROPPED, "no weights between VMs' threads" ),
     'memswap_limit': ( DROPPED, 'a guest has no swap' ),
     'ports': ( MAPPED, 'TCP ports without a binding: published at a free '
-               'port of this machine (publish_all_ports), one line says which' ),
+               'port of this machine (publish_all_ports), one line says '
+               'which' ),
     'port_bindings': ( MAPPED, "TCP: this machine's port relayed to the "
                        "guest's (docker-proxy's way, over the management "
                        'link); UDP left out' ),

@@ -51,7 +51,8 @@ def sharedVolumes( docker ):
         common = os.path.commonpath( [ folder, source ] ) if folder else source
         if common == '/':
             lines.append( 'volumes: %s:%s is left out (%s: a KVM host shares '
-                          'one folder of this machine, never its whole tree)' % (
+                          'one folder of this machine, never its whole '
+                          'tree)' % (
                               bind[ 0 ], bind[ 1 ], 'it has only / in common '
                               'with %s' % folder if folder else 'it is /' ) )
             continue
@@ -62,7 +63,8 @@ def sharedVolumes( docker ):
 
 
 def portSpec( key ):
-    "Docker's container port (80, '80', '80/udp', ( 80, 'udp' )) as (80, 'udp')."
+    """Docker's container port (80, '80', '80/udp', ( 80, 'udp' )) as
+       (80, 'udp')."""
     port, _, proto = ( '%s/%s' % key if isinstance( key, tuple )
                        else str( key ) ).partition( '/' )
     if not port.isdigit() or proto not in ( '', 'tcp', 'udp', 'sctp' ):

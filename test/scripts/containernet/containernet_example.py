@@ -35,7 +35,8 @@ net.start()
 r = {}
 r[ 'ping' ] = net.ping( [ d1, d2 ] )
 r[ 'env' ] = d1.cmd( 'echo "$MODE/$GREETING"' ).strip()
-r[ 'envPopen' ] = d1.popen( [ 'sh', '-c', 'echo "$MODE"' ] ).communicate()[ 0 ].decode().strip()
+r[ 'envPopen' ] = d1.popen(
+    [ 'sh', '-c', 'echo "$MODE"' ] ).communicate()[ 0 ].decode().strip()
 r[ 'memKiB' ] = int( d1.cmd( "awk '/MemTotal/ { print $2 }' /proc/meminfo" ) )
 r[ 'cpus' ] = int( d1.cmd( 'grep -c ^processor /proc/cpuinfo' ) )
 r[ 'cwd' ] = d1.cmd( 'pwd' ).strip()

@@ -32,13 +32,16 @@ info( '*** Starting network\n' )
 net.start()
 d2.start()
 r = { 'ping': net.ping( [ d1, d2 ] ) }
-r[ 'dcmd' ] = d1.cmd( 'for i in $(seq 50); do [ -f /app/dcmd ] && break; sleep 0.1; done; cat /app/dcmd' ).strip()
-r[ 'started' ] = d2.cmd( 'for i in $(seq 50); do [ -f /app/started ] && break; sleep 0.1; done; cat /app/started' ).strip()
+r[ 'dcmd' ] = d1.cmd( 'for i in $(seq 50); do [ -f /app/dcmd ] && break; '
+                      'sleep 0.1; done; cat /app/dcmd' ).strip()
+r[ 'started' ] = d2.cmd( 'for i in $(seq 50); do [ -f /app/started ] && '
+                         'break; sleep 0.1; done; cat /app/started' ).strip()
 r[ 'published' ] = d2.published
 # d2's web server, from this machine through the published port, and from d1
 for _ in range( 50 ):
     try:
-        with urllib.request.urlopen( 'http://127.0.0.1:%d/started' % port, timeout=10 ) as page:
+        with urllib.request.urlopen( 'http://127.0.0.1:%d/started' % port,
+                                     timeout=10 ) as page:
             r[ 'fromMachine' ] = page.read().decode().strip()
         break
     except OSError as e:

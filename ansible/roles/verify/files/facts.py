@@ -21,7 +21,8 @@ def read( path, default='' ):
 
 
 def link( path ):
-    return os.path.basename( os.readlink( path ) ) if os.path.islink( path ) else None
+    return ( os.path.basename( os.readlink( path ) )
+             if os.path.islink( path ) else None )
 
 
 def timestamping( netdev ):
@@ -43,8 +44,8 @@ def device( pci ):
     nets = os.listdir( os.path.join( path, 'net' ) ) if os.path.isdir(
         os.path.join( path, 'net' ) ) else []
     group = link( os.path.join( path, 'iommu_group' ) )
-    members = sorted( os.listdir( os.path.join( path, 'iommu_group',
-                                                'devices' ) ) ) if group else []
+    members = sorted( os.listdir( os.path.join(
+        path, 'iommu_group', 'devices' ) ) ) if group else []
     return { 'pci': pci, 'driver': link( os.path.join( path, 'driver' ) ),
              'netdev': nets[ 0 ] if nets else None, 'iommuGroup': group,
              'aloneInIommuGroup': members == [ pci ],

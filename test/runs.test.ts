@@ -11,7 +11,6 @@ import { CLI, expectClean, leftovers, Mnkvm, mnkvm, SCRIPTS, TEST_ENV, waitUntil
 import { bound } from './speed.js';
 
 const EXAMPLES = '/usr/lib/python3/dist-packages/mininet/examples';
-const RUN_DIR = process.env.MNKVM_RUN_DIR ?? '/run/mnkvm';
 const NO_OF = ['--switch', 'lxbr', '--controller', 'none'];
 
 /** The lines of text that are not the TCG notice. */

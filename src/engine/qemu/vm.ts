@@ -14,7 +14,7 @@ import { FIRST_NIC, MAX_NICS, mgmtSsh, noFreeSlot } from '../guest/contract.js';
 import { lastLines, makeGuestDir, serialLog, waitSerialReady } from '../guest/dir.js';
 import { startFileServer } from '../guest/fileserver.js';
 import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
-import { isAlive, killIfSame, nsBatch, pinThreads, processId, run, runOk, waitGone, type ProcessId } from '../proc.js';
+import { isAlive, killIfSame, nsBatch, pinThreads, processId, runOk, waitGone, type ProcessId } from '../proc.js';
 import type { RunRecord } from '../records.js';
 
 /** A VM's NIC: its root port, and what it is wired to. */

@@ -1,0 +1,71 @@
+"""A tuned KVM host beside a namespace host (mnkvm run tuned.py): h1 with
+tune=latency, cpus=2, vCPU 1 on core 1 (cores=1), h2 a namespace host, on
+a Linux bridge. Prints one line, TUNED and a JSON object: where each of
+QEMU's threads may run (taskset -p), the host's shell's cores, the free
+hugepages while h1 runs, and the guest's view of its own isolation."""
+import json
+import os
+import subprocess
+
+from mininet.net import Mininet
+from mininet.nodelib import LinuxBridge
+from mininet.topo import Topo
+
+from mnkvm import KVMHost
+
+
+class Tuned( Topo ):
+    "h1 (KVM, tuned) and h2 (namespace) on s1."
+    def build( self ):
+        s1 = self.addSwitch( 's1' )
+        self.addLink( self.addHost( 'h1', cls=KVMHost, tune='latency',
+                                    cpus=2, cores=1 ), s1 )
+        self.addLink( self.addHost( 'h2' ), s1 )
+
+
+def affinity( pid ):
+    "The cores a thread may run on, as taskset -p says them."
+    out = subprocess.check_output( [ 'taskset', '-cp', str( pid ) ] )
+    return out.decode().strip().split( ': ' )[ -1 ]
+
+
+def threads( pid ):
+    "QEMU's threads (named, debug-threads=on): name -> cores."
+    r = {}
+    for tid in sorted( os.listdir( '/proc/%d/task' % pid ) ):
+        with open( '/proc/%d/task/%s/comm' % ( pid, tid ) ) as f:
+            name = f.read().strip()
+        r.setdefault( name, [] ).append( affinity( tid ) )
+    return r
+
+
+def freeHugepages():
+    "HugePages_Free, from /proc/meminfo."
+    with open( '/proc/meminfo' ) as f:
+        return int( [ line.split()[ 1 ] for line in f
+                      if line.startswith( 'HugePages_Free:' ) ][ 0 ] )
+
+
+net = Mininet( topo=Tuned(), switch=LinuxBridge, controller=None )
+net.start()
+h1, h2 = net.get( 'h1', 'h2' )
+popen = h1.popen( 'true' )
+popen.communicate()
+r = { 'loss': net.pingAll(), 'isolatedCpus': h1.isolatedCpus,
+      'threads': threads( h1.vmPid ), 'shell': affinity( h1.pid ),
+      'popen': popen.args[ 2 ], 'hugepagesFree': freeHugepages() }
+guest = {}
+for key, command in ( ( 'cmdline', 'cat /proc/cmdline' ),
+                      ( 'isolated', 'cat /sys/devices/system/cpu/isolated' ),
+                      ( 'nohzFull', 'cat /sys/devices/system/cpu/nohz_full' ),
+                      ( 'irqDefault', 'cat /proc/irq/default_smp_affinity' ),
+                      ( 'nicIrqs', 'for i in $(grep -E "virtio[0-9]+-(input|output)" '
+                                   '/proc/interrupts | cut -d: -f1); do '
+                                   'cat /proc/irq/$i/effective_affinity_list; '
+                                   'done | sort -u | tr "\\n" " "' ),
+                      ( 'thp', 'cat /sys/kernel/mm/transparent_hugepage/'
+                               'enabled' ) ):
+    guest[ key ] = h1.cmd( command ).strip()
+r[ 'guest' ] = guest
+net.stop()
+print( 'TUNED ' + json.dumps( r ) )

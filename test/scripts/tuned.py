@@ -1,8 +1,11 @@
 """A tuned KVM host beside a namespace host (mnkvm run tuned.py): h1 with
-tune=latency, cpus=2, vCPU 1 on core 1 (cores=1), h2 a namespace host, on
-a Linux bridge. Prints one line, TUNED and a JSON object: where each of
-QEMU's threads may run (taskset -p), the host's shell's cores, the free
-hugepages while h1 runs, and the guest's view of its own isolation."""
+tune=latency, cpus=2, vCPU 1 on core 1 (cores=1; TUNED_CORES=auto: on an
+isolated core of the machine's), h2 a namespace host, on a Linux bridge
+(TUNED_LINK=sriov: h1's link an SR-IOV link). Prints one line, TUNED and a
+JSON object: where each of QEMU's threads may run (taskset -p) and how it
+is scheduled, the host's shell's cores, its VF's host interrupts' cores,
+the free hugepages while h1 runs, and the guest's view of its own
+isolation."""
 import json
 import os
 import subprocess
@@ -11,15 +14,20 @@ from mininet.net import Mininet
 from mininet.nodelib import LinuxBridge
 from mininet.topo import Topo
 
-from mnkvm import KVMHost
+from mnkvm import KVMHost, SRIOVLink
+
+CORES = os.environ.get( 'TUNED_CORES', '1' )
+SRIOV = os.environ.get( 'TUNED_LINK' ) == 'sriov'
 
 
 class Tuned( Topo ):
     "h1 (KVM, tuned) and h2 (namespace) on s1."
     def build( self ):
         s1 = self.addSwitch( 's1' )
-        self.addLink( self.addHost( 'h1', cls=KVMHost, tune='latency',
-                                    cpus=2, cores=1 ), s1 )
+        cores = {} if CORES == 'auto' else dict( cores=int( CORES ) )
+        h1 = self.addHost( 'h1', cls=KVMHost, tune='latency', cpus=2,
+                           **cores )
+        self.addLink( h1, s1, **( dict( cls=SRIOVLink ) if SRIOV else {} ) )
         self.addLink( self.addHost( 'h2' ), s1 )
 
 
@@ -30,12 +38,27 @@ def affinity( pid ):
 
 
 def threads( pid ):
-    "QEMU's threads (named, debug-threads=on): name -> cores."
+    """QEMU's threads (named, debug-threads=on): name -> 'CORES POLICY'
+       (POLICY: fifo or other)."""
     r = {}
     for tid in sorted( os.listdir( '/proc/%d/task' % pid ) ):
         with open( '/proc/%d/task/%s/comm' % ( pid, tid ) ) as f:
             name = f.read().strip()
-        r.setdefault( name, [] ).append( affinity( tid ) )
+        policy = os.sched_getscheduler( int( tid ) )
+        r.setdefault( name, [] ).append( '%s %s' % (
+            affinity( tid ), 'fifo' if policy == os.SCHED_FIFO else 'other' ) )
+    return r
+
+
+def vfIrqs():
+    "The cores of the host interrupts of VFs passed through (vfio-msix)."
+    with open( '/proc/interrupts' ) as f:
+        irqs = [ line.split( ':' )[ 0 ].strip() for line in f
+                 if 'vfio-msix' in line ]
+    r = []
+    for irq in irqs:
+        with open( '/proc/irq/%s/smp_affinity_list' % irq ) as f:
+            r.append( f.read().strip() )
     return r
 
 
@@ -53,7 +76,8 @@ popen = h1.popen( 'true' )
 popen.communicate()
 r = { 'loss': net.pingAll(), 'isolatedCpus': h1.isolatedCpus,
       'threads': threads( h1.vmPid ), 'shell': affinity( h1.pid ),
-      'popen': popen.args[ 2 ], 'hugepagesFree': freeHugepages() }
+      'popen': popen.args[ 2 ], 'hugepagesFree': freeHugepages(),
+      'vfIrqs': vfIrqs() }
 guest = {}
 for key, command in ( ( 'cmdline', 'cat /proc/cmdline' ),
                       ( 'isolated', 'cat /sys/devices/system/cpu/isolated' ),

@@ -183,7 +183,7 @@ export class Engine implements EngineCalls {
     if (server) checkOnServer(name, server, rest);
     const machine = server ? this.onServer(server).machine(server) : this.here;
     const local = server ? null : this.image(image);   // (a missing image here is this call's error)
-    const layout = rest.tune === 'latency' ? this.layOut(name, options) : null;
+    const layout = rest.tune === 'latency' ? this.layOut(name, options, server ?? null) : null;
     const guest = this.track(async () => {
       if (layout) await pinThreads(name, nsPid, layout.housekeeping);   // the host's shell, and what it starts
       return this.bringUp({
@@ -212,7 +212,10 @@ export class Engine implements EngineCalls {
    * tune=latency (tune.ts): the host's layout on this machine, its dedicated
    * cores claimed for the run (a core another run holds is one line).
    */
-  private layOut(name: string, { cpus, mem, cores }: KvmHostOptions): LatencyLayout {
+  private layOut(name: string, { cpus, mem, cores }: KvmHostOptions, server: string | null): LatencyLayout {
+    if (server) {
+      throw new MnkvmError(`${name}: tune=latency on a server of --servers is not there yet (its cores and hugepages are claimed where it runs): run mnkvm on ${server} itself`);
+    }
     const { layout, warnings } = planLatency({ name, cpus, mem, cores }, readCpuFacts(),
       (core) => this.record.heldBy('core', String(core)), this.hugepagesPlanned);
     for (const core of layout.dedicated) this.record.claim('core', String(core));

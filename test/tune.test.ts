@@ -62,7 +62,7 @@ describe('KVM hosts with tune=latency (TCG here)', function () {
     expect(t.guest.thp).to.contain('[never]');
   });
 
-  it('refuses in one line, leaving nothing: no free hugepages, cpus=1, a core the machine lacks, a core another run holds', async () => {
+  it('refuses in one line, leaving nothing: no free hugepages, cpus=1, a core the machine lacks, a core another host or run holds', async () => {
     const topo = ['--topo', 'single,1', '--switch', 'lxbr', '--controller', 'none', '--test', 'none'];
     let r = await mnkvm([...topo, '--host', 'kvm,tune=latency,cpus=1,cores=1']);
     expect(r.code).to.equal(1);
@@ -76,6 +76,10 @@ describe('KVM hosts with tune=latency (TCG here)', function () {
     expect(r.code).to.equal(1);
     expect(r.err).to.match(/^mnkvm: h1: tune=latency puts mem=256 on 128 hugepages of 2 MiB and \d+ are free \(of \d+\): reserve them \(echo \d+ > \/proc\/sys\/vm\/nr_hugepages; on a server the kernel role's kernel_hugepages\)$/m);
     writeFileSync(NR, String(before + PAGES));
+    // two hosts of one run on one core
+    r = await mnkvm([...topo.map((a) => (a === 'single,1' ? 'single,2' : a)), '--host', 'kvm,tune=latency,cpus=2,cores=1']);
+    expect(r.code).to.equal(1);
+    expect(r.err).to.match(/^mnkvm: h2: core 1 is dedicated to h1 of this run: give other cores=/m);
     // a core another run has dedicated to its host
     const first = new Mnkvm(['--topo', 'single,1', '--switch', 'lxbr', '--controller', 'none', '--host', 'kvm,tune=latency,cpus=2,cores=1']);
     await first.waitFor(/mininet> $/, { stdoutOnly: true });

@@ -61,6 +61,8 @@ export class Engine implements EngineCalls {
   private readonly starting = new Slots(STARTS_AT_ONCE);
   /** Hugepages that tuned hosts of this run are given and have not taken yet (their QEMU allocates them as it starts). */
   private hugepagesPlanned = 0;
+  /** The cores this run has dedicated to its tuned hosts' vCPUs, and to which host. */
+  private readonly dedicated = new Map<number, string>();
 
   /** Lines for the user; the Python side prints them through Mininet's log at their level. */
   private notices: Notice[] = [];
@@ -216,9 +218,15 @@ export class Engine implements EngineCalls {
     if (server) {
       throw new MnkvmError(`${name}: tune=latency on a server of --servers is not there yet (its cores and hugepages are claimed where it runs): run mnkvm on ${server} itself`);
     }
-    const { layout, warnings } = planLatency({ name, cpus, mem, cores }, readCpuFacts(),
-      (core) => this.record.heldBy('core', String(core)), this.hugepagesPlanned);
-    for (const core of layout.dedicated) this.record.claim('core', String(core));
+    const taken = (core: number) => {
+      const host = this.dedicated.get(core);
+      return host ? `${host} of this run` : this.record.heldBy('core', String(core));
+    };
+    const { layout, warnings } = planLatency({ name, cpus, mem, cores }, readCpuFacts(), taken, this.hugepagesPlanned);
+    for (const core of layout.dedicated) {
+      this.record.claim('core', String(core));
+      this.dedicated.set(core, name);
+    }
     // mnkvm itself, and what it starts from here on (file servers, relays), off the dedicated cores
     void pinThreads('mnkvm', process.pid, layout.housekeeping).catch(() => undefined);
     this.hugepagesPlanned += layout.hugepages;
@@ -309,7 +317,10 @@ export class Engine implements EngineCalls {
     this.hosts.delete(name);
     this.stopping.set(name, this.track(async () => {
       await (await host.guest.catch(() => null))?.stop();
-      for (const core of host.layout?.dedicated ?? []) this.record.release('core', String(core));
+      for (const core of host.layout?.dedicated ?? []) {
+        this.record.release('core', String(core));
+        this.dedicated.delete(core);
+      }
     }));
   }
 

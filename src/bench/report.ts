@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MnkvmError } from '../engine/errors.js';
+import { tuneLines, type TuneCheck } from '../engine/tune/check.js';
 import type { Fingerprint } from './fingerprint.js';
 import {
   kindLabel, markdown, percentileName, SCENARIOS, summarise, type BenchReport, type LatencyRun, type LatencySummary, type Scenario, type StartupResult, type ThroughputSummary,
@@ -75,7 +76,9 @@ function throughputPlots(report: BenchReport<unknown, ThroughputSummary>): strin
 }
 
 function environmentTable(env: Fingerprint): string {
-  const rows = Object.entries(env).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`);
+  // (the tune checklist: a line per item; results from before it have none)
+  const cell = (k: string, v: unknown) => (k === 'tune' ? tuneLines(v as TuneCheck).map(esc).join('<br>') : esc(String(v)));
+  const rows = Object.entries(env).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${cell(k, v)}</td></tr>`);
   return `<table class="env">${rows.join('')}</table>`;
 }
 

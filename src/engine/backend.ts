@@ -9,7 +9,7 @@ import { MnkvmError } from './errors.js';
 import type { KvmHostOptions } from './options.js';
 import type { GuestImage } from './image.js';
 import type { Machine } from './machine.js';
-import type { LatencyLayout } from './tune.js';
+import type { LatencyLayout } from './tune/layout.js';
 
 /** What a KVM host's guest is made from: its options, where it runs, its namespace and its runtime folder. */
 export interface GuestSpec extends Omit<KvmHostOptions, 'image' | 'cores'> {

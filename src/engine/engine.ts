@@ -22,7 +22,8 @@ import type { NameKind } from './claims.js';
 import { RunRecord } from './records.js';
 import type { SweepReport } from './sweep.js';
 import { guestSshArgs } from './ssh.js';
-import { cpuListText, planLatency, readCpuFacts, steerVfIrqs, type LatencyLayout } from './tune.js';
+import { formatCpuList } from './tune/cpus.js';
+import { planLatency, readCpuFacts, steerVfIrqs, type LatencyLayout } from './tune/layout.js';
 
 /**
  * A KVM host's guest: starting (guest), then changes to it (NICs), in order
@@ -231,7 +232,7 @@ export class Engine implements EngineCalls {
     void pinThreads('mnkvm', process.pid, layout.housekeeping).catch(() => undefined);
     this.hugepagesPlanned += layout.hugepages;
     for (const line of warnings) this.notice(line, 'warn');
-    this.notice(`*** ${name}: tune=latency: vCPU${layout.dedicated.length > 1 ? 's' : ''} 1${layout.dedicated.length > 1 ? `-${layout.dedicated.length}` : ''} on core${layout.dedicated.length > 1 ? 's' : ''} ${cpuListText(layout.dedicated)}, vCPU 0 and QEMU on ${cpuListText(layout.housekeeping)}, ${layout.hugepages} hugepages of 2 MiB`);
+    this.notice(`*** ${name}: tune=latency: vCPU${layout.dedicated.length > 1 ? 's' : ''} 1${layout.dedicated.length > 1 ? `-${layout.dedicated.length}` : ''} on core${layout.dedicated.length > 1 ? 's' : ''} ${formatCpuList(layout.dedicated)}, vCPU 0 and QEMU on ${formatCpuList(layout.housekeeping)}, ${layout.hugepages} hugepages of 2 MiB`);
     return layout;
   }
 

@@ -11,7 +11,8 @@ import { kernelCmdline } from '../../src/engine/guest/contract.js';
 import { domainXml } from '../../src/engine/libvirt/domain.js';
 import { kvmHostOptions } from '../../src/engine/options.js';
 import { qemuArgs, type VmSpec } from '../../src/engine/qemu/args.js';
-import { cpuListText, latencyCmdline, parseCpuList, planLatency, readCpuFacts, steerVfIrqs, type CpuFacts, type LatencyLayout } from '../../src/engine/tune.js';
+import { formatCpuList, parseCpuList } from '../../src/engine/tune/cpus.js';
+import { latencyCmdline, planLatency, readCpuFacts, steerVfIrqs, type CpuFacts, type LatencyLayout } from '../../src/engine/tune/layout.js';
 
 const image = { name: 'default', dir: '/i', kernel: '/i/k', initramfs: '/i/r', sshKey: '/i/key', key: 'k', rootfs: null };
 const layout: LatencyLayout = { dedicated: [3], housekeeping: [0, 1], isolated: true, hugepages: 128 };
@@ -101,7 +102,7 @@ describe('tune=latency: the layout of a tuned host (src/engine/tune.ts)', functi
       rmSync(root, { recursive: true, force: true });
     }
     expect(parseCpuList('0-2,5,7-8')).to.deep.equal([0, 1, 2, 5, 7, 8]);
-    expect(cpuListText([5, 0, 1, 2, 8, 7])).to.equal('0-2,5,7-8');
+    expect(formatCpuList([5, 0, 1, 2, 8, 7])).to.equal('0-2,5,7-8');
   });
 
   it('isolates vCPUs 1 and up in the guest', () => {

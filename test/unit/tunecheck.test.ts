@@ -13,15 +13,15 @@ import { serverLines, serverTuneCheck, type ServerTuneCheck } from '../../src/cl
 import { fingerprint } from '../../src/bench/fingerprint.js';
 import { MnkvmError } from '../../src/engine/errors.js';
 import { PROJECT_ROOT } from '../../src/engine/paths.js';
-import {
-  formatCpuList, latencySupply, needsForLatency, parseCpuList, parseTuneCheck, tuneCheck, tuneLines, TUNE_STATES, type TuneCheck, type TuneItem,
-} from '../../src/engine/tune/check.js';
+import { parseTuneCheck, tuneCheck, tuneLines, TUNE_STATES, type TuneCheck, type TuneItem } from '../../src/engine/tune/check.js';
+import { formatCpuList, parseCpuList } from '../../src/engine/tune/cpus.js';
+import { planLatency, readCpuFacts } from '../../src/engine/tune/layout.js';
 import { CLI } from '../helpers.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures', 'tune');
 const TUNED = join(FIXTURES, 'tuned-server');
 const STOCK = join(FIXTURES, 'stock-vm');
-const NAMES = ['isolated cores', 'nohz_full', 'rcu_nocbs', 'hugepages 2 MiB', 'hugepages 1 GiB', 'hugetlbfs', 'CPU governor', 'irqbalance',
+const NAMES = ['isolated cores', 'nohz_full', 'rcu_nocbs', 'hugepages 2 MiB', 'hugepages 1 GiB', 'CPU governor', 'irqbalance',
   'SMT', 'THP', 'C-states', 'timer migration', 'halt polling', 'posted interrupts', 'IOMMU'];
 const CPU = 'sys/devices/system/cpu';
 const TUNED_CMDLINE = readFileSync(join(TUNED, 'proc/cmdline'), 'utf8').trim();
@@ -88,7 +88,6 @@ describe('mnkvm tune check (the real-time checklist)', function () {
       'ok       rcu_nocbs: 2-3 (rcu_nocbs=2-3)',
       'ok       hugepages 2 MiB: 384 free of 512 (768 MiB free)',
       'ok       hugepages 1 GiB: none reserved (tune=latency uses 2 MiB pages)',
-      'ok       hugetlbfs: /dev/hugepages (2 MiB pages)',
       'ok       CPU governor: performance on 0-3',
       'ok       irqbalance: running, banned from 2-3',
       'ok       SMT: off',
@@ -106,7 +105,7 @@ describe('mnkvm tune check (the real-time checklist)', function () {
     wellFormed(check);
     expect(check.where).to.equal('vm');
     expect(Object.fromEntries(check.items.map((i) => [i.name, i.state]))).to.deep.equal({
-      'isolated cores': 'missing', nohz_full: 'missing', rcu_nocbs: 'missing', 'hugepages 2 MiB': 'missing', hugetlbfs: 'missing',
+      'isolated cores': 'missing', nohz_full: 'missing', rcu_nocbs: 'missing', 'hugepages 2 MiB': 'missing',
       'CPU governor': 'ok', irqbalance: 'ok', SMT: 'ok', THP: 'warn', 'C-states': 'ok', 'timer migration': 'warn',
       'halt polling': 'missing', 'posted interrupts': 'missing', IOMMU: 'missing',
     });
@@ -162,16 +161,6 @@ describe('mnkvm tune check (the real-time checklist)', function () {
       .to.include({ state: 'ok', found: '2 free of 4 (tune=latency uses 2 MiB pages)' });
     const none = tuneCheck(variant({ 'sys/kernel/mm/hugepages': null }));
     expect(byName(none, 'hugepages')).to.include({ state: 'missing', found: 'the kernel has none (no CONFIG_HUGETLBFS)' });
-  });
-
-  it('hugetlbfs: mounted for 2 MiB pages, for another size only, or not at all', () => {
-    const mounts = readFileSync(join(TUNED, 'proc/mounts'), 'utf8');
-    expect(itemOf('hugetlbfs', { 'proc/mounts': mounts.replace(/^hugetlbfs.*$/m, '') }).state).to.equal('missing');
-    const gig = itemOf('hugetlbfs', { 'proc/mounts': mounts.replace('/dev/hugepages hugetlbfs rw,relatime,pagesize=2M', '/mnt/huge1g hugetlbfs rw,pagesize=1024M') });
-    expect(gig).to.include({ state: 'warn', found: '/mnt/huge1g (1 GiB pages): none of 2 MiB pages' });
-    expect(gig.fix).to.include('mount -t hugetlbfs -o pagesize=2M hugetlbfs /dev/hugepages');
-    // a mount without pagesize= serves the default size
-    expect(itemOf('hugetlbfs', { 'proc/mounts': mounts.replace(',pagesize=2M', '') }).state).to.equal('ok');
   });
 
   it('CPU governor: performance, another one on some cores, or no cpufreq (a VM: said, not missing)', () => {
@@ -260,20 +249,12 @@ describe('mnkvm tune check (the real-time checklist)', function () {
     }
   });
 
-  it('says what a tuned host needs that the machine lacks, one line each', () => {
-    const tuned = latencySupply(TUNED);
-    expect(tuned).to.deep.equal({ isolatedCores: [2, 3], defaultPageKiB: 2048, hugepages: [
-      { pageKiB: 2048, total: 512, free: 384, mounts: ['/dev/hugepages'] }, { pageKiB: 1048576, total: 0, free: 0, mounts: [] }] });
-    expect(needsForLatency({ dedicatedCores: 2, memoryMiB: 256 }, tuned)).to.deep.equal([]);
-    expect(needsForLatency({ dedicatedCores: 3, memoryMiB: 1024 }, tuned)).to.deep.equal([
-      'tune=latency needs 3 isolated cores for its vCPUs but vCPU 0, and the machine has 2-3: isolate cores ' +
-        '(isolcpus=LIST nohz_full=LIST rcu_nocbs=LIST on the kernel command line; on a server: kernel_isolated_cores)',
-      'tune=latency needs 512 free 2 MiB hugepages for 1024 MiB of guest memory, and 384 of 512 are free: ' +
-        'reserve more (echo 640 > /proc/sys/vm/nr_hugepages; on a server: kernel_hugepages)',
-    ]);
-    expect(needsForLatency({ dedicatedCores: 1, memoryMiB: 256 }, latencySupply(STOCK))).to.have.length(3);
-    expect(needsForLatency({ dedicatedCores: 0, memoryMiB: 256, pageKiB: 4096 }, tuned))
-      .to.deep.equal(['tune=latency needs 4 MiB hugepages, and the kernel has none of that size: boot it with hugepagesz=4M']);
+  it('gives a tuned host its layout from what the checklist reads (the tuned server\'s fixture tree)', () => {
+    const facts = readCpuFacts(TUNED);
+    expect(facts).to.deep.include({ isolated: [2, 3], hugepagesFree: 384, hugepagesTotal: 512 });
+    expect(planLatency({ name: 'h1', cpus: 3, mem: 256, cores: null }, facts, () => null).layout)
+      .to.deep.equal({ dedicated: [2, 3], housekeeping: [0, 1], isolated: true, hugepages: 128 });
+    expect(() => planLatency({ name: 'h1', cpus: 2, mem: 256, cores: null }, readCpuFacts(STOCK), () => null)).to.throw(MnkvmError, /no isolated core/);
   });
 
   it("--servers: each server's lines under its name, one line for a server without a checklist", () => {

@@ -8,7 +8,7 @@
 // accelerator (accel.ts).
 import type { Accel } from './accel.js';
 import type { GuestImage } from '../image.js';
-import { latencyCmdline, type LatencyLayout } from '../tune.js';
+import { latencyCmdline, type LatencyLayout } from '../tune/layout.js';
 
 /** A KVM host has at most this many links (QEMU: one PCIe root port each, made at start). */
 export const MAX_NICS = 8;

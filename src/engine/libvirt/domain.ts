@@ -8,7 +8,8 @@ import type { GuestSpec } from '../backend.js';
 import type { Accel } from '../guest/accel.js';
 import { FIRST_NIC, kernelCmdline, MAX_NICS, MGMT } from '../guest/contract.js';
 import { serialLog } from '../guest/dir.js';
-import { cpuListText, type LatencyLayout } from '../tune.js';
+import { formatCpuList } from '../tune/cpus.js';
+import type { LatencyLayout } from '../tune/layout.js';
 
 /** What the domain is made of besides the spec: its name, QEMU, and the taps (in libvirtd's namespace) of its two NICs at start. */
 export interface DomainParts { domain: string; emulator: string; accel: Accel; mgmtTap: string; firstTap: string }
@@ -43,7 +44,7 @@ export function vfHostdevXml(pci: string): string {
  * locked and kept from KSM. (libvirt has no element for QEMU's cpu-pm=on.)
  */
 function tuneXml(layout: LatencyLayout, accel: Accel): { memoryBacking: string; cputune: string } {
-  const housekeeping = cpuListText(layout.housekeeping);
+  const housekeeping = formatCpuList(layout.housekeeping);
   const dedicated = layout.dedicated.map((core, i) => `<vcpupin vcpu='${i + 1}' cpuset='${core}'/>`);
   const fifo = accel === 'kvm' && layout.isolated
     ? [`<vcpusched vcpus='1-${layout.dedicated.length}' scheduler='fifo' priority='1'/>`] : [];

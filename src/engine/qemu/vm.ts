@@ -16,7 +16,7 @@ import { startFileServer } from '../guest/fileserver.js';
 import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
 import { isAlive, killIfSame, nsBatch, pinThreads, processId, run, runOk, waitGone, type ProcessId } from '../proc.js';
 import type { RunRecord } from '../records.js';
-import { pinTuned } from '../tune.js';
+import { pinTuned } from '../tune/layout.js';
 
 /** A VM's NIC: its root port, and what it is wired to. */
 interface PluggedNic { port: number; nic: NicAttachment }

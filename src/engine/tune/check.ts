@@ -9,6 +9,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MnkvmError } from '../errors.js';
+import { formatCpuList, parseCpuList } from './cpus.js';
+import { LATENCY_PAGE_KIB } from './layout.js';
 
 /** ok: as the guides want it; warn: there, but not as they want it; missing: not there. */
 export type TuneState = 'ok' | 'warn' | 'missing';
@@ -30,52 +32,11 @@ export interface TuneCheck { where: string; items: TuneItem[] }
 /** The hugepages of one size: how many the kernel holds, how many are free, where hugetlbfs serves them. */
 export interface HugepagePool { pageKiB: number; total: number; free: number; mounts: string[] }
 
-/** What a tuned host can have here: the isolated cores, the hugepages of each size (and which size is the default one). */
-export interface LatencySupply { isolatedCores: number[]; hugepages: HugepagePool[]; defaultPageKiB: number }
-
-/** What one tuned host needs: a dedicated (isolated) core per vCPU but vCPU 0, and its memory on hugepages. */
-export interface LatencyNeed { dedicatedCores: number; memoryMiB: number; pageKiB?: number }
-
-/** The page size tune=latency backs guest memory with (the one the kernel role reserves: hugepagesz=2M). */
-export const LATENCY_PAGE_KIB = 2048;
 /** C-states that wake in this many microseconds or less (POLL, C1, a guest's haltpoll) are shallow enough. */
 const SHALLOW_EXIT_US = 2;
 
 const ISOLATE = 'isolcpus=LIST nohz_full=LIST rcu_nocbs=LIST on the kernel command line; on a server: kernel_isolated_cores';
 const EXTRA = 'on a server: kernel_extra_params';
-
-/** A CPU list as the kernel writes it ("0-2,5", "all", "1-7:2/4"), as core numbers; online: what "all" and "N" mean. */
-export function parseCpuList(text: string, online: number[] = []): number[] {
-  const cores = new Set<number>();
-  const last = online.length ? Math.max(...online) : 0;
-  for (const part of text.trim().split(',')) {
-    if (part === '' || part === '(null)') continue;
-    if (part === 'all') {
-      online.forEach((c) => cores.add(c));
-      continue;
-    }
-    const m = /^(\d+|N)(?:-(\d+|N)(?::(\d+)\/(\d+))?)?$/.exec(part);
-    if (!m) continue;   // isolcpus' flags (domain, managed_irq, nohz)
-    const core = (s: string) => (s === 'N' ? last : Number(s));
-    const [from, to] = [core(m[1]), core(m[2] ?? m[1])];
-    const [used, group] = [Number(m[3] ?? 1), Number(m[4] ?? 1)];
-    for (let c = from; c <= to; c++) if ((c - from) % group < used) cores.add(c);
-  }
-  return [...cores].sort((a, b) => a - b);
-}
-
-/** Core numbers as the kernel writes a CPU list: [0, 1, 2, 5] is "0-2,5". */
-export function formatCpuList(cores: number[]): string {
-  const sorted = [...new Set(cores)].sort((a, b) => a - b);
-  const ranges: string[] = [];
-  for (let i = 0; i < sorted.length; i++) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
-    ranges.push(j > i ? `${sorted[i]}-${sorted[j]}` : String(sorted[i]));
-    i = j;
-  }
-  return ranges.join(',');
-}
 
 /** "2 MiB", "1 GiB", "64 KiB". */
 export function pageSize(kib: number): string {
@@ -258,20 +219,6 @@ function hugepages(m: MachineFiles): TuneItem[] {
   });
 }
 
-function mountCommand(pageKiB: number): string {
-  return `mount -t hugetlbfs -o pagesize=${pageOption(pageKiB)} hugetlbfs /dev/hugepages`;
-}
-
-function hugetlbfs(m: MachineFiles): TuneItem {
-  const mounted = m.hugepages().flatMap((p) => p.mounts.map((path) => `${path} (${pageSize(p.pageKiB)} pages)`));
-  const size = pageSize(LATENCY_PAGE_KIB);
-  const fix = `mount it (${mountCommand(LATENCY_PAGE_KIB)}; systemd's dev-hugepages.mount does at boot)`;
-  if (!mounted.length) return item('hugetlbfs', 'missing', 'not mounted', fix);
-  if (!m.hugepages().some((p) => p.pageKiB === LATENCY_PAGE_KIB && p.mounts.length)) {
-    return item('hugetlbfs', 'warn', `${mounted.join(', ')}: none of ${size} pages`, fix);
-  }
-  return item('hugetlbfs', 'ok', mounted.join(', '));
-}
 
 /** "a on 0-1, b on 2-3": the cores that have each value. */
 function byValue(values: Map<number, string>): string {
@@ -423,7 +370,7 @@ export function tuneCheck(root = '/'): TuneCheck {
   const where = m.read('proc/sys/kernel/hostname') ?? m.read('etc/hostname') ?? 'unknown';
   return {
     where,
-    items: [isolatedCores(m), nohzFull(m), rcuNocbs(m), ...hugepages(m), hugetlbfs(m), governor(m), irqbalance(m), smt(m), thp(m),
+    items: [isolatedCores(m), nohzFull(m), rcuNocbs(m), ...hugepages(m), governor(m), irqbalance(m), smt(m), thp(m),
       cstates(m), timerMigration(m), haltPolling(m), postedInterrupts(m), iommu(m)],
   };
 }
@@ -448,38 +395,4 @@ export function parseTuneCheck(text: string): TuneCheck {
     throw new MnkvmError(`not a tune checklist (${text.trim().split('\n')[0]?.slice(0, 80) || 'no output'})`);
   }
   return { where: check.where, items: check.items.map(({ name, state, found, fix }) => ({ name, state, found, fix })) };
-}
-
-/** What tune=latency can have on the machine under root: its isolated cores, its hugepages of each size. */
-export function latencySupply(root = '/'): LatencySupply {
-  const m = new MachineFiles(root);
-  return { isolatedCores: m.isolated(), hugepages: m.hugepages(), defaultPageKiB: m.defaultPageKiB() };
-}
-
-/**
- * What a tuned host needs that the supply lacks, one line each (none: it
- * can start): enough isolated cores (claims among runs are the caller's),
- * enough free hugepages of the size, and hugetlbfs serving that size.
- */
-export function needsForLatency(need: LatencyNeed, supply: LatencySupply): string[] {
-  const pageKiB = need.pageKiB ?? LATENCY_PAGE_KIB;
-  const missing: string[] = [];
-  if (supply.isolatedCores.length < need.dedicatedCores) {
-    missing.push(`tune=latency needs ${need.dedicatedCores} isolated core${need.dedicatedCores === 1 ? '' : 's'} for its vCPUs but vCPU 0, ` +
-      `and the machine has ${supply.isolatedCores.length ? formatCpuList(supply.isolatedCores) : 'none'}: isolate cores (${ISOLATE})`);
-  }
-  const pool = supply.hugepages.find((p) => p.pageKiB === pageKiB);
-  const pages = Math.ceil((need.memoryMiB * 1024) / pageKiB);
-  const size = pageSize(pageKiB);
-  if (!pool) {
-    missing.push(`tune=latency needs ${size} hugepages, and the kernel has none of that size: boot it with hugepagesz=${pageOption(pageKiB)}`);
-    return missing;
-  }
-  if (pool.free < pages) {
-    const reserve = reserveCommand(pageKiB, pool.total + pages - pool.free, supply.defaultPageKiB);
-    missing.push(`tune=latency needs ${pages} free ${size} hugepages for ${need.memoryMiB} MiB of guest memory, and ${pool.free} of ${pool.total} are free: ` +
-      `reserve more (${reserve}${pageKiB === LATENCY_PAGE_KIB ? '; on a server: kernel_hugepages' : ''})`);
-  }
-  if (!pool.mounts.length) missing.push(`tune=latency needs hugetlbfs mounted with ${size} pages, and none is: ${mountCommand(pageKiB)}`);
-  return missing;
 }

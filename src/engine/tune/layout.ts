@@ -9,13 +9,14 @@
 // on 2 MiB hugepages, preallocated and locked.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MnkvmError } from './errors.js';
-import { pinThreads, runOk } from './proc.js';
+import { MnkvmError } from '../errors.js';
+import { pinThreads, runOk } from '../proc.js';
+import { formatCpuList, parseCpuList } from './cpus.js';
 
 export type Tune = 'none' | 'latency';
 
-/** The size of the hugepages a tuned guest's memory is on (KiB, as sysfs names them). */
-export const HUGEPAGE_KIB = 2048;
+/** The hugepages a tuned guest's memory is on (KiB, as sysfs names them): the size the kernel role reserves (hugepagesz=2M). */
+export const LATENCY_PAGE_KIB = 2048;
 
 /** Where a tuned host's threads run, on this machine. */
 export interface LatencyLayout {
@@ -39,29 +40,6 @@ export interface CpuFacts {
   hugepagesTotal: number;
 }
 
-/** A CPU list as the kernel writes it (0-2,5), as numbers. */
-export function parseCpuList(text: string): number[] {
-  const cores: number[] = [];
-  for (const part of text.trim().split(',').filter(Boolean)) {
-    const [from, to] = part.split('-').map(Number);
-    for (let c = from!; c <= (to ?? from!); c++) cores.push(c);
-  }
-  return cores;
-}
-
-/** Cores as the kernel writes a list: 1,3-5. */
-export function cpuListText(cores: number[]): string {
-  const sorted = [...new Set(cores)].sort((a, b) => a - b);
-  const runs: string[] = [];
-  for (let i = 0; i < sorted.length;) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    runs.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return runs.join(',');
-}
-
 function readText(path: string): string {
   try {
     return readFileSync(path, 'utf8');
@@ -77,7 +55,7 @@ export function readCpuFacts(root = '/'): CpuFacts {
     const list = parseCpuList(readText(join(cpu, `cpu${c}`, 'topology/thread_siblings_list')));
     return [c, list.length ? list : [c]] as const;
   }));
-  const pages = join(root, `sys/kernel/mm/hugepages/hugepages-${HUGEPAGE_KIB}kB`);
+  const pages = join(root, `sys/kernel/mm/hugepages/hugepages-${LATENCY_PAGE_KIB}kB`);
   return {
     online, siblings,
     isolated: parseCpuList(readText(join(cpu, 'isolated'))),
@@ -105,7 +83,7 @@ export function planLatency(ask: LatencyAsk, facts: CpuFacts, taken: (core: numb
   if (ask.cores) {
     const missing = ask.cores.filter((c) => !facts.online.includes(c));
     if (missing.length) {
-      throw new MnkvmError(`${name}: cores=${ask.cores.join('+')}: this machine has no core ${missing.join(', ')} (its cores: ${cpuListText(facts.online)})`);
+      throw new MnkvmError(`${name}: cores=${ask.cores.join('+')}: this machine has no core ${missing.join(', ')} (its cores: ${formatCpuList(facts.online)})`);
     }
     if (ask.cores.length < need) {
       throw new MnkvmError(`${name}: tune=latency with cpus=${cpus} needs ${need} dedicated core${need > 1 ? 's' : ''} (one per vCPU but vCPU 0): cores=${ask.cores.join('+')} names ${ask.cores.length}`);
@@ -119,16 +97,16 @@ export function planLatency(ask: LatencyAsk, facts: CpuFacts, taken: (core: numb
     const free = facts.isolated.filter((c) => taken(c) === null);
     if (free.length < need) {
       const held = facts.isolated.filter((c) => taken(c) !== null).map((c) => `${c} (${taken(c)})`);
-      const isolated = facts.isolated.length ? `isolated cores ${cpuListText(facts.isolated)}${held.length ? `, taken: ${held.join(', ')}` : ''}` : 'no isolated core';
+      const isolated = facts.isolated.length ? `isolated cores ${formatCpuList(facts.isolated)}${held.length ? `, taken: ${held.join(', ')}` : ''}` : 'no isolated core';
       throw new MnkvmError(`${name}: tune=latency needs ${need} dedicated core${need > 1 ? 's' : ''} and this machine has ${isolated}: give cores=N, or isolate cores (isolcpus; on a server the kernel role's kernel_isolated_cores)`);
     }
     dedicated = free.slice(0, need);
   }
   const housekeeping = facts.online.filter((c) => !facts.isolated.includes(c) && !dedicated.includes(c) && taken(c) === null);
   if (!housekeeping.length) {
-    throw new MnkvmError(`${name}: tune=latency leaves no housekeeping core for vCPU 0 and QEMU's threads (cores ${cpuListText(facts.online)}, dedicated: ${cpuListText(dedicated)}): give it fewer cpus`);
+    throw new MnkvmError(`${name}: tune=latency leaves no housekeeping core for vCPU 0 and QEMU's threads (cores ${formatCpuList(facts.online)}, dedicated: ${formatCpuList(dedicated)}): give it fewer cpus`);
   }
-  const hugepages = Math.ceil((mem * 1024) / HUGEPAGE_KIB);
+  const hugepages = Math.ceil((mem * 1024) / LATENCY_PAGE_KIB);
   if (facts.hugepagesFree - pagesPlanned < hugepages) {
     const free = facts.hugepagesFree - pagesPlanned;
     throw new MnkvmError(`${name}: tune=latency puts mem=${mem} on ${hugepages} hugepages of 2 MiB and ${Math.max(0, free)} are free (of ${facts.hugepagesTotal}): reserve them (echo ${facts.hugepagesTotal + hugepages - free} > /proc/sys/vm/nr_hugepages; on a server the kernel role's kernel_hugepages)`);
@@ -149,7 +127,7 @@ export function planLatency(ask: LatencyAsk, facts: CpuFacts, taken: (core: numb
  * compaction stall a task).
  */
 export function latencyCmdline(cpus: number): string[] {
-  const isolated = cpuListText(Array.from({ length: cpus - 1 }, (_, i) => i + 1));
+  const isolated = formatCpuList(Array.from({ length: cpus - 1 }, (_, i) => i + 1));
   return [
     `isolcpus=managed_irq,domain,${isolated}`, `nohz_full=${isolated}`, `rcu_nocbs=${isolated}`, 'irqaffinity=0',
     'cpuidle_haltpoll.force=1', 'nowatchdog', 'nosoftlockup', 'transparent_hugepage=never',
@@ -188,7 +166,7 @@ export function steerVfIrqs(pci: string, cores: number[], root = '/'): number[] 
     .map((line) => Number(/^\s*(\d+):/.exec(line)?.[1])).filter((irq) => Number.isInteger(irq));
   return irqs.filter((irq) => {
     try {
-      writeFileSync(join(root, `proc/irq/${irq}/smp_affinity_list`), cpuListText(cores));
+      writeFileSync(join(root, `proc/irq/${irq}/smp_affinity_list`), formatCpuList(cores));
       return true;
     } catch {
       return false;

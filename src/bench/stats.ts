@@ -12,10 +12,18 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/**
+ * The nearest rank (1 to n) of the p-th percentile of n samples: the least k with k/n >= p/100, with (p/100)*n
+ * rounded off its binary noise first (99.9 % of 1000 is 999.0000000000001 in floating point, which is rank 999).
+ */
+function nearestRank(p: number, n: number): number {
+  return Math.min(n, Math.max(1, Math.ceil(Number(((p / 100) * n).toPrecision(12)))));
+}
+
 /** The p-th percentile of ascending samples, by nearest rank (p=100: the maximum). */
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  return sorted[nearestRank(p, sorted.length) - 1];
 }
 
 export function spread(values: number[]): Spread {

@@ -101,6 +101,9 @@ describe('bench kinds with host options, and the timer figure', function () {
         expect(html).to.match(new RegExp(`<svg class="plot" id="${id}"[^>]*>[\\s\\S]*?<(polyline|rect) class="(series|bar)"`));
       }
       expect(html).to.include('<text x="16" font-size="12">kvm tune=latency cpus=2 cores=1</text>');
+      // long labels: the legend takes a second row, and the plot grows by it
+      expect(html).to.match(/<svg class="plot" id="latency-cdf" [^>]*viewBox="0 0 640 360"/);
+      expect(html).to.match(/<svg class="plot" id="isolation-cdf" [^>]*viewBox="0 0 640 376"/);
       // both tables, and the line on the options, in the section
       const latency = /<section id="latency">([\s\S]*?)<\/section>/.exec(html)?.[1] ?? '';
       expect(latency.match(/<table>/g)).to.have.length(2);

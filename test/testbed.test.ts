@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kindLabel, type BenchReport, type LatencyRun, type LatencySummary } from '../src/bench/results.js';
 import { PROJECT_ROOT } from '../src/engine/paths.js';
+import type { TuneCheck } from '../src/engine/tune/check.js';
 import { FRESH_HOST_KEY, sshArgs } from '../src/engine/ssh.js';
 import { expectClean, mnkvm } from './helpers.js';
 import { bound, speedFactor } from './speed.js';
@@ -138,12 +140,16 @@ describe('mnkvm testbed', function () {
         return done;
       };
       t = Date.now();
-      const [links, [kinds, twoRuns, tuned]] = await Promise.all([
-        on('tb1', hardware('links'), 'SR-IOV links, igb VFs'),
-        (async () => [await on('tb2', `${nested} mnkvm run ${PROJECT_ROOT}test/scripts/boot_kinds.py`, 'a clone and a cold boot, pingall'),
-          await on('tb2', hardware('two-runs'), 'SR-IOV links of two runs at once'),
-          // tune=latency with KVM: vCPU 1 on the isolated core (the kernel role's), SCHED_FIFO, an SR-IOV link
-          await on('tb2', `${nested} TUNED_CORES=auto TUNED_LINK=sriov mnkvm run ${PROJECT_ROOT}test/scripts/tuned.py`, 'a tuned KVM host, SR-IOV link')])(),
+      const [[links, kinds], [twoRuns, tuned, check, bench]] = await Promise.all([
+        (async () => [await on('tb1', hardware('links'), 'SR-IOV links, igb VFs'),
+          await on('tb1', `${nested} mnkvm run ${PROJECT_ROOT}test/scripts/boot_kinds.py`, 'a clone and a cold boot, pingall')])(),
+        (async () => [await on('tb2', hardware('two-runs'), 'SR-IOV links of two runs at once'),
+          // tune=latency with KVM: vCPU 1 on the isolated core (the kernel role's), SCHED_FIFO, an SR-IOV link;
+          // the server's real-time checklist; a tuned host's figures beside an untuned one's (nested: not judged)
+          await on('tb2', `${nested} TUNED_CORES=auto TUNED_LINK=sriov mnkvm run ${PROJECT_ROOT}test/scripts/tuned.py`, 'a tuned KVM host, SR-IOV link'),
+          await on('tb2', 'mnkvm tune check --json', 'mnkvm tune check'),
+          await on('tb2', `${nested} mnkvm bench latency --kinds kvm,kvm:tune=latency:cpus=2 --repeat 1 --rate 200 --duration 2 --json`,
+            'mnkvm bench latency, a tuned KVM host beside an untuned one')])(),
       ]);
       console.log(`      (the KVM path and SR-IOV links on both servers at once: ${((Date.now() - t) / 1000).toFixed(0)} s)`);
       expect(kinds.code, kinds.out + kinds.err).to.equal(0);
@@ -162,6 +168,20 @@ describe('mnkvm testbed', function () {
       expect(tune.vfIrqs.length, tuned.out).to.be.above(0);
       expect([...new Set(tune.vfIrqs)]).to.deep.equal(['0']);
       expect(tune.guest.nohzFull).to.equal('1');
+      // what a testbed server can have: isolated, tickless core 1 without RCU callbacks, hugepages, an IOMMU
+      // (SMT, the governor, C-states, posted interrupts: a nested VM has none to set)
+      expect(check.code, check.err).to.equal(0);
+      const items = Object.fromEntries((JSON.parse(check.out) as TuneCheck).items.map((i) => [i.name, i]));
+      for (const name of ['isolated cores', 'nohz_full', 'rcu_nocbs', 'hugepages 2 MiB', 'IOMMU']) expect(items[name]?.state, JSON.stringify(items[name])).to.equal('ok');
+      expect(items['isolated cores']!.found).to.match(/^1 of 0-1/);
+      expect(bench.code, bench.err).to.equal(0);
+      const latency = JSON.parse(bench.out) as BenchReport<LatencyRun, LatencySummary>;
+      expect(latency.results.map((x) => [x.kind, x.options ?? null])).to.deep.equal([['kvm', null], ['kvm', { tune: 'latency', cpus: 2 }]]);
+      expect(latency.environment.tune.items.find((i) => i.name === 'isolated cores')?.state).to.equal('ok');
+      for (const x of latency.results) {
+        console.log(`      (bench latency on tb2, ${kindLabel(x)}, nested virtual testbed: RTT p50 ${x.percentilesUs.p50?.median} µs, p99 ${x.percentilesUs.p99?.median} µs; timer p99 ${x.timerUs?.p99?.median} µs)`);
+        expect(x.samples, kindLabel(x)).to.be.above(0);
+      }
       r = { ...links, out: links.out + twoRuns.out, err: links.err + twoRuns.err };
       for (const l of r.out.split('\n').filter((line) => line.startsWith('TOOK '))) console.log(`      (${l})`);
       const marks = r.out.split('\n').filter((l) => /^[A-Z]+ /.test(l));

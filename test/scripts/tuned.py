@@ -1,7 +1,7 @@
 """A tuned KVM host beside a namespace host (mnkvm run tuned.py): h1 with
 tune=latency, cpus=2, vCPU 1 on core 1 (cores=1; TUNED_CORES=auto: on an
 isolated core of the machine's), h2 a namespace host, on a Linux bridge
-(TUNED_LINK=sriov: h1's link an SR-IOV link). Prints one line, TUNED and a
+(TUNED_LINK=sriov: SR-IOV links, h2 an untuned KVM host). Prints one line, TUNED and a
 JSON object: where each of QEMU's threads may run (taskset -p) and how it
 is scheduled, the host's shell's cores, its VF's host interrupts' cores,
 the free hugepages while h1 runs, and the guest's view of its own
@@ -21,14 +21,16 @@ SRIOV = os.environ.get( 'TUNED_LINK' ) == 'sriov'
 
 
 class Tuned( Topo ):
-    "h1 (KVM, tuned) and h2 (namespace) on s1."
+    """h1 (KVM, tuned) and h2 (namespace) on s1; with SR-IOV links h2 is
+       an untuned KVM host (single,3's shape: what QEMU's igb carries)."""
     def build( self ):
         s1 = self.addSwitch( 's1' )
         cores = {} if CORES == 'auto' else dict( cores=int( CORES ) )
         h1 = self.addHost( 'h1', cls=KVMHost, tune='latency', cpus=2,
                            **cores )
-        self.addLink( h1, s1, **( dict( cls=SRIOVLink ) if SRIOV else {} ) )
-        self.addLink( self.addHost( 'h2' ), s1 )
+        h2 = self.addHost( 'h2', **( dict( cls=KVMHost ) if SRIOV else {} ) )
+        for h in ( h1, h2 ):
+            self.addLink( h, s1, **( dict( cls=SRIOVLink ) if SRIOV else {} ) )
 
 
 def affinity( pid ):

@@ -1,11 +1,11 @@
 """A tuned KVM host beside a namespace host (mnkvm run tuned.py): h1 with
 tune=latency, cpus=2, vCPU 1 on core 1 (cores=1; TUNED_CORES=auto: on an
 isolated core of the machine's), h2 a namespace host, on a Linux bridge
-(TUNED_LINK=sriov: SR-IOV links, h2 an untuned KVM host). Prints one line, TUNED and a
-JSON object: where each of QEMU's threads may run (taskset -p) and how it
-is scheduled, the host's shell's cores, its VF's host interrupts' cores,
-the free hugepages while h1 runs, and the guest's view of its own
-isolation."""
+(TUNED_LINK=sriov: SR-IOV links, h2 an untuned KVM host). Prints one
+line, TUNED and a JSON object: where each of QEMU's threads may run
+(taskset -p) and how it is scheduled, the host's shell's cores, its VF's
+host interrupts' cores, the free hugepages while h1 runs, and the guest's
+view of its own isolation."""
 import json
 import os
 import subprocess

@@ -85,7 +85,8 @@ for key, command in ( ( 'cmdline', 'cat /proc/cmdline' ),
                       ( 'isolated', 'cat /sys/devices/system/cpu/isolated' ),
                       ( 'nohzFull', 'cat /sys/devices/system/cpu/nohz_full' ),
                       ( 'irqDefault', 'cat /proc/irq/default_smp_affinity' ),
-                      ( 'nicIrqs', 'for i in $(grep -E "virtio[0-9]+-(input|output)" '
+                      ( 'nicIrqs', 'for i in $(grep -E '
+                                   '"virtio[0-9]+-(input|output)" '
                                    '/proc/interrupts | cut -d: -f1); do '
                                    'cat /proc/irq/$i/effective_affinity_list; '
                                    'done | sort -u | tr "\\n" " "' ),

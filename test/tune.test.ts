@@ -35,7 +35,7 @@ describe('KVM hosts with tune=latency (TCG here)', function () {
     expect(r.err).to.contain('*** h1: tune=latency: vCPU 1 on core 1, vCPU 0 and QEMU on 0, 128 hugepages of 2 MiB');
     expect(r.err).to.contain('*** mnkvm: tune=latency hosts boot cold');
     const t = JSON.parse(/^TUNED (.*)$/m.exec(r.out)?.[1] ?? 'null') as {
-      loss: number; isolatedCpus: number[]; threads: Record<string, string[]>; shell: string; popen: string; hugepagesFree: number;
+      loss: number; isolatedCpus: number[]; threads: Record<string, string[]>; shell: string; mininet: string[]; popen: string; hugepagesFree: number;
       guest: Record<string, string>;
     };
     expect(t.loss, r.out).to.equal(0);
@@ -49,6 +49,8 @@ describe('KVM hosts with tune=latency (TCG here)', function () {
     expect([...new Set(others)]).to.deep.equal(['0 other']);
     // the host's shell (and what it starts), and its SSH sessions, on the housekeeping core
     expect(t.shell).to.equal('0');
+    // mnkvm's own processes: Mininet's Python, the namespace host's shell
+    expect(t.mininet).to.deep.equal(['0', '0']);
     expect(t.popen).to.match(/^exec mnexec -da "\$0" taskset -c 0 ssh /);
     // the guest's 256 MiB on 128 hugepages while it runs, given back after
     expect(t.hugepagesFree).to.equal(free - PAGES);

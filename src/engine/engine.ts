@@ -23,7 +23,7 @@ import { RunRecord } from './records.js';
 import type { SweepReport } from './sweep.js';
 import { guestSshArgs } from './ssh.js';
 import { formatCpuList } from './tune/cpus.js';
-import { planLatency, readCpuFacts, steerVfIrqs, type LatencyLayout } from './tune/layout.js';
+import { pinRunProcesses, planLatency, readCpuFacts, steerVfIrqs, type LatencyLayout } from './tune/layout.js';
 
 /**
  * A KVM host's guest: starting (guest), then changes to it (NICs), in order
@@ -228,8 +228,8 @@ export class Engine implements EngineCalls {
       this.record.claim('core', String(core));
       this.dedicated.set(core, name);
     }
-    // mnkvm itself, and what it starts from here on (file servers, relays), off the dedicated cores
-    void pinThreads('mnkvm', process.pid, layout.housekeeping).catch(() => undefined);
+    // mnkvm's own processes, and what they start from here on, off the dedicated cores
+    pinRunProcesses(layout.housekeeping);
     this.hugepagesPlanned += layout.hugepages;
     for (const line of warnings) this.notice(line, 'warn');
     this.notice(`*** ${name}: tune=latency: vCPU${layout.dedicated.length > 1 ? 's' : ''} 1${layout.dedicated.length > 1 ? `-${layout.dedicated.length}` : ''} on core${layout.dedicated.length > 1 ? 's' : ''} ${formatCpuList(layout.dedicated)}, vCPU 0 and QEMU on ${formatCpuList(layout.housekeeping)}, ${layout.hugepages} hugepages of 2 MiB`);

@@ -78,6 +78,7 @@ popen = h1.popen( 'true' )
 popen.communicate()
 r = { 'loss': net.pingAll(), 'isolatedCpus': h1.isolatedCpus,
       'threads': threads( h1.vmPid ), 'shell': affinity( h1.pid ),
+      'mininet': [ affinity( os.getpid() ), affinity( h2.pid ) ],
       'popen': popen.args[ 2 ], 'hugepagesFree': freeHugepages(),
       'vfIrqs': vfIrqs() }
 guest = {}

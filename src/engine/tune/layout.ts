@@ -7,7 +7,8 @@
 // for the host; vCPUs 1..N-1 each get a core of their own, claimed as every
 // global name is, so that no two runs ever share one. The guest's memory is
 // on 2 MiB hugepages, preallocated and locked.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MnkvmError } from '../errors.js';
 import { pinThreads, runOk } from '../proc.js';
@@ -150,6 +151,39 @@ export async function pinTuned(what: string, qemuPid: number, vcpus: { index: nu
     if (core === undefined) continue;
     await runOk('taskset', ['--pid', '--cpu-list', String(core), String(tid)]);
     if (fifo) await runOk('chrt', ['--fifo', '--pid', '1', String(tid)]);
+  }
+}
+
+/** The pids of pid's process tree below it (from /proc/PID/task/TID/children). */
+function descendants(pid: number): number[] {
+  const children = (p: number): number[] => {
+    try {
+      return readdirSync(`/proc/${p}/task`).flatMap((tid) => readText(`/proc/${p}/task/${tid}/children`).split(' ').filter(Boolean).map(Number));
+    } catch {
+      return [];   // exited meanwhile
+    }
+  };
+  const found: number[] = [];
+  for (let todo = children(pid); todo.length;) {
+    const next = todo.shift()!;
+    found.push(next);
+    todo.push(...children(next));
+  }
+  return found;
+}
+
+/**
+ * mnkvm's own processes onto the housekeeping cores: this process, the
+ * bridge's Python, Mininet's shells and what runs in them, file servers and
+ * relays (what they start later inherits it); not the guests' QEMUs
+ * (named mnkvm:HOST), whose threads their backend places. Synchronous: the
+ * Python side waits for the engine call meanwhile, so no process of the
+ * run starts unpinned. A process that ends meanwhile is no matter.
+ */
+export function pinRunProcesses(cores: number[]): void {
+  const qemu = (pid: number) => readText(`/proc/${pid}/comm`).startsWith('mnkvm:');
+  for (const pid of [process.pid, ...descendants(process.pid)].filter((p) => !qemu(p))) {
+    spawnSync('taskset', ['--all-tasks', '--pid', '--cpu-list', formatCpuList(cores), String(pid)], { stdio: 'ignore' });
   }
 }
 

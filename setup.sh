@@ -16,6 +16,7 @@ say() { printf '*** setup: %s\n' "$*"; }
 packages_run=(
   mininet python3 bridge-utils iproute2 iputils-ping net-tools ethtool iperf iperf3 inetutils-telnet
   busybox-static dropbear-bin openssh-client sockperf
+  rt-tests   # cyclictest: mnkvm bench's timer probe, in namespace hosts and (copied) in the default guest
   cpio lz4 xz-utils zstd util-linux procps openvswitch-switch sshfs openssh-sftp-server
   iptables gcc libc6-dev
   sudo   # Mininet's cluster edition (--servers) runs ssh, and commands on servers, through sudo

@@ -31,10 +31,11 @@ moddir=/lib/modules/$kver
 bins=(/usr/bin/bash /usr/sbin/ip /usr/sbin/tc /usr/sbin/ethtool /usr/bin/iperf /usr/bin/iperf3
       /usr/bin/sockperf /usr/bin/ping /usr/sbin/ifconfig /usr/sbin/route /usr/sbin/arp
       /usr/sbin/dropbear /usr/bin/mnexec /usr/bin/stty /usr/bin/telnet /usr/bin/sshfs
-      /usr/bin/python3.11)
+      /usr/bin/python3.11 /usr/bin/cyclictest)
 pkgs=(busybox-static bash iproute2 ethtool iperf iperf3 sockperf iputils-ping net-tools
       dropbear-bin mininet coreutils inetutils-telnet sshfs "linux-image-$kver"
-      python3.11-minimal libpython3.11-minimal libpython3.11-stdlib)
+      python3.11-minimal libpython3.11-minimal libpython3.11-stdlib
+      rt-tests libnuma1)   # cyclictest (mnkvm bench's timer probe), and its libnuma
 # Python's standard library: what the guest leaves out (by top-level name in
 # /usr/lib/python3.11), and the extension modules it gets. Left out with the
 # others: OpenSSL (no https; hashlib has its builtin hashes), sqlite3, curses,

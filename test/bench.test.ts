@@ -1,7 +1,8 @@
 // The start-up benchmark runs and reports what it promises (figures are not judged here).
 import { expect } from 'chai';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { expectClean, mnkvm } from './helpers.js';
-import type { LatencySummary, StartupResult } from '../src/bench/results.js';
+import type { LatencyRun, LatencySummary, StartupResult } from '../src/bench/results.js';
 import { markdown, type BenchReport } from '../src/bench/results.js';
 
 describe('mnkvm bench startup', function () {
@@ -34,11 +35,46 @@ describe('mnkvm bench startup', function () {
     // this machine has no SR-IOV NIC: the SR-IOV kind ran emulated, and says so
     expect(report.results.map((x) => [x.kind, x.where ?? null])).to.deep.equal(
       [['namespace', null], ['kvm', null], ['kvm-sriov', 'SR-IOV emulated']]);
-    for (const x of report.results) expect(x.samples, x.kind).to.be.above(0);
+    for (const x of report.results) {
+      expect(x.samples, x.kind).to.be.above(0);
+      expect(x.timerSamples, x.kind).to.be.above(0);   // the timer in h1 (cyclictest), after the round trips
+    }
     expect(markdown(report)).to.match(/^\| kvm-sriov \(SR-IOV emulated\) \| idle \| 1 \|/m);
     const bad = await mnkvm(['bench', 'latency', '--links', 'virtio']);
     expect(bad.code).to.equal(1);
     expect(bad.err).to.equal('mnkvm: --links virtio: give veth, sriov or veth,sriov\n');
+  });
+
+  it('--kinds: namespace hosts beside KVM hosts whose h1 is tuned (tune=latency, cpus=2, cores=1), its probes on its isolated vCPU, each labelled', async () => {
+    // (as test/tune.test.ts: the test reserves the hugepages the tuned guest needs, mem=256 on 128 of 2 MiB, and gives them back)
+    const NR = '/proc/sys/vm/nr_hugepages';
+    const before = Number(readFileSync(NR, 'utf8').trim());
+    writeFileSync(NR, String(before + 128));
+    try {
+      const r = await mnkvm(['bench', 'latency', '--kinds', 'namespace,kvm:tune=latency:cpus=2:cores=1', '--repeat', '1', '--rate', '200', '--duration', '2', '--json']);
+      expect(r.code, r.err).to.equal(0);
+      expect(r.err).to.match(/\*\*\* bench latency: kvm tune=latency cpus=2 cores=1 run 1\/1 \(2 of 2, /);
+      const report = JSON.parse(r.out) as BenchReport<LatencyRun, LatencySummary>;
+      expect(report.results.map((x) => [x.kind, x.options ?? null, x.optionsOn ?? null])).to.deep.equal(
+        [['namespace', null, null], ['kvm', { tune: 'latency', cpus: 2, cores: [1] }, 'h1']]);
+      const [ns, tuned] = report.runs;
+      // a tuned h1's probes (sockperf's client, cyclictest's thread) on its isolated vCPU 1; elsewhere not pinned
+      expect([ns.probeCpu, ns.timer?.cpu]).to.deep.equal([undefined, null]);
+      expect([tuned.probeCpu, tuned.timer?.cpu]).to.deep.equal([1, 1]);
+      for (const x of report.results) {
+        expect(x.samples, x.kind).to.be.above(0);
+        expect(x.timerSamples, x.kind).to.be.above(0);
+      }
+      expect(report.options).to.deep.include({ kinds: ['namespace', 'kvm tune=latency cpus=2 cores=1'] });
+      const md = markdown(report);
+      expect(md).to.match(/^\| kvm tune=latency cpus=2 cores=1 \| idle \| 1 \| \d+ \| /m);
+      expect(md).to.include('its other hosts are plain: kvm tune=latency cpus=2 cores=1 on h1.');
+    } finally {
+      writeFileSync(NR, String(before));
+    }
+    const bad = await mnkvm(['bench', 'latency', '--kinds', 'namespace:tune=latency']);
+    expect(bad.code).to.equal(1);
+    expect(bad.err).to.equal('mnkvm: --kinds namespace:tune=latency: namespace hosts take no host options (KVM kinds do, as kvm:tune=latency:cpus=2)\n');
   });
 
   it('--images: KVM hosts of each guest image measured as a kind of their own (here the Debian image setup.sh builds)', async () => {

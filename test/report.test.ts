@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
-  RATE_TOLERANCE, rateNotes, type BenchReport, type LatencyRun, type LatencySummary, type StartupResult, type ThroughputRun, type ThroughputSummary,
+  RATE_TOLERANCE, rateNotes, timerSamples, type BenchReport, type LatencyRun, type LatencySummary, type StartupResult, type ThroughputRun, type ThroughputSummary,
 } from '../src/bench/results.js';
 import { expectClean, mnkvm } from './helpers.js';
 import { bound } from './speed.js';
 
-const PLOTS = ['startup-ready', 'startup-memory', 'latency-cdf', 'latency-percentiles', 'throughput-mbps', 'isolation-cdf', 'isolation-percentiles'];
+const PLOTS = ['startup-ready', 'startup-memory', 'latency-cdf', 'latency-percentiles', 'latency-timer-cdf', 'latency-timer-percentiles',
+  'throughput-mbps', 'isolation-cdf', 'isolation-percentiles', 'isolation-timer-cdf', 'isolation-timer-percentiles'];
 
 describe('mnkvm bench all and mnkvm report', function () {
   let dir = '';
@@ -50,6 +51,13 @@ describe('mnkvm bench all and mnkvm report', function () {
         if (!run.loaded) expect(Math.abs(run.achievedRate / run.rate - 1), `${run.kind}: ${run.achievedRate} msg/s`).to.be.at.most(RATE_TOLERANCE);
         expect(run.rttUs.every((v) => v > 0)).to.equal(true);
         expect(run.ping?.avgMs).to.be.above(0);
+        // the timer in h1 (cyclictest) after the round trips, as long: wake-ups every 200 µs, none pinned (no tuned host)
+        const timer = run.timer!;
+        expect(timer, `${scenario} ${run.kind}`).to.include({ intervalUs: 200, priority: 95, seconds: 3, cpu: null });
+        expect(timerSamples(timer), `${scenario} ${run.kind}`).to.be.above(0).and.at.most(3 * 5000);
+        expect(timer.histogramUs.every(([, count]) => count > 0)).to.equal(true);
+        expect(timer.maxUs).to.be.at.least(timer.histogramUs.at(-1)![0]);
+        expect(run.probeCpu).to.equal(undefined);
       }
       for (const s of report.results) {
         expect(s.rate).to.equal(200);
@@ -58,6 +66,9 @@ describe('mnkvm bench all and mnkvm report', function () {
         for (const p of order) expect(p.min).to.be.at.most(p.median).and.at.most(p.max);
         for (let i = 1; i < order.length; i++) expect(order[i].median).to.be.at.least(order[i - 1].median);
         expect(s.percentilesUs.max.max).to.equal(Math.max(...report.runs.filter((x) => x.kind === s.kind).flatMap((x) => x.rttUs)));
+        const timer = ['p50', 'p99', 'p99.9', 'max'].map((p) => s.timerUs![p]);
+        for (let i = 1; i < timer.length; i++) expect(timer[i].median).to.be.at.least(timer[i - 1].median);
+        expect(s.timerUs!.max.max).to.equal(Math.max(...report.runs.filter((x) => x.kind === s.kind).map((x) => x.timer!.maxUs)));
       }
     }
 
@@ -82,6 +93,8 @@ describe('mnkvm bench all and mnkvm report', function () {
     for (const title of ['Start-up', 'Latency', 'Throughput', 'Isolation']) expect(summary).to.include(`## ${title}`);
     // median (range) over 2 runs, after the rate sent of the rate asked
     expect(summary).to.match(/\| kvm \| idle \| 2 \| \d+ \| [\d.]+( \([\d.]+–[\d.]+\))? of 200 \| [\d.]+ \([\d.]+–[\d.]+\) \|/);
+    // the timer's table, under the round trips': wake-ups, then p50, p99, p99.9 and max
+    expect(summary).to.match(/\| kind \| load \| runs \| wake-ups \| p50 \(µs\) \| p99 \(µs\) \| p99\.9 \(µs\) \| max \(µs\) \|\n[-| ]+\n\| namespace \| idle \| 2 \| \d+ \| \d+/);
     // next to the figures, where a run sent more than 5 % off the rate asked (isolation's loaded guests may)
     for (const scenario of ['latency', 'isolation']) {
       const report = read<LatencyRun, LatencySummary>(scenario);

@@ -6,7 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { kindLabel, type BenchReport, type LatencyRun, type LatencySummary } from '../src/bench/results.js';
 import { PROJECT_ROOT } from '../src/engine/paths.js';
+import type { TuneCheck } from '../src/engine/tune/check.js';
 import { FRESH_HOST_KEY, sshArgs } from '../src/engine/ssh.js';
 import { expectClean, mnkvm } from './helpers.js';
 import { bound, speedFactor } from './speed.js';
@@ -84,7 +86,7 @@ describe('mnkvm testbed', function () {
       expect(r.code).to.equal(1);
       expect(r.err).to.match(/^mnkvm: tb[12]: mnkvm is not installed there: prepare the server with ansible\/ \(ansible-playbook -i INVENTORY site\.yml\)\n$/);
       r = await mnkvm(['testbed', 'inventory']);
-      expect(r.out).to.contain(`tb1 ansible_host=127.0.0.1 ansible_port=2221 sriov_pfs='[{"pci":"0000:01:00.0","vfs":7}]' kernel_iommu=intel kernel_isolated_cores='[1]' kernel_hugepages=64\n`);
+      expect(r.out).to.contain(`tb1 ansible_host=127.0.0.1 ansible_port=2221 sriov_pfs='[{"pci":"0000:01:00.0","vfs":7}]' kernel_iommu=intel kernel_isolated_cores='[1]' kernel_hugepages=128\n`);
       const inventory = join(dir, 'testbed.ini');
       writeFileSync(inventory, r.out);
 
@@ -118,7 +120,7 @@ describe('mnkvm testbed', function () {
         const facts = JSON.parse(readFileSync(join(dir, 'facts', `${host}.json`), 'utf8')) as
           { hostname: string; cmdline: string[]; iommuGroups: number; pfs: { numVfs: number; vfs: { driver: string; aloneInIommuGroup: boolean }[] }[] };
         expect(facts.hostname).to.equal(host);
-        expect(facts.cmdline).to.include.members(['intel_iommu=on', 'iommu=pt', 'isolcpus=1', 'hugepages=64']);
+        expect(facts.cmdline).to.include.members(['intel_iommu=on', 'iommu=pt', 'isolcpus=1', 'hugepages=128']);
         expect(facts.pfs[0].numVfs).to.equal(7);
         expect(facts.pfs[0].vfs.map((v) => [v.driver, v.aloneInIommuGroup])).to.deep.equal(Array(7).fill(['vfio-pci', true]));
       }
@@ -138,15 +140,48 @@ describe('mnkvm testbed', function () {
         return done;
       };
       t = Date.now();
-      const [links, [kinds, twoRuns]] = await Promise.all([
-        on('tb1', hardware('links'), 'SR-IOV links, igb VFs'),
-        (async () => [await on('tb2', `${nested} mnkvm run ${PROJECT_ROOT}test/scripts/boot_kinds.py`, 'a clone and a cold boot, pingall'),
-          await on('tb2', hardware('two-runs'), 'SR-IOV links of two runs at once')])(),
+      const [[links, kinds], [twoRuns, tuned, check, bench]] = await Promise.all([
+        (async () => [await on('tb1', hardware('links'), 'SR-IOV links, igb VFs'),
+          await on('tb1', `${nested} mnkvm run ${PROJECT_ROOT}test/scripts/boot_kinds.py`, 'a clone and a cold boot, pingall')])(),
+        (async () => [await on('tb2', hardware('two-runs'), 'SR-IOV links of two runs at once'),
+          // tune=latency with KVM: vCPU 1 on the isolated core (the kernel role's), SCHED_FIFO, an SR-IOV link;
+          // the server's real-time checklist; a tuned host's figures beside an untuned one's (nested: not judged)
+          await on('tb2', `${nested} TUNED_CORES=auto TUNED_LINK=sriov mnkvm run ${PROJECT_ROOT}test/scripts/tuned.py`, 'a tuned KVM host, SR-IOV link'),
+          await on('tb2', 'mnkvm tune check --json', 'mnkvm tune check'),
+          await on('tb2', `${nested} mnkvm bench latency --kinds kvm,kvm:tune=latency:cpus=2 --repeat 1 --rate 200 --duration 2 --json`,
+            'mnkvm bench latency, a tuned KVM host beside an untuned one')])(),
       ]);
       console.log(`      (the KVM path and SR-IOV links on both servers at once: ${((Date.now() - t) / 1000).toFixed(0)} s)`);
       expect(kinds.code, kinds.out + kinds.err).to.equal(0);
       expect(kinds.out + kinds.err).to.contain('*** Results: 0% dropped (2/2 received)');
       expect(kinds.out + kinds.err).not.to.match(/TCG/);
+      expect(tuned.code, tuned.out + tuned.err).to.equal(0);
+      expect(tuned.err).to.contain('*** h1: tune=latency: vCPU 1 on core 1, vCPU 0 and QEMU on 0, 128 hugepages of 2 MiB');
+      const tune = JSON.parse(/^TUNED (.*)$/m.exec(tuned.out)?.[1] ?? 'null') as
+        { loss: number; threads: Record<string, string[]>; hugepagesFree: number; vfIrqs: string[]; guest: Record<string, string> };
+      expect(tune.loss, tuned.out).to.equal(0);
+      // KVM: vCPU 1 alone on the isolated core, SCHED_FIFO 1; vCPU 0 and QEMU's other threads on core 0
+      expect(tune.threads['CPU 1/KVM'], JSON.stringify(tune.threads)).to.deep.equal(['1 fifo']);
+      expect([...new Set(Object.entries(tune.threads).filter(([name]) => name !== 'CPU 1/KVM').flatMap(([, c]) => c))]).to.deep.equal(['0 other']);
+      expect(tune.hugepagesFree).to.equal(0);
+      // the VF's host interrupts on the housekeeping core; the guest's vCPU 1 isolated
+      expect(tune.vfIrqs.length, tuned.out).to.be.above(0);
+      expect([...new Set(tune.vfIrqs)]).to.deep.equal(['0']);
+      expect(tune.guest.nohzFull).to.equal('1');
+      // what a testbed server can have: isolated, tickless core 1 without RCU callbacks, hugepages, an IOMMU
+      // (SMT, the governor, C-states, posted interrupts: a nested VM has none to set)
+      expect(check.code, check.err).to.equal(0);
+      const items = Object.fromEntries((JSON.parse(check.out) as TuneCheck).items.map((i) => [i.name, i]));
+      for (const name of ['isolated cores', 'nohz_full', 'rcu_nocbs', 'hugepages 2 MiB', 'IOMMU']) expect(items[name]?.state, JSON.stringify(items[name])).to.equal('ok');
+      expect(items['isolated cores']!.found).to.match(/^1 of 0-1/);
+      expect(bench.code, bench.err).to.equal(0);
+      const latency = JSON.parse(bench.out) as BenchReport<LatencyRun, LatencySummary>;
+      expect(latency.results.map((x) => [x.kind, x.options ?? null])).to.deep.equal([['kvm', null], ['kvm', { tune: 'latency', cpus: 2 }]]);
+      expect(latency.environment.tune.items.find((i) => i.name === 'isolated cores')?.state).to.equal('ok');
+      for (const x of latency.results) {
+        console.log(`      (bench latency on tb2, ${kindLabel(x)}, nested virtual testbed: RTT p50 ${x.percentilesUs.p50?.median} µs, p99 ${x.percentilesUs.p99?.median} µs; timer p99 ${x.timerUs?.p99?.median} µs)`);
+        expect(x.samples, kindLabel(x)).to.be.above(0);
+      }
       r = { ...links, out: links.out + twoRuns.out, err: links.err + twoRuns.err };
       for (const l of r.out.split('\n').filter((line) => line.startsWith('TOOK '))) console.log(`      (${l})`);
       const marks = r.out.split('\n').filter((l) => /^[A-Z]+ /.test(l));

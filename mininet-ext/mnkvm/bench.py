@@ -11,10 +11,18 @@ startup: time from start to pingall-ready (every host answers cmd() and the
   time one more host takes to answer, and shutdown time.
 latency: sockperf ping-pong (UDP request/response at a constant rate) from
   h1 to h2; every round trip time, after sockperf's warm-up, is kept, with
-  the rate asked and the rate sockperf achieved; ping as a coarse check.
+  the rate asked and the rate sockperf achieved; ping as a coarse check;
+  then, as long again, a timer's wake-up latency in h1 (cyclictest's
+  histogram).
 throughput: iperf3 TCP and UDP, h1 to h2 and back.
-isolation: the latency probe while h3 and h4 spin the CPU and h5 sends a
-  bulk TCP flow to h6.
+isolation: the latency probe (and the timer) while h3 and h4 spin the CPU
+  and h5 sends a bulk TCP flow to h6.
+
+A kind may give KVM host options (mnkvm bench --kinds kvm:tune=latency:
+cpus=2): h1, the host measured from, gets them; the network's other hosts
+are the kind's plain hosts (a 2-core machine can dedicate one core). Where
+h1 isolates vCPUs for measured processes (tune=latency), the probes run on
+the first of them.
 
 Over servers (mnkvm bench --servers), the networks run there (KVM hosts
 under the servers' libvirtd): new memory is the fall of the servers'
@@ -48,11 +56,15 @@ TESTBED = '/sys/firmware/qemu_fw_cfg/by_name/opt/mnkvm/hostname'
 
 @dataclasses.dataclass( frozen=True )
 class Kind:
-    """A kind of host measured: its name, and its host and link classes as
-       mn names them (src/bench/results.ts: KINDS, where kinds are defined)."""
+    """A kind of host measured: its name, its host and link classes as
+       mn names them (src/bench/results.ts: KINDS, where kinds are defined),
+       the KVM host options its measured host (MEASURED) gets, checked by
+       their definition ({}: none), and the label its results go under."""
     name: str
     host: str
     link: str
+    options: dict[ str, object ]
+    label: str
 
     def classes( self ):
         "{ 'host': class, 'link': class }"
@@ -67,7 +79,22 @@ class Kind:
 # The unmeasured network main() starts first, once per image (so that the
 # image's snapshot template exists before the first measurement): one KVM
 # host on a plain link, no VF claimed
-WARMUP = Kind( name='warm-up', host='kvm', link='default' )
+WARMUP = Kind( name='warm-up', host='kvm', link='default', options={},
+               label='warm-up' )
+
+# The host every scenario measures from (sockperf's client, cyclictest's
+# host, iperf3's client, the first of startup's hosts): a kind's host
+# options are its alone
+MEASURED = 'h1'
+
+# The timer probe (cyclictest, Debian's rt-tests): one thread, SCHED_FIFO
+# at this priority (above the kernel's threaded interrupts, 50, as rt-tests'
+# own examples run it), woken every TIMER_INTERVAL_US, its lateness counted
+# in a histogram of 1 µs bins up to TIMER_BOUND_US (later ones are counted
+# as overflows, their maximum kept)
+TIMER_PRIORITY = 95
+TIMER_INTERVAL_US = 200
+TIMER_BOUND_US = 100000
 
 
 @dataclasses.dataclass( frozen=True )
@@ -107,6 +134,14 @@ def fromJson( cls, value, name ):
                                        '%s.%s' % ( name, key ) )
                         for key, field in zip(
                             names, dataclasses.fields( cls ) ) } )
+    if cls is object:
+        return value   # (a host option's value: its definition checks it)
+    if get_origin( cls ) is dict:
+        if not isinstance( value, dict ):
+            raise wrong( name, 'is %s, not an object' % json.dumps( value ) )
+        return { key: fromJson( get_args( cls )[ 1 ], item,
+                                '%s.%s' % ( name, key ) )
+                 for key, item in value.items() }
     if get_origin( cls ) is list:
         if not isinstance( value, list ):
             raise wrong( name, 'is %s, not a list' % json.dumps( value ) )
@@ -123,10 +158,15 @@ def fromJson( cls, value, name ):
 def readSpec( specJson ):
     """The BenchSpec in specJson (JSON, as src/bench/spec.ts builds it),
        checked without starting anything: a ValueError names what is amiss,
-       and mn's error a class it does not know."""
+       and mn's error a class it does not know. (Host options' values are
+       checked by their definition, in the engine, when a host takes them.)"""
     spec = fromJson( BenchSpec, json.loads( specJson ), 'spec' )
-    for kind in spec.kinds:
+    for i, kind in enumerate( spec.kinds ):
         kind.classes()
+        if kind.options and not kind.kvm:
+            raise ValueError( 'mnkvm bench: spec.kinds[%d].options: %s '
+                              'hosts take none (src/bench/spec.ts and '
+                              'mnkvm/bench.py disagree)' % ( i, kind.name ) )
     return spec
 
 
@@ -224,8 +264,8 @@ def probe( client, server, rate, duration ):
        Ping-pong keeps one request in flight: where a round trip takes
        longer than 1/rate, the path sets the rate, and the result says so."""
     port = 11111
-    pid = background( server, 'sockperf server -i %s -p %d' %
-                      ( server.IP(), port ) )
+    pid = background( server, onProbeCpu( server, 'sockperf server -i %s -p %d'
+                                          % ( server.IP(), port ) ) )
     log = '/tmp/mnkvm-bench-%d-%s.csv' % ( os.getpid(), client.name )
     try:
         waitListening( server, 'udp', port )
@@ -235,11 +275,11 @@ def probe( client, server, rate, duration ):
         # messages/s at 2.6 GHz, whatever the hosts (Mellanox/sockperf#77,
         # fixed in 3.9). With the TSC, which sockperf calibrates against
         # the monotonic clock as it starts, it sends at the rate asked.
-        out = client.cmd( 'timeout %d sockperf ping-pong -i %s -p %d -t %d '
-                          '--mps %d --full-rtt --full-log %s '
-                          '>/dev/null 2>&1; echo exit=$?' % (
-                              duration + 60, server.IP(), port, duration,
-                              rate, log ) )
+        out = client.cmd( 'timeout %d %s >/dev/null 2>&1; echo exit=$?' % (
+            duration + 60, onProbeCpu( client, (
+                'sockperf ping-pong -i %s -p %d -t %d --mps %d --full-rtt '
+                '--full-log %s' % ( server.IP(), port, duration, rate,
+                                    log ) ) ) ) )
         if 'exit=0' not in out:
             raise RuntimeError( 'sockperf ping-pong failed on %s: %s' %
                                 ( client.name, out.strip() ) )
@@ -260,6 +300,78 @@ def probe( client, server, rate, duration ):
     return samples, achieved, coarse
 
 
+def probeCpu( host ):
+    """The vCPU a host's measured processes run on: the first its guest
+       isolates for them (KVMHost.isolatedCpus: tune=latency), or None
+       (wherever the scheduler puts them; a namespace host has none)."""
+    cpus = getattr( host, 'isolatedCpus', [] )
+    return cpus[ 0 ] if cpus else None
+
+
+def onProbeCpu( host, command ):
+    "command, on host's probe CPU where it has one (taskset -c N command)."
+    cpu = probeCpu( host )
+    return command if cpu is None else 'taskset -c %d %s' % ( cpu, command )
+
+
+def cyclictestHistogram( text ):
+    """The figures of cyclictest's output for one thread with --histogram
+       and --quiet (its zero bins left out or not): histogramUs ([ [ µs,
+       wake-ups ], ... ], ascending, counts above 0), overflows (wake-ups
+       past the histogram), minUs, avgUs and maxUs (its summary lines,
+       exact). A ValueError says what is amiss where the summary is missing
+       (cyclictest failed: text says why) or the bins do not add up to its
+       total (output lost on the way)."""
+    bins, summary = [], {}
+    for line in text.splitlines():
+        found = re.match( r'(\d+) (\d+)\s*$', line )
+        if found and int( found.group( 2 ) ):
+            bins.append( [ int( found.group( 1 ) ), int( found.group( 2 ) ) ] )
+        found = re.match( r'# (Total|Min Latencies|Avg Latencies|'
+                          r'Max Latencies|Histogram Overflows): *(\d+)', line )
+        if found:
+            summary[ found.group( 1 ) ] = int( found.group( 2 ) )
+    if len( summary ) < 5:
+        raise ValueError( 'cyclictest gave no histogram: %s' %
+                          ' '.join( text.split() )[ -300: ] )
+    if sum( count for _, count in bins ) != summary[ 'Total' ]:
+        raise ValueError( "cyclictest's histogram holds %d wake-ups, its "
+                          'total says %d' % ( sum( c for _, c in bins ),
+                                              summary[ 'Total' ] ) )
+    return dict( histogramUs=sorted( bins ),
+                 overflows=summary[ 'Histogram Overflows' ],
+                 minUs=summary[ 'Min Latencies' ],
+                 avgUs=summary[ 'Avg Latencies' ],
+                 maxUs=summary[ 'Max Latencies' ] )
+
+
+def timerLatency( host, seconds ):
+    """A timer's wake-up latency in host for seconds (cyclictest, see
+       TIMER_PRIORITY): the TimerRun of src/bench/results.ts. On a tuned
+       host its thread runs on the probe CPU, its main thread on vCPU 0
+       (the guest's housekeeping); the histogram's empty bins stay in the
+       host (through a KVM host's console they would be 100,000 lines)."""
+    cpu = probeCpu( host )
+    pin = '' if cpu is None else ' --affinity=%d --mainaffinity=0' % cpu
+    out = host.cmd( 'timeout %d cyclictest --quiet --mlockall --threads=1 '
+                    '--priority=%d --interval=%d --duration=%d '
+                    '--histogram=%d%s 2>&1 | grep -v " 000000$"' % (
+                        seconds + 60, TIMER_PRIORITY, TIMER_INTERVAL_US,
+                        seconds, TIMER_BOUND_US, pin ) )
+    # (timeout's words, Debian's or busybox's, where it finds no cyclictest)
+    if re.search( r'cyclictest\W{0,3}: No such file', out ):
+        raise RuntimeError(
+            'cyclictest in %s: not found: a KVM host needs a default guest '
+            'image built with it (mnkvm image build), a namespace host '
+            "Debian's rt-tests (./setup.sh installs it)" % host.name )
+    try:
+        figures = cyclictestHistogram( out )
+    except ValueError as e:
+        raise RuntimeError( 'cyclictest in %s: %s' % ( host.name, e ) )
+    return dict( intervalUs=TIMER_INTERVAL_US, priority=TIMER_PRIORITY,
+                 cpu=cpu, seconds=seconds, boundUs=TIMER_BOUND_US, **figures )
+
+
 def iperf( client, server, port, duration, udp, reverse ):
     """One iperf3 run, its server on port (one port per run: an earlier
        server may still be going away); returns iperf3's summary numbers.
@@ -269,11 +381,12 @@ def iperf( client, server, port, duration, udp, reverse ):
        guests): a failed run is done once more, on another port, and the
        result says so (attempts)."""
     for attempt in ( 1, 2 ):
-        background( server, 'iperf3 -s -1 -p %d' % port )
+        background( server, onProbeCpu( server, 'iperf3 -s -1 -p %d' % port ) )
         waitListening( server, 'tcp', port )
-        out = client.cmd( 'timeout %d iperf3 -J -c %s -p %d -t %d %s %s' % (
-            duration + 60, server.IP(), port, duration,
-            '-u -b 0' if udp else '', '-R' if reverse else '' ) )
+        out = client.cmd( 'timeout %d %s' % ( duration + 60, onProbeCpu(
+            client, 'iperf3 -J -c %s -p %d -t %d %s %s' % (
+                server.IP(), port, duration, '-u -b 0' if udp else '',
+                '-R' if reverse else '' ) ) ) )
         result = json.loads( out[ out.index( '{' ): ] )
         if 'error' not in result:
             break
@@ -293,8 +406,11 @@ def iperf( client, server, port, duration, udp, reverse ):
 
 
 def imageOf( kind, image ):
-    "A result's image field: KVM hosts' image (not namespace hosts')."
-    return { 'image': image } if kind.kvm else {}
+    """A result's image field: KVM hosts' image (not namespace hosts'), and
+       its options and the host that got them, where the kind gives some."""
+    return dict( **( { 'image': image } if kind.kvm else {} ),
+                 **( dict( options=kind.options, optionsOn=MEASURED )
+                     if kind.options else {} ) )
 
 
 def kindsAndImages( spec ):
@@ -337,8 +453,8 @@ class Bench( object ):
 
     def network( self, kind, n, image='default' ):
         """A started single,n network of hosts of kind (KVM hosts: in
-           image) on a Linux bridge; its where: { 'where': 'SR-IOV ...' }
-           for SR-IOV links, else {}."""
+           image; MEASURED with the kind's options) on a Linux bridge; its
+           where: { 'where': 'SR-IOV ...' } for SR-IOV links, else {}."""
         classes = kind.classes()
         host = classes[ 'host' ]
         if kind.kvm:
@@ -347,8 +463,12 @@ class Bench( object ):
                 bootTimeout=self.spec.bootTimeout, image=image,
                 **( { 'backend': 'libvirt' } if self.servers
                                              else {} ) ) )
+        topo = SingleSwitchTopo( n )
+        if kind.options:
+            topo.setNodeInfo( MEASURED, dict( topo.nodeInfo( MEASURED ),
+                                              **kind.options ) )
         net = ( self.servers or MnkvmNet )(
-            topo=SingleSwitchTopo( n ), host=host, link=classes[ 'link' ],
+            topo=topo, host=host, link=classes[ 'link' ],
             switch=LinuxBridge, controller=None )
         net.start()
         made = getattr( net.links[ 0 ], 'made', None ) if net.links else None
@@ -396,8 +516,10 @@ class Bench( object ):
 
     def latency( self, kind, repetition, rate, duration, loaded=False,
                  image='default' ):
-        """One latency measurement; loaded: with CPU hogs in h3, h4 and a
-           bulk TCP flow h5 -> h6 (the isolation scenario)."""
+        """One latency measurement: the round trips h1 -> h2, then the
+           timer in h1 as long again (not beside them: both would share
+           h1's probe CPU); loaded: with CPU hogs in h3, h4 and a bulk TCP
+           flow h5 -> h6 throughout (the isolation scenario)."""
         net = self.network( kind, 6 if loaded else 2, image )
         h1, h2 = net.hosts[ :2 ]
         try:
@@ -407,15 +529,19 @@ class Bench( object ):
                     background( hog, "sh -c 'while :; do :; done'" )
                 background( h6, 'iperf3 -s -p 5201' )
                 waitListening( h6, 'tcp', 5201 )
+                # (for the round trips and the timer after them)
                 background( h5, 'iperf3 -c %s -p 5201 -t %d' %
-                            ( h6.IP(), duration + 60 ) )
+                            ( h6.IP(), 2 * duration + 60 ) )
             samples, achieved, ping = probe( h1, h2, rate, duration )
+            timer = timerLatency( h1, duration )
+            cpu = probeCpu( h1 )
         finally:
             stopNetwork( net )
         return dict( kind=kind.name, repetition=repetition, rate=rate,
                      **net.where, **imageOf( kind, image ),
                      achievedRate=achieved, duration=duration, loaded=loaded,
-                     rttUs=samples, ping=ping )
+                     rttUs=samples, ping=ping, timer=timer,
+                     **( {} if cpu is None else { 'probeCpu': cpu } ) )
 
     def throughput( self, kind, repetition, duration, image='default' ):
         "iperf3 TCP and UDP between h1 and h2, both ways."
@@ -444,8 +570,8 @@ class Bench( object ):
             for r in range( 1, spec.repeat + 1 ):
                 run = 'run %d/%d' % ( r, spec.repeat )
                 for kind, image in kindsAndImages( spec ):
-                    what = kind.name + ( '' if image == 'default' else
-                                         ' image=' + image )
+                    what = kind.label + ( '' if image == 'default' else
+                                          ' image=' + image )
                     if scenario == 'startup':
                         units += [ ( scenario, '%s N=%d' % ( what, n ), run,
                                      n, lambda k=kind, n=n, r=r, i=image:
@@ -459,7 +585,7 @@ class Bench( object ):
                                             k, r, spec.iperfDuration, i ) ) )
                     else:
                         units.append( ( scenario, what, run,
-                                        spec.duration + 10,
+                                        2 * spec.duration + 10,
                                         lambda k=kind, r=r, s=scenario,
                                         i=image: self.latency(
                                             k, r, spec.rate, spec.duration,

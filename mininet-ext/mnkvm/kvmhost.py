@@ -65,12 +65,14 @@ class KVMHost( Host ):
                   if key in names }
         self.vmOptions = engine.kvmHostOptions( given )
         self.bootTimeout = self.vmOptions[ 'bootTimeout' ]
-        if self.vmOptions[ 'cores' ] is not None:
+        # (with tune=latency the engine lays out the VM on its cores)
+        if ( self.vmOptions[ 'cores' ] is not None and
+             self.vmOptions[ 'tune' ] == 'none' ):
             params[ 'cores' ] = self.vmOptions[ 'cores' ]   # for config()
         self.ns, self.console, self.booted = None, None, False
         self.stopped = False
         self.restored = False
-        self.ssh, self.vmPid = None, None
+        self.ssh, self.vmPid, self.tuned = None, None, None
         self.popens = []   # processes of ours on this machine: ssh, terminals
         Host.__init__( self, name, **params )
 
@@ -102,6 +104,7 @@ class KVMHost( Host ):
         say( vm[ 'notices' ] )
         # (pid: None where the VM runs elsewhere)
         self.ssh, self.vmPid = vm[ 'ssh' ], vm[ 'pid' ]
+        self.tuned = vm[ 'tuned' ]
         self.restored = vm[ 'restored' ]
         self.console = socket.socket( socket.AF_UNIX, socket.SOCK_STREAM )
         self.console.connect( vm[ 'console' ] )
@@ -163,6 +166,15 @@ class KVMHost( Host ):
         engine.pinVm( self.name, sorted( set(
             cores if isinstance( cores, ( list, tuple ) ) else [ cores ] ) ) )
 
+    @property
+    def isolatedCpus( self ):
+        """tune=latency: the guest's vCPUs isolated for measured processes
+           (vCPU 0 keeps the guest's housekeeping), e.g.
+           h1.cmd( 'taskset -c %d sockperf ...' % h1.isolatedCpus[ 0 ] );
+           [] for an untuned host."""
+        self.waitBooted()
+        return self.tuned[ 'isolated' ] if self.tuned else []
+
     def read( self, size=1024 ):
         """Node.read; but a background job's '[1] 1234' notice is read
            together with the pid marker after it, as monitor() expects
@@ -211,9 +223,13 @@ class KVMHost( Host ):
 
     def sshCommand( self, *options ):
         """The ssh command line (to run in our namespace) that logs into the
-           VM, with the engine's options for it (src/engine/ssh.ts)."""
-        return 'ssh %s %s %s' % ( shlex.join( self.ssh[ 'options' ] ),
-                                  ' '.join( options ), self.ssh[ 'target' ] )
+           VM, with the engine's options for it (src/engine/ssh.ts); a tuned
+           host's on its housekeeping cores, off the dedicated ones."""
+        pin = ( 'taskset -c %s ' % ','.join(
+            str( c ) for c in self.tuned[ 'housekeeping' ] )
+            if self.tuned else '' )
+        return '%sssh %s %s %s' % ( pin, shlex.join( self.ssh[ 'options' ] ),
+                                    ' '.join( options ), self.ssh[ 'target' ] )
 
     def addIntf( self, intf, port=None, moveIntfFn=moveIntf ):
         """Add intf in our namespace, then give the guest a NIC wired as

@@ -26,7 +26,7 @@ async function runScenarios(scenarios: readonly Scenario[], opts: BenchOptions, 
   const reports = new Map<Scenario, BenchReport>();
   for (const scenario of scenarios) {
     const servers = cluster ? { servers: cluster.servers.map((s) => s.name), placement: cluster.placement } : {};
-    const options = { ...servers, images: spec.images, ...(scenario === 'startup' ? { hosts: spec.sizes }
+    const options = { ...servers, kinds: spec.kinds.map((k) => k.label), images: spec.images, ...(scenario === 'startup' ? { hosts: spec.sizes }
       : scenario === 'throughput' ? { duration: spec.iperfDuration } : { rate: spec.rate, duration: spec.duration }) };
     reports.set(scenario, { benchmark: scenario, environment, options, repeat: spec.repeat,
       results: summarise(scenario, runs[scenario]), runs: runs[scenario] });
@@ -40,9 +40,10 @@ function scenarioCommand(name: Scenario | 'all', description: string, cluster: C
     .option('--images <list>', 'KVM hosts: their guest images, comma separated (mnkvm image list): each measured as a kind of its own', 'default')
     .option('--repeat <n>', 'repetitions (the tables show medians and ranges)', '3')
     .option('--rate <n>', 'latency probe: request/response messages per second', '1000')
-    .option('--duration <s>', 'latency probe: seconds per run (sockperf discards its warm-up)', '30')
+    .option('--duration <s>', 'latency probe: seconds per run (sockperf discards its warm-up), and as long again for the timer probe (cyclictest)', '30')
     .option('--iperf-duration <s>', 'throughput: seconds per iperf3 flow', '10')
-    .option('--links <list>', 'veth: namespace hosts and KVM hosts with virtio links; sriov: KVM hosts with SR-IOV links (--link sriov: VFs, or emulated where there is no SR-IOV NIC, as each result says)', 'veth')
+    .option('--links <list>', 'veth: namespace hosts and KVM hosts with virtio links; sriov: KVM hosts with SR-IOV links (--link sriov: VFs, or emulated where there is no SR-IOV NIC, as each result says); default veth')
+    .option('--kinds <list>', 'instead of --links, the kinds side by side: namespace, kvm, kvm-sriov, a KVM kind with host options for the host measured from (h1), as kvm:tune=latency:cpus=2 (docs/evaluation.md)')
     .option('--boot-timeout <s>', 'KVM hosts: seconds to wait for each guest to boot (raise it where guests boot slowly, as on a nested testbed\'s servers)', '120')
     .option('--servers <list>', 'run the networks over these servers (tb1,tb2 or user@host[:port],...; KVM hosts under their libvirtd): the figures are theirs')
     .option('--placement <placer>', 'how the hosts are placed on the servers (roundrobin spreads single,N over all of them)')
@@ -60,9 +61,9 @@ function scenarioCommand(name: Scenario | 'all', description: string, cluster: C
 export function benchCommand(cluster: ClusterResolver): Command {
   const bench = new Command('bench').description('benchmarks, namespace hosts vs KVM hosts: figures as JSON plus Markdown tables');
   bench.addCommand(scenarioCommand('startup', 'time to pingall-ready, memory per host and stop time (topology single,N)', cluster));
-  bench.addCommand(scenarioCommand('latency', 'UDP request/response round trips h1 -> h2 (sockperf ping-pong): percentiles and every sample', cluster));
+  bench.addCommand(scenarioCommand('latency', 'UDP request/response round trips h1 -> h2 (sockperf ping-pong): percentiles and every sample; then a timer\'s wake-up latency in h1 (cyclictest)', cluster));
   bench.addCommand(scenarioCommand('throughput', 'iperf3 TCP and UDP between h1 and h2, both ways', cluster));
-  bench.addCommand(scenarioCommand('isolation', 'the latency probe while other hosts spin their CPUs and send a bulk TCP flow', cluster));
+  bench.addCommand(scenarioCommand('isolation', 'the latency and timer probes while other hosts spin their CPUs and send a bulk TCP flow', cluster));
   const all = scenarioCommand('all', 'every scenario above, into --out (default bench-results)', cluster);
   all.setOptionValueWithSource('out', 'bench-results', 'default');
   bench.addCommand(all);

@@ -5,6 +5,7 @@ import { cpus, release, totalmem } from 'node:os';
 import { PROJECT_ROOT } from '../engine/paths.js';
 import { bridgeNetfilterTables } from '../engine/netfilter.js';
 import { QEMU, resolveAccel } from '../engine/guest/accel.js';
+import { tuneCheck, type TuneCheck } from '../engine/tune/check.js';
 
 function firstLine(cmd: string, args: string[]): string {
   try {
@@ -22,6 +23,8 @@ export interface Fingerprint {
   date: string; command: string; kernel: string; kernelCmdline: string; cpuModel: string; cpus: number;
   cpuGovernor: string; isolatedCpus: string; bridgeNetfilter: string; machineMemoryMiB: number;
   accel: 'kvm' | 'tcg'; qemu: string; mininet: string; node: string; mnkvm: string; gitCommit: string;
+  /** The real-time checklist of this machine (`mnkvm tune check --json`): how its hosts could be tuned. */
+  tune: TuneCheck;
 }
 
 export function fingerprint(accel: 'kvm' | 'tcg'): Fingerprint {
@@ -45,6 +48,7 @@ export function fingerprint(accel: 'kvm' | 'tcg'): Fingerprint {
     node: process.version,
     mnkvm: pkg.version,
     gitCommit: firstLine('git', ['rev-parse', 'HEAD']),
+    tune: tuneCheck(),
   };
 }
 

@@ -3,17 +3,26 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MnkvmError } from '../engine/errors.js';
+import { tuneLines, type TuneCheck } from '../engine/tune/check.js';
 import type { Fingerprint } from './fingerprint.js';
 import {
   kindLabel, markdown, percentileName, SCENARIOS, summarise, type BenchReport, type LatencyRun, type LatencySummary, type Scenario, type StartupResult, type ThroughputSummary,
 } from './results.js';
-import { ascending, cdfPoints, PERCENTILES } from './stats.js';
+import { ascending, binnedCdfPoints, cdfPoints, PERCENTILES, TIMER_PERCENTILES } from './stats.js';
 import { barChart, esc, lineChart, type Bars, type Series } from './svg.js';
 
 const TITLES: Record<Scenario, string> = {
   startup: 'Start-up: single,N', latency: 'Latency: UDP request/response, h1 to h2',
   throughput: 'Throughput: iperf3 between h1 and h2', isolation: 'Isolation: latency while other hosts load CPU and network',
 };
+
+/** The blocks of Markdown as markdown() writes them (tables, warnings, paragraphs), as HTML. */
+function htmlBlocks(md: string): string {
+  return md.split(/\n{2,}/).map((block) => block.trim()).filter((block) => block !== '').map((block) =>
+    block.startsWith('|') ? htmlTable(block)
+      // next to the table, as in the Markdown: where the latency probe did not send at the rate asked
+      : block.startsWith('> ⚠ ') ? `<p class="warning rate">${esc(block.slice(2))}</p>` : `<p>${esc(block)}</p>`).join('');
+}
 
 /** A Markdown table (as markdown() writes them) as HTML. */
 function htmlTable(md: string): string {
@@ -33,12 +42,28 @@ function cdfs(runs: LatencyRun[], suffix = ''): Series[] {
   }));
 }
 
-function percentileBars(summaries: { label: string; s: LatencySummary }[]): Bars[] {
-  return PERCENTILES.map((p) => ({
+/** CDFs of the timer's wake-up latency (cyclictest) of each kind that has it, all runs' histograms pooled. */
+function timerCdfs(runs: LatencyRun[], suffix = ''): Series[] {
+  const labels = [...new Set(runs.filter((r) => r.timer).map(kindLabel))];
+  return labels.map((label) => {
+    const timers = runs.flatMap((r) => (r.timer && kindLabel(r) === label ? [r.timer] : []));
+    const bins = new Map<number, number>();
+    for (const [us, count] of timers.flatMap((t) => t.histogramUs)) bins.set(us, (bins.get(us) ?? 0) + count);
+    return {
+      label: `${label}${suffix}`,
+      points: binnedCdfPoints([...bins].sort(([a], [b]) => a - b), timers.reduce((n, t) => n + t.overflows, 0), Math.max(...timers.map((t) => t.maxUs))),
+    };
+  });
+}
+
+/** Bars of percentiles ps of each summary, as figures(summary) holds them (null: none, no bar). */
+function percentileBars(summaries: { label: string; s: LatencySummary }[], ps: readonly number[] = PERCENTILES,
+  figures: (s: LatencySummary) => LatencySummary['timerUs'] = (s) => s.percentilesUs): Bars[] {
+  return ps.map((p) => ({
     group: percentileName(p),
-    values: summaries.map(({ label, s }) => {
-      const v = s.percentilesUs[percentileName(p)];
-      return { label, value: v.median, low: v.min, high: v.max };
+    values: summaries.flatMap(({ label, s }) => {
+      const v = figures(s)?.[percentileName(p)];
+      return v ? [{ label, value: v.median, low: v.min, high: v.max }] : [];
     }),
   }));
 }
@@ -60,9 +85,17 @@ function latencyPlots(report: BenchReport<LatencyRun, LatencySummary>, id: strin
   const bars = loaded
     ? [...idle.results.map((s) => ({ label: `${kindLabel(s)} idle`, s })), ...report.results.map((s) => ({ label: `${kindLabel(s)} loaded`, s }))]
     : report.results.map((s) => ({ label: kindLabel(s), s }));
-  return [
+  const plots = [
     lineChart(`${id}-cdf`, 'Round trip time, CDF (all runs)', series, { x: 'round trip time (µs, log scale)', y: 'fraction of samples', logX: true }),
     barChart(`${id}-percentiles`, 'Percentiles (bar: median of runs; whisker: range)', percentileBars(bars), 'µs (log scale)', true),
+  ];
+  // the timer's wake-up latency in h1 (cyclictest), where the runs measured it (not in results from before it was)
+  const timers = loaded ? [...timerCdfs(idle.runs, ' idle'), ...timerCdfs(report.runs, ' loaded')] : timerCdfs(report.runs);
+  if (timers.length === 0) return plots;
+  return [...plots,
+    lineChart(`${id}-timer-cdf`, 'Timer latency in h1 (cyclictest), CDF (all runs)', timers, { x: 'wake-up latency (µs, log scale)', y: 'fraction of wake-ups', logX: true }),
+    barChart(`${id}-timer-percentiles`, 'Timer latency percentiles (bar: median of runs; whisker: range)',
+      percentileBars(bars, TIMER_PERCENTILES, (s) => s.timerUs), 'µs (log scale)', true),
   ];
 }
 
@@ -75,7 +108,9 @@ function throughputPlots(report: BenchReport<unknown, ThroughputSummary>): strin
 }
 
 function environmentTable(env: Fingerprint): string {
-  const rows = Object.entries(env).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(String(v))}</td></tr>`);
+  // (the tune checklist: a line per item; results from before it have none)
+  const cell = (k: string, v: unknown) => (k === 'tune' ? tuneLines(v as TuneCheck).map(esc).join('<br>') : esc(String(v)));
+  const rows = Object.entries(env).map(([k, v]) => `<tr><th>${esc(k)}</th><td>${cell(k, v)}</td></tr>`);
   return `<table class="env">${rows.join('')}</table>`;
 }
 
@@ -103,11 +138,10 @@ export function writeReport(dir: string): string[] {
       : scenario === 'throughput' ? throughputPlots(report as BenchReport<unknown, ThroughputSummary>)
         : latencyPlots(report as BenchReport<LatencyRun, LatencySummary>, scenario,
           scenario === 'isolation' ? reports.get('latency') as BenchReport<LatencyRun, LatencySummary> | undefined : undefined);
-    const note = md.split('\n')[2];
-    // next to the table, as in the Markdown: where the latency probe did not send at the rate asked
-    const warnings = md.split('\n').filter((l) => l.startsWith('> ⚠ ')).map((l) => `<p class="warning rate">${esc(l.slice(2))}</p>`);
+    // (the title, the note under it, then the tables and what is said under them)
+    const [, note, ...rest] = md.split(/\n{2,}/);
     sections.push(`<section id="${scenario}"><h2>${esc(TITLES[scenario])}</h2><p>${esc(note)}</p>` +
-      `<div class="plots">${plots.join('\n')}</div>${htmlTable(md)}${warnings.join('')}` +
+      `<div class="plots">${plots.join('\n')}</div>${htmlBlocks(rest.join('\n\n'))}` +
       `<p class="meta">${esc(report.environment.date)}: <code>${esc(report.environment.command)}</code></p></section>`);
     summary.push(md.replace(/^# mnkvm bench (\w+)/, (_, s: string) => `## ${TITLES[s as Scenario] ?? s}`));
   }

@@ -1,7 +1,8 @@
 // What each benchmark scenario measures (the runs, as mininet-ext/mnkvm/bench.py
 // returns them), its summary over repetitions, and its Markdown table.
+import type { KvmHostOptions } from '../engine/options.js';
 import type { Fingerprint } from './fingerprint.js';
-import { ascending, median, percentile, PERCENTILES, spread, type Spread } from './stats.js';
+import { ascending, binnedPercentile, median, percentile, PERCENTILES, spread, TIMER_PERCENTILES, type Spread } from './stats.js';
 
 /**
  * namespace hosts; KVM hosts with virtio links (veth); KVM hosts with SR-IOV links. Each kind's host and link classes,
@@ -15,15 +16,27 @@ export const KINDS = {
 export type Kind = keyof typeof KINDS;
 export const KINDS_OF_LINKS = { veth: ['namespace', 'kvm'], sriov: ['kvm-sriov'] } as const satisfies Record<string, readonly Kind[]>;
 
+/** The KVM host options a kind's measured host gets (mnkvm bench --kinds kvm:tune=latency:cpus=2): those given, checked. */
+export type HostOptions = Partial<KvmHostOptions>;
+
+/** Host options as a label shows them, in the order given: "tune=latency cpus=2 cores=1" (a list as the command line gives it: 1+2). */
+export const optionsText = (options: HostOptions): string => Object.entries(options)
+  .map(([name, value]) => `${name}=${Array.isArray(value) ? value.join('+') : value === null ? 'none' : String(value)}`).join(' ');
+
 /**
  * Where a kind's links ran, where that is not the kind alone: "SR-IOV emulated", "SR-IOV hardware: PF enp1s0 (igb)";
- * image: the KVM hosts' guest image (mnkvm bench --images; a label names it where it is not the default).
+ * image: the KVM hosts' guest image (mnkvm bench --images; a label names it where it is not the default);
+ * options: the kind's host options (--kinds kvm:tune=latency), which only the host named by optionsOn (h1) got.
  */
-interface Where { where?: string; image?: string }
+interface Where { where?: string; image?: string; options?: HostOptions; optionsOn?: string }
 
-/** A row's kind, with its KVM hosts' image and where its links ran: what its runs are grouped by. */
+/** The fields of Where a run or a summary has: what a summary of runs carries on. */
+const whereOf = (r: Where): Where => ({ where: r.where, image: r.image, options: r.options, optionsOn: r.optionsOn });
+
+/** A row's kind, with its host options, its KVM hosts' image and where its links ran: what its runs are grouped by. */
 export const kindLabel = (r: { kind: Kind } & Where): string =>
-  `${r.kind}${r.image && r.image !== 'default' ? ` image=${r.image}` : ''}${r.where ? ` (${r.where})` : ''}`;
+  `${r.kind}${r.options && Object.keys(r.options).length ? ` ${optionsText(r.options)}` : ''}` +
+  `${r.image && r.image !== 'default' ? ` image=${r.image}` : ''}${r.where ? ` (${r.where})` : ''}`;
 export const SCENARIOS = ['startup', 'latency', 'throughput', 'isolation'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -33,12 +46,29 @@ export interface StartupResult extends Where {
   rssPerHostKiB: number; cpuSecondsPerHost: number; pingDroppedPercent: number;
 }
 
+/**
+ * A timer's wake-up latency inside h1, as cyclictest (Debian's rt-tests) measures it after the round trips, under
+ * the same load: one SCHED_FIFO thread that sleeps until the next interval and records how late it woke.
+ */
+export interface TimerRun {
+  intervalUs: number;     // the thread's period
+  priority: number;       // its SCHED_FIFO priority
+  cpu: number | null;     // the vCPU it ran on (a tuned host's isolated one), or null: where the scheduler put it
+  seconds: number;
+  histogramUs: [number, number][];   // [latency (µs), wake-ups], ascending, counts above 0
+  boundUs: number;        // the histogram's last bin
+  overflows: number;      // wake-ups later than boundUs (counted, not binned)
+  minUs: number; avgUs: number; maxUs: number;
+}
+
 export interface LatencyRun extends Where {
   kind: Kind; repetition: number; duration: number; loaded: boolean;
   rate: number;           // messages/s asked of sockperf
   achievedRate: number;   // messages/s it sent while it timed the round trips kept
   rttUs: number[];   // every round trip sockperf timed after its warm-up, in order
   ping: { minMs: number; avgMs: number; maxMs: number } | null;
+  probeCpu?: number;      // the vCPU of h1 the probes ran on (its first isolated one, tune=latency); absent: not pinned
+  timer?: TimerRun;       // absent in results from before mnkvm measured it
 }
 
 export interface Flow { mbps: number; lostPercent?: number; jitterMs?: number; retransmits?: number; attempts: number }
@@ -50,6 +80,8 @@ export interface LatencySummary extends Where {
   achievedRate: Spread | null;    // messages/s sent: median and range over the runs (null: runs from before it was recorded)
   percentilesUs: Record<string, Spread>;   // 'p50' ... 'p99.99', 'max': median and range over the runs
   pingAvgMs: Spread | null;
+  timerUs: Record<string, Spread> | null;  // cyclictest's 'p50', 'p99', 'p99.9', 'max' over the runs (null: not measured)
+  timerSamples: number;                    // its wake-ups, all runs
 }
 export interface ThroughputSummary extends Where { kind: Kind; runs: number; mbps: Record<string, Spread>; udpLostPercent: Record<string, Spread> }
 
@@ -78,6 +110,12 @@ export function startupMedians(runs: StartupResult[]): StartupResult[] {
   });
 }
 
+/** A timer run's wake-ups: those binned and those past the histogram's bound. */
+export const timerSamples = (t: TimerRun): number => t.histogramUs.reduce((n, [, count]) => n + count, t.overflows);
+
+/** A timer run's p-th percentile of wake-up latency (µs; p=100: its maximum). */
+export const timerPercentile = (t: TimerRun, p: number): number => binnedPercentile(t.histogramUs, t.overflows, t.maxUs, p);
+
 /** Per kind: each percentile of each run, then its median and range over the runs. */
 export function latencySummary(runs: LatencyRun[]): LatencySummary[] {
   return groupBy(runs, kindLabel).map((group) => {
@@ -85,11 +123,15 @@ export function latencySummary(runs: LatencyRun[]): LatencySummary[] {
     const percentilesUs = Object.fromEntries(PERCENTILES.map((p) =>
       [percentileName(p), spread(sorted.map((s) => percentile(s, p)))]));
     const pings = group.flatMap((r) => (r.ping ? [r.ping.avgMs] : []));
-    // (results written before the rate sent was recorded lack it)
+    // (results written before the rate sent, or the timer, was recorded lack it)
     const achieved = group.flatMap((r) => (typeof r.achievedRate === 'number' ? [r.achievedRate] : []));
-    return { kind: group[0].kind, where: group[0].where, image: group[0].image, loaded: group[0].loaded, runs: group.length,
+    const timers = group.flatMap((r) => (r.timer ? [r.timer] : []));
+    const timerUs = timers.length === group.length ? Object.fromEntries(TIMER_PERCENTILES.map((p) =>
+      [percentileName(p), spread(timers.map((t) => timerPercentile(t, p)))])) : null;
+    return { kind: group[0].kind, ...whereOf(group[0]), loaded: group[0].loaded, runs: group.length,
       samples: group.reduce((n, r) => n + r.rttUs.length, 0), rate: group[0].rate,
-      achievedRate: achieved.length === group.length ? spread(achieved) : null, percentilesUs, pingAvgMs: pings.length ? spread(pings) : null };
+      achievedRate: achieved.length === group.length ? spread(achieved) : null, percentilesUs, pingAvgMs: pings.length ? spread(pings) : null,
+      timerUs, timerSamples: timers.reduce((n, t) => n + timerSamples(t), 0) };
   });
 }
 
@@ -104,7 +146,7 @@ export function throughputSummary(runs: ThroughputRun[]): ThroughputSummary[] {
     const flows = Object.keys(group[0].flows);
     const over = (f: (flow: Flow) => number | undefined, names: string[]) => Object.fromEntries(names.map((name) =>
       [name, spread(group.map((r) => f(r.flows[name]) ?? 0))]));
-    return { kind: group[0].kind, where: group[0].where, image: group[0].image, runs: group.length, mbps: over((f) => f.mbps, flows),
+    return { kind: group[0].kind, ...whereOf(group[0]), runs: group.length, mbps: over((f) => f.mbps, flows),
       udpLostPercent: over((f) => f.lostPercent, flows.filter((n) => n.startsWith('udp'))) };
   });
 }
@@ -167,6 +209,23 @@ export function latencyTable(results: LatencySummary[]): string {
       ...PERCENTILES.map((p) => showSpread(r.percentilesUs[percentileName(p)], 1)), r.pingAvgMs ? showSpread(r.pingAvgMs, 3) : '-']));
 }
 
+/** The timer latency (cyclictest) of the summaries that have it. */
+export function timerTable(results: LatencySummary[]): string {
+  return table(['kind', 'load', 'runs', 'wake-ups', ...TIMER_PERCENTILES.map((p) => `${percentileName(p)} (µs)`)],
+    results.flatMap((r) => (r.timerUs ? [[kindLabel(r), loadName(r), String(r.runs), String(r.timerSamples),
+      ...TIMER_PERCENTILES.map((p) => showSpread(r.timerUs![percentileName(p)], 0))]] : [])));
+}
+
+/** What the timer table measures, above it. */
+export const TIMER_NOTE = 'Timer latency in h1 (cyclictest: one SCHED_FIFO thread that wakes at a fixed interval and records how late it woke), ' +
+  'for as long as the probe ran, after it, under the same load; in a tuned host on its isolated vCPU, as the probes:';
+
+/** The line under the tables where a kind has host options: which host got them. */
+export function optionsNote(results: (Where & { kind: Kind })[]): string | null {
+  const labels = [...new Set(results.filter((r) => r.options && Object.keys(r.options).length).map((r) => `${kindLabel(r)} on ${r.optionsOn}`))];
+  return labels.length ? `Host options went to one host of each network, the one measured from; its other hosts are plain: ${labels.join('; ')}.` : null;
+}
+
 export function throughputTable(results: ThroughputSummary[]): string {
   const flows = Object.keys(results[0]?.mbps ?? {});
   return table(['kind', 'runs', ...flows.map((f) => `${f} (Mbit/s)`), ...flows.filter((f) => f.startsWith('udp')).map((f) => `${f} lost (%)`)],
@@ -181,9 +240,12 @@ export function markdown(report: BenchReport): string {
   };
   const { accel } = report.environment;
   const latency = report.benchmark === 'latency' || report.benchmark === 'isolation';
-  const notes = latency ? rateNotes(report.results as LatencySummary[]).map((n) => `\n> ⚠ ${n}\n`).join('') : '';
+  const latencies = report.results as LatencySummary[];
+  const notes = latency ? rateNotes(latencies).map((n) => `\n> ⚠ ${n}\n`).join('') : '';
+  const timer = latency && latencies.some((r) => r.timerUs) ? `\n${TIMER_NOTE}\n\n${timerTable(latencies)}\n` : '';
+  const on = optionsNote(report.results as (Where & { kind: Kind })[]);
   return `# mnkvm bench ${report.benchmark}\n\nAccelerator: ${accel}${accel === 'tcg' ? ' (TCG emulation: timings are emulated)' : ''}; ` +
     `${report.repeat > 1 ? `medians of ${report.repeat} runs (range in brackets)` : '1 run'}; ` +
-    `options: ${JSON.stringify(report.options)}\n\n${tables[report.benchmark](report.results as never[])}\n${notes}`;
+    `options: ${JSON.stringify(report.options)}\n\n${tables[report.benchmark](report.results as never[])}\n${notes}${timer}${on ? `\n${on}\n` : ''}`;
 }
 

@@ -25,11 +25,28 @@ function fmt(v: number): string {
   return Math.abs(v) >= 1e6 || (Math.abs(v) < 0.01 && v !== 0) ? v.toExponential(0) : String(Number(v.toPrecision(3)));
 }
 
+/** Where each legend item goes: left to right from the plot's left edge, on another row where a label would cross the right edge. */
+function legendPlaces(legend: string[]): { x: number; row: number }[] {
+  // (a label's width guessed from its length: 7 px a character at 12 px, plus the swatch and a gap)
+  const width = (label: string) => Math.max(150, 16 + 7 * label.length + 14);
+  let x = M.left + 10, row = 0;
+  return legend.map((label) => {
+    if (x > M.left + 10 && x + width(label) > W) [x, row] = [M.left + 10, row + 1];
+    const place = { x, row };
+    x += width(label);
+    return place;
+  });
+}
+
+const LEGEND_ROW = 16;
+
 function frame(id: string, title: string, body: string, legend: string[]): string {
+  const places = legendPlaces(legend);
+  const height = H + LEGEND_ROW * Math.max(0, ...places.map((p) => p.row));
   const items = legend.map((label, i) =>
-    `<g transform="translate(${M.left + 10 + i * 150},${H - 14})"><rect width="12" height="12" y="-10" fill="${COLOURS[i % COLOURS.length]}"/>` +
+    `<g transform="translate(${places[i].x},${H - 14 + LEGEND_ROW * places[i].row})"><rect width="12" height="12" y="-10" fill="${COLOURS[i % COLOURS.length]}"/>` +
     `<text x="16" font-size="12">${esc(label)}</text></g>`).join('');
-  return `<svg class="plot" id="${esc(id)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" ` +
+  return `<svg class="plot" id="${esc(id)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${height}" width="${W}" height="${height}" ` +
     `font-family="sans-serif" role="img" aria-label="${esc(title)}"><title>${esc(title)}</title>` +
     `<text x="${W / 2}" y="18" text-anchor="middle" font-size="14">${esc(title)}</text>${body}${items}</svg>`;
 }

@@ -6,6 +6,7 @@
 //   mnkvm run SCRIPT.py       a Mininet script, with KVMHost available
 //   mnkvm bench all ...       benchmarks: namespace hosts vs KVM hosts
 //   mnkvm report DIR          draw benchmark results (HTML, SVG plots)
+//   mnkvm tune check          the real-time checklist of this machine or servers
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
@@ -17,6 +18,7 @@ import { testbedCommand } from '../testbed/command.js';
 import { writeReport } from '../bench/report.js';
 import { clean } from './clean.js';
 import { imageCommand, imageMap } from './images.js';
+import { tuneCommand } from './tune.js';
 import { requireRoot, runInPython } from '../bridge/session.js';
 import { checkCluster, checkKvmHost, clusterOptions, optionValue, takeOption } from './checks.js';
 import { PLACERS } from '../cluster/servers.js';
@@ -38,6 +40,7 @@ Usage: mnkvm [mn options]       build and run a network like mn; --host kvm make
        mnkvm bench bridge       benchmark what the TypeScript API adds to a call
        mnkvm report DIR         draw the results in DIR as an HTML report with plots
        mnkvm testbed up         a virtual SR-IOV testbed: servers as VMs (mnkvm testbed --help)
+       mnkvm tune check [--servers LIST] [--json]   the real-time checklist of this machine (or each server): ok / warn / missing
 
 A network over several servers: --servers tb1,tb2 (virtual testbed servers) or user@host[:port],...
   --placement ${PLACERS.join('|')} (Mininet's cluster placers; default switchbin); a node's server= places it
@@ -55,6 +58,7 @@ function subcommands(): Command {
   program.addCommand(imageCommand());
   program.addCommand(benchCommand((servers, placement) => clusterOptions(servers, placement, testbedServer)));
   program.addCommand(testbedCommand());
+  program.addCommand(tuneCommand(testbedServer));
   program.command('report').description('draw benchmark results (mnkvm bench ... --out DIR) as DIR/report.html and DIR/summary.md')
     .argument('<dir>', 'the folder mnkvm bench wrote')
     .action((dir: string) => {
@@ -97,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
     await keepRun(process.stdin, process.stdout, (record, notice) => new SriovFabric(record, notice));
     return 0;
   }
-  if (['image', 'bench', 'run', 'migrate', 'report', 'testbed'].includes(argv[0])) {
+  if (['image', 'bench', 'run', 'migrate', 'report', 'testbed', 'tune'].includes(argv[0])) {
     await subcommands().parseAsync(argv, { from: 'user' });
     return Number(process.exitCode ?? 0);
   }

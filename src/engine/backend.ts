@@ -9,6 +9,7 @@ import { MnkvmError } from './errors.js';
 import type { KvmHostOptions } from './options.js';
 import type { GuestImage } from './image.js';
 import type { Machine } from './machine.js';
+import type { LatencyLayout } from './tune/layout.js';
 
 /** What a KVM host's guest is made from: its options, where it runs, its namespace and its runtime folder. */
 export interface GuestSpec extends Omit<KvmHostOptions, 'image' | 'cores'> {
@@ -21,6 +22,8 @@ export interface GuestSpec extends Omit<KvmHostOptions, 'image' | 'cores'> {
   dir: string;
   /** The image, as machine has it (paths there). */
   image: GuestImage;
+  /** tune=latency: where its threads run (the engine has claimed the dedicated cores); null: anywhere. */
+  layout: LatencyLayout | null;
 }
 
 /**

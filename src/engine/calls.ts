@@ -51,6 +51,12 @@ export interface VmInfo {
   restored: boolean;
   /** How popen() and terminals log in: ssh OPTIONS -T|-t TARGET (options: ssh.ts's guestSshArgs). */
   ssh: { key: string; target: string; options: string[] };
+  /**
+   * tune=latency: the machine's cores its shell, popen and terminals run on
+   * (housekeeping), and the guest's vCPUs a measured process runs on
+   * (isolated in the guest); null: untuned.
+   */
+  tuned: { housekeeping: number[]; isolated: number[] } | null;
   notices: Notice[];
 }
 

@@ -13,9 +13,9 @@ import { RUN_ROOT } from './paths.js';
 /**
  * What a claimed name stands for: an interface or bridge of the root
  * namespace, a cgroup, an SR-IOV VF (its PCI address) or a VLAN of a PF
- * (PF:ID, or emulated:ID).
+ * (PF:ID, or emulated:ID), or a core dedicated to a tuned KVM host's vCPU.
  */
-export type NameKind = 'link' | 'cgroup' | 'vf' | 'vlan';
+export type NameKind = 'link' | 'cgroup' | 'vf' | 'vlan' | 'core';
 
 /**
  * Each kind of name: its noun in messages; whether the run makes the thing
@@ -30,6 +30,7 @@ const NAME_KINDS: Record<NameKind, { noun: string; made: boolean; exists: (name:
   cgroup: { noun: 'cgroup', made: true, exists: (name) => cgroupDirs(name).some((d) => existsSync(d)) },
   vf: { noun: 'VF', made: false, exists: (pci) => existsSync(join('/sys/bus/pci/devices', pci)) },
   vlan: { noun: 'VLAN', made: false, exists: () => false },
+  core: { noun: 'core', made: false, exists: () => false },
 };
 
 const CLAIMS = join(RUN_ROOT, 'claims');
@@ -100,6 +101,14 @@ export class Claims {
   /** Does this run hold the claim of the name? Only then may it remove what the name names. */
   holds(kind: NameKind, name: string): boolean {
     return readClaim(claimPath(kind, name)) === this.run;
+  }
+
+  /** The run that holds the claim of a name, where another run whose owner lives does (as messages name it), else null. */
+  heldBy(kind: NameKind, name: string): string | null {
+    const holder = readClaim(claimPath(kind, name));
+    if (holder === null || holder === this.run) return null;
+    const other = join(RUN_ROOT, holder);
+    return ownerAlive(other) ? describeOwner(other) : null;
   }
 
   /** Does another run whose owner lives hold a claim of kind whose name starts with prefix? */

@@ -16,19 +16,21 @@ import { containerImage, loadImage, loadImageOn, type ContainerImage, type Guest
 import { LocalMachine, type Machine } from './machine.js';
 import type { FabricFactory, LinkFabric, ServersFabric, SriovEnd, SriovLinkMade } from './links.js';
 import { KVM_HOST_OPTION_NAMES, kvmHostOptions, LEAST_MEM, SRIOV_LINK_OPTION_NAMES, sriovLinkOptions, SYSTEM_LIBVIRT, type KvmHostOptions, type SriovLinkOptions } from './options.js';
-import { processId, startTime } from './proc.js';
+import { pinThreads, processId, startTime } from './proc.js';
 import { BackendByOption } from './backends.js';
 import type { NameKind } from './claims.js';
 import { RunRecord } from './records.js';
 import type { SweepReport } from './sweep.js';
 import { guestSshArgs } from './ssh.js';
+import { formatCpuList } from './tune/cpus.js';
+import { pinRunProcesses, planLatency, readCpuFacts, steerVfIrqs, type LatencyLayout } from './tune/layout.js';
 
 /**
  * A KVM host's guest: starting (guest), then changes to it (NICs), in order
  * (ops, which never rejects); a change that failed waits in failed for the
  * next vmReady to report it, once: the changes after it still run.
  */
-interface HostVm { guest: Promise<Guest>; ops: Promise<void>; failed: Error[]; running: Guest | null }
+interface HostVm { guest: Promise<Guest>; ops: Promise<void>; failed: Error[]; running: Guest | null; layout: LatencyLayout | null }
 
 /** A backend for a run: it records what it makes in the run's record, and says lines for the user through notice. */
 export type BackendFactory = (record: RunRecord, notice: (line: string, level?: Notice['level']) => void) => VmBackend;
@@ -58,6 +60,10 @@ export class Engine implements EngineCalls {
   private readonly inflight = new Set<Promise<unknown>>();
   private readonly said = new Set<string>();
   private readonly starting = new Slots(STARTS_AT_ONCE);
+  /** Hugepages that tuned hosts of this run are given and have not taken yet (their QEMU allocates them as it starts). */
+  private hugepagesPlanned = 0;
+  /** The cores this run has dedicated to its tuned hosts' vCPUs, and to which host. */
+  private readonly dedicated = new Map<number, string>();
 
   /** Lines for the user; the Python side prints them through Mininet's log at their level. */
   private notices: Notice[] = [];
@@ -175,15 +181,20 @@ export class Engine implements EngineCalls {
    */
   startVm({ name, nsPid, options, server }: { name: string; nsPid: number; options: KvmHostOptions; server?: string | null }): Notice[] {
     if (this.hosts.has(name)) throw new MnkvmError(`a KVM host named ${name} already exists`);
+    // (cores: KVMHost's config() pins the whole VM, as CPULimitedHost pins its shell; with tune=latency, layOut's)
     const { image, cores: _pinnedByPython, ...rest } = options;
     if (server) checkOnServer(name, server, rest);
     const machine = server ? this.onServer(server).machine(server) : this.here;
     const local = server ? null : this.image(image);   // (a missing image here is this call's error)
-    const guest = this.track(async () => this.bringUp({
-      ...rest, name, nsPid, machine, dir: join(machine.dir, 'vm', name), image: local ?? (await this.imageOn(server!, machine, image)),
-    }));
+    const layout = rest.tune === 'latency' ? this.layOut(name, options, server ?? null) : null;
+    const guest = this.track(async () => {
+      if (layout) await pinThreads(name, nsPid, layout.housekeeping);   // the host's shell, and what it starts
+      return this.bringUp({
+        ...rest, name, nsPid, machine, layout, dir: join(machine.dir, 'vm', name), image: local ?? (await this.imageOn(server!, machine, image)),
+      });
+    });
     // a failure to start is vmReady's to report, every time
-    const host: HostVm = { guest, ops: guest.then(() => undefined, () => undefined), failed: [], running: null };
+    const host: HostVm = { guest, ops: guest.then(() => undefined, () => undefined), failed: [], running: null, layout };
     void guest.then((g) => { host.running = g; }, () => undefined);
     this.hosts.set(name, host);
     return this.takeNotices();
@@ -196,7 +207,33 @@ export class Engine implements EngineCalls {
     const failure = host.failed.shift();
     if (failure) throw failure;
     const { console, accel, pid, restored, ssh } = guest;
-    return { console, accel, pid, restored, ssh: { ...ssh, options: guestSshArgs(ssh.key) }, notices: this.takeNotices() };
+    const tuned = host.layout && { housekeeping: host.layout.housekeeping, isolated: host.layout.dedicated.map((_, i) => i + 1) };
+    return { console, accel, pid, restored, ssh: { ...ssh, options: guestSshArgs(ssh.key) }, tuned, notices: this.takeNotices() };
+  }
+
+  /**
+   * tune=latency (tune.ts): the host's layout on this machine, its dedicated
+   * cores claimed for the run (a core another run holds is one line).
+   */
+  private layOut(name: string, { cpus, mem, cores }: KvmHostOptions, server: string | null): LatencyLayout {
+    if (server) {
+      throw new MnkvmError(`${name}: tune=latency on a server of --servers is not there yet (its cores and hugepages are claimed where it runs): run mnkvm on ${server} itself`);
+    }
+    const taken = (core: number) => {
+      const host = this.dedicated.get(core);
+      return host ? `${host} of this run` : this.record.heldBy('core', String(core));
+    };
+    const { layout, warnings } = planLatency({ name, cpus, mem, cores }, readCpuFacts(), taken, this.hugepagesPlanned);
+    for (const core of layout.dedicated) {
+      this.record.claim('core', String(core));
+      this.dedicated.set(core, name);
+    }
+    // mnkvm's own processes, and what they start from here on, off the dedicated cores
+    pinRunProcesses(layout.housekeeping);
+    this.hugepagesPlanned += layout.hugepages;
+    for (const line of warnings) this.notice(line, 'warn');
+    this.notice(`*** ${name}: tune=latency: vCPU${layout.dedicated.length > 1 ? 's' : ''} 1${layout.dedicated.length > 1 ? `-${layout.dedicated.length}` : ''} on core${layout.dedicated.length > 1 ? 's' : ''} ${formatCpuList(layout.dedicated)}, vCPU 0 and QEMU on ${formatCpuList(layout.housekeeping)}, ${layout.hugepages} hugepages of 2 MiB`);
+    return layout;
   }
 
   /** The image as server has it, read there once per run. */
@@ -211,7 +248,10 @@ export class Engine implements EngineCalls {
   private async bringUp(spec: GuestSpec): Promise<Guest> {
     await this.starting.acquire();
     try {
-      const guest = await this.backend.start(spec);
+      const guest = await this.backend.start(spec).finally(() => {
+        // its QEMU has taken its hugepages (or failed): the machine's count says so from here on
+        if (spec.layout) this.hugepagesPlanned -= spec.layout.hugepages;
+      });
       try {
         await guest.agent(`identity ${spec.name} ${BigInt(Date.now()) * 1_000_000n} ${randomBytes(32).toString('hex')}`);
         if (spec.share && !guest.restored) await guest.agent(`mount ${spec.share}`);   // a clone's is mounted in its template
@@ -231,7 +271,25 @@ export class Engine implements EngineCalls {
       if (guest.intfs.size >= MAX_NICS) throw new MnkvmError(noFreeSlot(name, nic.intf));
       const { guestMac, mac } = await guest.attach(nic);
       await guest.agent(`nic ${guestMac} ${nic.intf} ${mac}`).catch((e: Error) => { throw new MnkvmError(`${name}: ${e.message}`); });
+      const host = this.hosts.get(name);
+      if (host?.layout && nic.kind === 'vf') this.steerWhileUp(host, nic.pci);
     });
+  }
+
+  /**
+   * A VF's host interrupts appear once the guest's driver enables them (as
+   * Mininet brings the link up, after the NIC is plugged): steer each one
+   * that appears within 30 s to the host's housekeeping cores (tune.ts), in
+   * the background, while the host runs.
+   */
+  private steerWhileUp(host: HostVm, pci: string): void {
+    const end = Date.now() + 30_000;
+    const look = () => {
+      if (![...this.hosts.values()].includes(host) || Date.now() > end) return;
+      steerVfIrqs(pci, host.layout!.housekeeping);
+      setTimeout(look, 250).unref();
+    };
+    look();
   }
 
   /** The guest lets go of the NIC (its name is free at once), then the backend unplugs it. */
@@ -258,7 +316,13 @@ export class Engine implements EngineCalls {
     const host = this.hosts.get(name);
     if (!host) return;
     this.hosts.delete(name);
-    this.stopping.set(name, this.track(async () => (await host.guest.catch(() => null))?.stop()));
+    this.stopping.set(name, this.track(async () => {
+      await (await host.guest.catch(() => null))?.stop();
+      for (const core of host.layout?.dedicated ?? []) {
+        this.record.release('core', String(core));
+        this.dedicated.delete(core);
+      }
+    }));
   }
 
   async shellFailure({ name, bootTimeout }: { name: string; bootTimeout: number | null }): Promise<string> {

@@ -70,7 +70,7 @@ export const KVM_HOST_OPTIONS = {
   } satisfies Option<string | null>,
   cores: {
     default: null as number[] | null, syntax: 'N',
-    help: "pin the VM's threads to these cores of the machine (a number, or a list in a script), as CPULimitedHost does; mn --pin sets it",
+    help: "pin the VM's threads to these cores of the machine (a number, or a list in a script), as CPULimitedHost does; mn --pin sets it; with tune=latency: the cores dedicated to vCPUs 1 and up",
     parse: (v: unknown) => {
       if (v === null) return null;
       const list = Array.isArray(v) ? v : typeof v === 'string' ? v.split(/[ +]/) : [v];
@@ -78,6 +78,8 @@ export const KVM_HOST_OPTIONS = {
       return cores.length && cores.every((c) => Number.isInteger(c) && (c as number) >= 0) ? cores as number[] : { must: 'a core number or a list of them' };
     },
   } satisfies Option<number[] | null>,
+  tune: oneOf(['none', 'latency'] as const, 'none',
+    'latency: vCPUs 1 and up each on a core of their own (cores=, else an isolated core) and isolated in the guest, vCPU 0 and QEMU on the other cores, memory on 2 MiB hugepages (needs cpus>=2; boots cold; docs/latency-tuning.md)'),
   backend: oneOf(['qemu', 'libvirt'] as const, 'qemu',
     'qemu: mnkvm runs QEMU itself; libvirt: a transient domain of libvirtd at uri (virsh list shows it; it boots cold)'),
   uri: {

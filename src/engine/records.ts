@@ -118,6 +118,11 @@ export class RunRecord {
     this.claims.release(kind, name);
   }
 
+  /** Another live run that holds the claim of a name (as messages name it), or null. */
+  heldBy(kind: NameKind, name: string): string | null {
+    return this.claims.heldBy(kind, name);
+  }
+
   /** Does this run hold the claim of the name? Only then may it remove what the name names. */
   holds(kind: NameKind, name: string): boolean {
     return this.claims.holds(kind, name);

@@ -201,14 +201,14 @@ export function testbedStatus(): string[] {
 
 /**
  * An Ansible inventory (INI) of the testbed's servers: the emulated IOMMU
- * is Intel's whatever the CPU; the last core measures; 64 hugepages.
+ * is Intel's whatever the CPU; the last core measures; 128 hugepages (a tuned KVM host of mem=256, tune=latency).
  */
 export function testbedInventory(): string {
   const { state } = current();
   return renderInventory({
     servers: state.servers.map((s) => ({
       name: s.name, address: '127.0.0.1', port: s.sshPort, iommu: 'intel',
-      cores: state.cpus > 1 ? [state.cpus - 1] : [], hugepages: 64, pfs: s.pfs.map((p) => ({ pci: p.pci, vfs: state.vfs })),
+      cores: state.cpus > 1 ? [state.cpus - 1] : [], hugepages: 128, pfs: s.pfs.map((p) => ({ pci: p.pci, vfs: state.vfs })),
     })),
     user: 'root', key: state.key,
     // keep-alives: QEMU's user network does not reset a connection that a server's reboot cut

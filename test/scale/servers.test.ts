@@ -1,6 +1,7 @@
 // Scale cases over the virtual testbed's two servers (npm run test:scale):
 // networks with more nested KVM hosts per server, and the placers and
-// links npm test checks once (test/servers.ts) checked again in more shapes;
+// links npm test checks once (test/servers.ts) checked again in more shapes,
+// the start-up benchmark's KVM hosts on the servers;
 // and the verify play's own reboot (-e verify_reboot=true).
 // The testbed is brought up and prepared by ansible/ once, then taken down.
 import { expect } from 'chai';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { playbook } from '../ansible.js';
 import { expectClean, mnkvm } from '../helpers.js';
-import { killDuringBuild, NESTED, placement, SERVERS } from '../servers.js';
+import { benchOverServers, killDuringBuild, NESTED, placement, SERVERS } from '../servers.js';
 import { bound } from '../speed.js';
 
 describe('networks over two virtual testbed servers, at scale', function () {
@@ -49,6 +50,9 @@ describe('networks over two virtual testbed servers, at scale', function () {
       r = await mnkvm([...SERVERS, '--topo', 'linear,2', '--link', 'sriov', '--test', 'pingall']);
       expect(r.code, r.out + r.err).to.equal(0);
       expect(r.err).to.contain('*** Results: 0% dropped (2/2 received)');
+
+      // the start-up benchmark's KVM hosts on the servers (npm test runs its namespace hosts there)
+      await benchOverServers([], [['namespace', 'servers tb1,tb2, roundrobin', 0], ['kvm', 'servers tb1,tb2, roundrobin', 0]]);
 
       await killDuringBuild((line) => console.log(`      (${line})`), 'tree,depth=2');
     } finally {

@@ -54,7 +54,7 @@ describe('engine calls from Python', function () {
 
 describe('QEMU command line', function () {
   const spec: VmSpec = {
-    name: 'h1', nsPid: 1, dir: '/run/x', accel: 'tcg', mem: 256, cpus: 2, share: null, bootTimeout: 60,
+    name: 'h1', nsPid: 1, dir: '/run/x', accel: 'tcg', mem: 256, cpus: 2, share: null, bootTimeout: 60, layout: null,
     image: { name: 'default', dir: '/i', kernel: '/i/k', initramfs: '/i/r', sshKey: '/i/key', key: 'k', rootfs: null }, boot: { kind: 'cold' },
   };
   const value = (args: string[], flag: string) => args.filter((_, i) => args[i - 1] === flag);
@@ -103,7 +103,7 @@ describe('QEMU command line', function () {
 describe('libvirt domain XML', function () {
   const spec = {
     name: 'h1', nsPid: 1, dir: '/run/x', mem: 256, cpus: 2, share: '/tmp', bootTimeout: 60, boot: 'cold' as const,
-    backend: 'libvirt' as const, uri: 'qemu:///system',
+    backend: 'libvirt' as const, uri: 'qemu:///system', tune: 'none' as const, layout: null,
     image: { name: 'default', dir: '/i', kernel: '/i/k', initramfs: '/i/r', sshKey: '/i/key', key: 'k', rootfs: null },
   };
   const parts = { domain: 'mnkvm-run-1-2-h1', emulator: '/usr/bin/qemu-system-x86_64', accel: 'tcg' as const, mgmtTap: 'mkt00000001', firstTap: 'mkt00000002' };
@@ -113,7 +113,7 @@ describe('libvirt domain XML', function () {
     expect(xml).to.match(/^<domain type='qemu'>/);
     expect(domainXml(spec, { ...parts, accel: 'kvm' })).to.match(/^<domain type='kvm'>[^]*<cpu mode='host-passthrough'\/>/);
     expect(xml).to.contain(`<cmdline>${kernelCmdline('tcg', spec.image)}</cmdline>`).and.to.contain('<kernel>/i/k</kernel>');
-    expect(xml).to.contain("<memory unit='MiB'>256</memory>").and.to.contain('<vcpu>2</vcpu>');
+    expect(xml).to.contain("<memory unit='MiB'>256</memory>").and.to.contain("<vcpu placement='static'>2</vcpu>");
     expect(xml).to.contain("<serial type='file'><source path='/run/x/serial.log'/>");
     expect(xml).to.contain("<console type='unix'><source mode='bind' path='/run/x/console.sock'/><target type='virtio'/></console>");
     expect(xml).to.contain("<source path='/run/x/ctl'/><target type='virtio' name='mnkvm.ctl'/>");

@@ -14,7 +14,7 @@ describe('KVM host options (one definition)', function () {
   it('fills defaults and takes values as the command line and scripts give them', () => {
     expect(kvmHostOptions({})).to.deep.equal({
       mem: 256, cpus: 1, accel: 'auto', image: 'default', bootTimeout: 120, boot: 'clone', share: '/tmp', cores: null,
-      backend: 'qemu', uri: 'qemu:///system',
+      tune: 'none', backend: 'qemu', uri: 'qemu:///system',
     });
     expect(kvmHostOptions({ mem: '512', cpus: 2, share: 'none', cores: '1' })).to.include({ mem: 512, cpus: 2, share: null });
     expect(kvmHostOption('cores', [0, 1])).to.deep.equal([0, 1]);
@@ -25,7 +25,7 @@ describe('KVM host options (one definition)', function () {
     expect(() => kvmHostOption('mem', 'lots')).to.throw('KVM host option mem=lots: must be a whole number >= 160');
     expect(() => kvmHostOption('accel', 'xen')).to.throw('KVM host option accel=xen: must be one of auto, kvm, tcg');
     expect(() => kvmHostOption('share', '/no/such/folder')).to.throw(/share=\/no\/such\/folder: must be an existing folder/);
-    expect(() => kvmHostOptions({ memory: 256 })).to.throw("unknown KVM host option 'memory': use mem, cpus, accel, image, bootTimeout, boot, share, cores, backend, uri");
+    expect(() => kvmHostOptions({ memory: 256 })).to.throw("unknown KVM host option 'memory': use mem, cpus, accel, image, bootTimeout, boot, share, cores, tune, backend, uri");
     expect(() => kvmHostOption('backend', 'xen')).to.throw('KVM host option backend=xen: must be one of qemu, libvirt');
     expect(() => kvmHostOption('uri', 'xen:///system')).to.throw('KVM host option uri=xen:///system: must be a libvirt URI of QEMU, e.g. qemu:///system');
   });
@@ -50,7 +50,7 @@ describe('KVM host options (one definition)', function () {
     for (const [name, fallback] of rows) {
       expect(fallback, name).to.equal(String(KVM_HOST_OPTIONS[name as keyof typeof KVM_HOST_OPTIONS].default ?? ''));
     }
-    expect(kvmHostSyntax()).to.equal('--host kvm[,mem=MiB][,cpus=N][,accel=auto|kvm|tcg][,image=NAME][,bootTimeout=S][,boot=clone|cold][,share=DIR|none][,cores=N][,backend=qemu|libvirt][,uri=URI]');
+    expect(kvmHostSyntax()).to.equal('--host kvm[,mem=MiB][,cpus=N][,accel=auto|kvm|tcg][,image=NAME][,bootTimeout=S][,boot=clone|cold][,share=DIR|none][,cores=N][,tune=none|latency][,backend=qemu|libvirt][,uri=URI]');
   });
 
   it("SR-IOV link options: docs/sriov.md's table names each (in order)", () => {
@@ -99,7 +99,7 @@ describe('--host kvm,key=value (the spec, split as Mininet splits it)', function
   });
 
   it('says what is wrong with a KVM host option in the words a script gets', () => {
-    expect(() => kvmHostSpecOptions('kvm,memory=256')).to.throw("unknown KVM host option 'memory': use mem, cpus, accel, image, bootTimeout, boot, share, cores, backend, uri");
+    expect(() => kvmHostSpecOptions('kvm,memory=256')).to.throw("unknown KVM host option 'memory': use mem, cpus, accel, image, bootTimeout, boot, share, cores, tune, backend, uri");
     expect(() => kvmHostSpecOptions('kvm,mem=lots')).to.throw('KVM host option mem=lots: must be a whole number >= 160');
     expect(() => kvmHostSpecOptions('kvm,image=')).to.throw('KVM host option image=: must be an image name or folder');
   });

@@ -8,6 +8,7 @@
 // accelerator (accel.ts).
 import type { Accel } from './accel.js';
 import type { GuestImage } from '../image.js';
+import { latencyCmdline, type LatencyLayout } from '../tune/layout.js';
 
 /** A KVM host has at most this many links (QEMU: one PCIe root port each, made at start). */
 export const MAX_NICS = 8;
@@ -33,8 +34,12 @@ export function mgmtSsh(image: GuestImage): { key: string; target: string } {
   return { key: image.sshKey, target: `root@${MGMT.guest}` };
 }
 
-/** The guest kernel's command line (every backend boots the image's kernel directly; an image's root filesystem is its only disk). */
-export function kernelCmdline(accel: Accel, image: GuestImage): string {
+/**
+ * The guest kernel's command line (every backend boots the image's kernel
+ * directly; an image's root filesystem is its only disk); a tuned guest's
+ * (layout: tune=latency) isolates its vCPUs 1 and up (tune.ts).
+ */
+export function kernelCmdline(accel: Accel, image: GuestImage, layout: LatencyLayout | null = null): string {
   return [
     'console=ttyS0', 'quiet', 'panic=-1', 'mitigations=off', 'random.trust_cpu=on',
     `mnkvm.mgmt=${MGMT.guest}/${MGMT.prefix}`,
@@ -43,5 +48,6 @@ export function kernelCmdline(accel: Accel, image: GuestImage): string {
     // every process at the same place, each exec of ip, tc or ifconfig reuses
     // the code earlier ones had translated (3x faster commands in the guest).
     ...(accel === 'tcg' ? ['norandmaps'] : []),
+    ...(layout ? latencyCmdline(layout.dedicated.length + 1) : []),
   ].join(' ');
 }

@@ -8,6 +8,8 @@ import type { GuestSpec } from '../backend.js';
 import type { Accel } from '../guest/accel.js';
 import { FIRST_NIC, kernelCmdline, MAX_NICS, MGMT } from '../guest/contract.js';
 import { serialLog } from '../guest/dir.js';
+import { formatCpuList } from '../tune/cpus.js';
+import type { LatencyLayout } from '../tune/layout.js';
 
 /** What the domain is made of besides the spec: its name, QEMU, and the taps (in libvirtd's namespace) of its two NICs at start. */
 export interface DomainParts { domain: string; emulator: string; accel: Accel; mgmtTap: string; firstTap: string }
@@ -34,20 +36,44 @@ export function vfHostdevXml(pci: string): string {
   return `<hostdev mode='subsystem' type='pci' managed='no'><source>${vfAddressXml(pci)}</source></hostdev>`;
 }
 
+/**
+ * tune=latency as libvirt's real-time guide writes it (the QEMU backend's
+ * layout, tune.ts): vCPU 0 and the emulator threads on the housekeeping
+ * cores, each other vCPU on its dedicated core (SCHED_FIFO 1 with KVM on an
+ * isolated core); memory on 2 MiB hugepages of a memfd, preallocated,
+ * locked and kept from KSM. (libvirt has no element for QEMU's cpu-pm=on.)
+ */
+function tuneXml(layout: LatencyLayout, accel: Accel): { memoryBacking: string; cputune: string } {
+  const housekeeping = formatCpuList(layout.housekeeping);
+  const dedicated = layout.dedicated.map((core, i) => `<vcpupin vcpu='${i + 1}' cpuset='${core}'/>`);
+  const fifo = accel === 'kvm' && layout.isolated
+    ? [`<vcpusched vcpus='1-${layout.dedicated.length}' scheduler='fifo' priority='1'/>`] : [];
+  return {
+    memoryBacking: `<memoryBacking><hugepages><page size='2048' unit='KiB'/></hugepages><nosharepages/><locked/>` +
+      `<source type='memfd'/><access mode='private'/><allocation mode='immediate'/></memoryBacking>`,
+    cputune: `<cputune><vcpupin vcpu='0' cpuset='${housekeeping}'/>${dedicated.join('')}<emulatorpin cpuset='${housekeeping}'/>${fifo.join('')}</cputune>`,
+  };
+}
+
 export function domainXml(spec: Omit<GuestSpec, 'accel' | 'machine'>, parts: DomainParts): string {
-  const { dir, image } = spec;
+  const { dir, image, layout } = spec;
+  const kvm = parts.accel === 'kvm';
+  const tuned = layout ? tuneXml(layout, parts.accel) : null;
   const pipe = (name: string, path: string) =>
     `<channel type='pipe'><source path='${escape(path)}'/><target type='virtio' name='${name}'/></channel>`;
   return [
     `<domain type='${parts.accel === 'kvm' ? 'kvm' : 'qemu'}'>`,
     `<name>${escape(parts.domain)}</name>`,
     `<memory unit='MiB'>${spec.mem}</memory>`,
-    `<vcpu>${spec.cpus}</vcpu>`,
+    ...(tuned ? [tuned.memoryBacking] : []),
+    `<vcpu placement='static'>${spec.cpus}</vcpu>`,
+    ...(tuned ? [tuned.cputune] : []),
     `<os><type arch='x86_64' machine='q35'>hvm</type><kernel>${escape(image.kernel)}</kernel>`,
-    `<initrd>${escape(image.initramfs)}</initrd><cmdline>${escape(kernelCmdline(parts.accel, image))}</cmdline></os>`,
-    // ACPI on, as QEMU has it (without it libvirt 9 passes -no-acpi, which QEMU 10 no longer takes)
-    `<features><acpi/><apic/></features>`,
-    parts.accel === 'kvm' ? `<cpu mode='host-passthrough'/>` : `<cpu mode='maximum'/>`,
+    `<initrd>${escape(image.initramfs)}</initrd><cmdline>${escape(kernelCmdline(parts.accel, image, layout))}</cmdline></os>`,
+    // ACPI on, as QEMU has it (without it libvirt 9 passes -no-acpi, which QEMU 10 no longer takes);
+    // a tuned guest with KVM: no PMU, the invariant TSC (as the QEMU backend's, args.ts)
+    `<features><acpi/><apic/>${layout && kvm ? `<pmu state='off'/>` : ''}</features>`,
+    !kvm ? `<cpu mode='maximum'/>` : layout ? `<cpu mode='host-passthrough'><feature policy='require' name='invtsc'/></cpu>` : `<cpu mode='host-passthrough'/>`,
     // QEMU runs as root, unconfined, as the QEMU backend's does: it opens the
     // run's sockets and FIFOs under /run/mnkvm, and libvirt relabels nothing.
     `<seclabel type='static' model='dac' relabel='no'><label>+0:+0</label></seclabel>`,

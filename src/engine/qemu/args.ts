@@ -18,14 +18,23 @@ export type Boot =
   | { kind: 'clone'; ram: string; state: string };
 
 /** A QEMU VM: a guest's spec, its accelerator resolved, how it boots; nsPid null: a namespace of its own (a template). */
-export interface VmSpec extends Omit<GuestSpec, 'boot' | 'accel' | 'nsPid' | 'backend' | 'uri' | 'machine'> {
+export interface VmSpec extends Omit<GuestSpec, 'boot' | 'accel' | 'nsPid' | 'backend' | 'uri' | 'machine' | 'tune'> {
   accel: Accel;
   boot: Boot;
   nsPid: number | null;
 }
 
-/** Guest RAM: anonymous for a cold boot, else the template's file (shared while it is made, copy-on-write in clones). */
-function memoryArgs({ mem, boot }: VmSpec): string[] {
+/**
+ * Guest RAM: anonymous for a cold boot, else the template's file (shared
+ * while it is made, copy-on-write in clones); a tuned guest's (which boots
+ * cold) on 2 MiB hugepages of a memfd (no hugetlbfs mount needed),
+ * preallocated, and locked with the rest of QEMU's memory.
+ */
+function memoryArgs({ mem, boot, layout }: VmSpec): string[] {
+  if (layout) {
+    return ['-m', String(mem), '-object', `memory-backend-memfd,id=ram0,size=${mem}M,hugetlb=on,hugetlbsize=2M,prealloc=on,share=off`,
+      '-machine', 'memory-backend=ram0', '-overcommit', 'mem-lock=on'];
+  }
   if (boot.kind === 'cold') return ['-m', String(mem)];
   const backend = `memory-backend-file,id=ram0,size=${mem}M,mem-path=${boot.ram},share=${boot.kind === 'template' ? 'on' : 'off'}`;
   return ['-m', String(mem), '-object', backend, '-machine', 'memory-backend=ram0',
@@ -52,6 +61,17 @@ function optionValue(first: string, props: Record<string, string | boolean>): st
   return [first, ...Object.entries(props).map(([k, v]) => `${k}=${v === true ? 'on' : v}`)].join(',');
 }
 
+/**
+ * The guest's CPU: the machine's with KVM (a tuned guest's with the
+ * invariant TSC, so that its clock needs no exits, and no PMU, whose
+ * counters the guest would otherwise program through exits), else TCG's
+ * most capable.
+ */
+function cpuModel({ accel, layout }: VmSpec): string {
+  if (accel !== 'kvm') return 'max';
+  return layout ? 'host,+invtsc,pmu=off' : 'host';
+}
+
 /** The QEMU command line of a KVM host (vhostNet: /dev/vhost-net exists). */
 export function qemuArgs(spec: VmSpec, vhostNet: boolean): string[] {
   const { dir, image, accel } = spec;
@@ -65,13 +85,15 @@ export function qemuArgs(spec: VmSpec, vhostNet: boolean): string[] {
   const { driver, ...device } = nicDevice(FIRST_NIC.port, { kind: 'virtio', mac: FIRST_NIC.mac });
   const firstNic = ['-netdev', optionValue(String(type), tap), '-device', optionValue(driver, device)];
   return [
-    '-name', `${spec.name},process=mnkvm:${spec.name}`,
+    '-name', `${spec.name},process=mnkvm:${spec.name},debug-threads=on`,
     '-nodefaults', '-no-user-config', '-display', 'none', '-no-reboot', '-S',
     // TCG's translation cache defaults to 1 GiB; 64 MiB is plenty for a small guest.
-    '-machine', 'q35', '-accel', accel === 'kvm' ? 'kvm' : 'tcg,tb-size=64', '-cpu', accel === 'kvm' ? 'host' : 'max',
+    '-machine', 'q35', '-accel', accel === 'kvm' ? 'kvm' : 'tcg,tb-size=64', '-cpu', cpuModel(spec),
     ...memoryArgs(spec),
+    // a tuned guest idles on its dedicated cores without exits (HLT, MWAIT and PAUSE stay in the guest)
+    ...(spec.layout && accel === 'kvm' ? ['-overcommit', 'cpu-pm=on'] : []),
     '-smp', String(spec.cpus),
-    '-kernel', image.kernel, '-initrd', image.initramfs, '-append', kernelCmdline(accel, image),
+    '-kernel', image.kernel, '-initrd', image.initramfs, '-append', kernelCmdline(accel, image, spec.layout),
     // an image's root filesystem: one file, read-only, for all its guests
     // (their writes go to an overlay in guest memory: guest/init)
     ...(image.rootfs ? ['-drive', `file=${image.rootfs},format=raw,if=none,id=rootfs,readonly=on`,

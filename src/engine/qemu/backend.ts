@@ -18,7 +18,11 @@ export class QemuBackend implements VmBackend {
     const { accel, notice } = localAccel(guest.accel);
     if (notice) this.notice(notice);
     const spec = { ...guest, accel };
-    const template = guest.boot === 'clone' ? await this.template(spec) : null;
+    // A tuned guest's memory is its own, preallocated on hugepages: a clone
+    // would map the template's file and copy each page as it is written
+    // (docs/latency-tuning.md, "Clones and hugepages").
+    if (guest.layout && guest.boot === 'clone') this.notice('*** mnkvm: tune=latency hosts boot cold (their memory is on hugepages of their own, not a template\'s)');
+    const template = guest.boot === 'clone' && !guest.layout ? await this.template(spec) : null;
     const vm = await QemuVm.start({ ...spec, boot: template ? template.boot : { kind: 'cold' } }, this.record);
     try {
       await vm.resume();

@@ -82,7 +82,7 @@ function checkSpace(memMiB: number): void {
 
 /** Boot a guest in a network namespace of its own, wait for its shell, save it into dir. */
 async function saveGuest(dir: string, image: GuestImage, opts: VmOptions, record: RunRecord): Promise<void> {
-  const vm = await QemuVm.start({ ...opts, name: 'template', nsPid: null, dir: join(dir, 'vm'), image,
+  const vm = await QemuVm.start({ ...opts, name: 'template', nsPid: null, dir: join(dir, 'vm'), image, layout: null,
     boot: { kind: 'template', ram: join(dir, 'ram') } }, record);
   try {
     await vm.resume();

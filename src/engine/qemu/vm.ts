@@ -16,6 +16,7 @@ import { startFileServer } from '../guest/fileserver.js';
 import { prepareFarEnd, removeFarEnd, wireMgmt, wireTap } from '../nics.js';
 import { isAlive, killIfSame, nsBatch, pinThreads, processId, runOk, waitGone, type ProcessId } from '../proc.js';
 import type { RunRecord } from '../records.js';
+import { pinTuned } from '../tune/layout.js';
 
 /** A VM's NIC: its root port, and what it is wired to. */
 interface PluggedNic { port: number; nic: NicAttachment }
@@ -94,6 +95,12 @@ export class QemuVm implements Guest {
         if (Date.now() > deadline) throw new MnkvmError(`${spec.name}: QEMU ${bootTimedOut(spec.bootTimeout, 'did not answer on its QMP socket')}`);
         qmp = existsSync(qmpPath) ? await QmpClient.open(qmpPath).catch(() => undefined) : undefined;
         if (!qmp) await new Promise((r) => setTimeout(r, 10));
+      }
+      if (spec.layout) {
+        const cpus = (await qmp.execute('query-cpus-fast')) as { 'cpu-index': number; 'thread-id': number }[];
+        await pinTuned(spec.name, proc.pid, cpus.map((c) => ({ index: c['cpu-index'], tid: c['thread-id'] })), spec.layout,
+          spec.accel === 'kvm' && spec.layout.isolated);
+        if (fileServer) await pinThreads(spec.name, fileServer.pid, spec.layout.housekeeping);
       }
       // The namespace side of the management link, while a clone loads its device state.
       const mgmt = spec.nsPid === null ? null : wireMgmt(spec.nsPid);

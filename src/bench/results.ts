@@ -19,7 +19,7 @@ export const KINDS_OF_LINKS = { veth: ['namespace', 'kvm'], sriov: ['kvm-sriov']
  * Where a kind's links ran, where that is not the kind alone: "SR-IOV emulated", "SR-IOV hardware: PF enp1s0 (igb)";
  * image: the KVM hosts' guest image (mnkvm bench --images; a label names it where it is not the default).
  */
-interface Where { where?: string; image?: string }
+export interface Where { where?: string; image?: string }
 
 /** A row's kind, with its KVM hosts' image and where its links ran: what its runs are grouped by. */
 export const kindLabel = (r: { kind: Kind } & Where): string =>

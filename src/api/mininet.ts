@@ -74,6 +74,19 @@ class Listeners {
   };
 }
 
+/**
+ * What Python hands Mininet's log to (api.py's Progress): an instance of a
+ * class, as the engine is, which pythonia passes by reference (a plain
+ * object would cross as a copy of its fields).
+ */
+class MininetLog {
+  constructor(private readonly progress: Listeners) {}
+
+  event(json: string): void {
+    this.progress.emit(JSON.parse(json) as ProgressEvent);
+  }
+}
+
 /** A reference Python resolves to the node (a Node crosses as its own). */
 const ref = (node: NodeName): Node | { $node: string } => (typeof node === 'string' ? { $node: node } : node);
 
@@ -114,9 +127,7 @@ export class Mininet implements AsyncDisposable {
         ...rest, topo: typeof topo === 'string' || topo === undefined ? topo : topo.toJSON(),
         host: opts.host ?? 'kvm', switch: opts.switch ?? 'lxbr', controller: opts.controller ?? 'none',
       };
-      // (an object with a method, as the engine is: Python calls it as it calls the engine)
-      const log = { event: (json: string) => progress.emit(JSON.parse(json) as ProgressEvent) };
-      const net = await py(api, api.build$(JSON.stringify(spec), log, NO_LIMIT));
+      const net = await py(api, api.build$(JSON.stringify(spec), new MininetLog(progress), NO_LIMIT));
       return new Mininet(session, new Remote(api, net), progress);
     } catch (e) {
       await session.close();

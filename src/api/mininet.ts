@@ -8,7 +8,8 @@ import { testbedServer } from '../testbed/testbed.js';
 import { MnkvmError, py } from './errors.js';
 import { Controller, Docker, Host, Link, Node, Objects, Switch } from './nodes.js';
 import type { ControllerOptions, DockerOptions, HostOptions, LinkOptions, NodeParams, SwitchOptions } from './params.js';
-import type { LogLevel, ProgressEvent, ProgressListener } from './progress.js';
+import { Listeners, MininetLog } from './listeners.js';
+import type { LogLevel, ProgressListener } from './progress.js';
 import { NO_LIMIT, type ApiModule } from './python.js';
 import { Remote, toJson } from './remote.js';
 import type { Topo } from './topo.js';
@@ -58,34 +59,6 @@ export type PingResult = [src: Node, dst: Node, outputs: [sent: number, received
 
 /** A node, or its name (Mininet's methods take either). */
 export type NodeName = Node | string;
-
-/** The listeners of a network's progress; one that throws is a process warning, and the work goes on. */
-class Listeners {
-  readonly listeners = new Set<ProgressListener>();
-
-  readonly emit = (event: ProgressEvent): void => {
-    for (const listener of this.listeners) {
-      try {
-        listener(event);
-      } catch (e) {
-        process.emitWarning(`a progress listener threw: ${e instanceof Error ? e.message : String(e)}`, 'MnkvmWarning');
-      }
-    }
-  };
-}
-
-/**
- * What Python hands Mininet's log to (api.py's Progress): an instance of a
- * class, as the engine is, which pythonia passes by reference (a plain
- * object would cross as a copy of its fields).
- */
-class MininetLog {
-  constructor(private readonly progress: Listeners) {}
-
-  event(json: string): void {
-    this.progress.emit(JSON.parse(json) as ProgressEvent);
-  }
-}
 
 /** A reference Python resolves to the node (a Node crosses as its own). */
 const ref = (node: NodeName): Node | { $node: string } => (typeof node === 'string' ? { $node: node } : node);

@@ -11,7 +11,8 @@ import {
 import { fromRecord } from '../../src/api/errors.js';
 import { Objects } from '../../src/api/nodes.js';
 import { toJson, type Remote } from '../../src/api/remote.js';
-import { MININET_EXT } from '../../src/engine/paths.js';
+import { join } from 'node:path';
+import { MININET_EXT, PROJECT_ROOT } from '../../src/engine/paths.js';
 
 /** Run a Python program (Debian's, with mininet-ext on its path); its stdout as JSON. */
 function python(program: string, ...args: string[]): unknown {
@@ -147,6 +148,16 @@ print( json.dumps( view( t ) ) )`, JSON.stringify(CALLS));
     };
     expect(Object.keys(kinds)).to.have.length(6);
     expect(describe({ kind: 'hostBooted', host: 'h3', booted: 2, hosts: 3, seconds: 1 })).to.equal('h3: 2 of 3');
+  });
+
+  it("hands Mininet's log to the program through the bridge, as events, whatever stderr shows (logLevel)", () => {
+    // (a process of its own: pythonia, once ended, does not start again in a process, and the suite's network needs it)
+    const r = spawnSync(process.execPath, [join(PROJECT_ROOT, 'dist', 'test', 'programs', 'progress.js')], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stderr, "logLevel 'error': Mininet's info and output lines are not printed").to.not.contain('Adding hosts');
+    expect(JSON.parse(r.stdout)).to.deep.equal([
+      { kind: 'log', level: 'info', text: '*** Adding hosts:\n' }, { kind: 'log', level: 'output', text: 'h1 ' },
+      { kind: 'notice', level: 'warn', line: '*** mnkvm: a notice' }]);
   });
 
   it("takes Containernet's Docker options, each one Containernet's module lists", () => {

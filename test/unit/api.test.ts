@@ -3,6 +3,7 @@
 // objects results are made into, errors by kind, progress events' kinds, and Docker's options as
 // Containernet's module lists them. Milliseconds, plus a Python or two.
 import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import {
   Controller, DOCKER_PARAM_NAMES, Docker, ERROR_KINDS, Host, Intf, isMnkvmError, Link, MininetError, Mininet, MnkvmError, Node, Switch,
@@ -11,7 +12,6 @@ import {
 import { fromRecord } from '../../src/api/errors.js';
 import { Objects } from '../../src/api/nodes.js';
 import { toJson, type Remote } from '../../src/api/remote.js';
-import { join } from 'node:path';
 import { MININET_EXT, PROJECT_ROOT } from '../../src/engine/paths.js';
 
 /** Run a Python program (Debian's, with mininet-ext on its path); its stdout as JSON. */

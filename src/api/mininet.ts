@@ -114,7 +114,7 @@ export class Mininet implements AsyncDisposable {
     try {
       await net.start();
     } catch (e) {
-      await net.stop();
+      await net.stop().catch(() => undefined);   // (the start's error is the one to say)
       throw e;
     }
     return net;

@@ -6,7 +6,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  globalIgnores(['dist/', 'node_modules/']),
+  globalIgnores(['dist/', 'node_modules/', 'docs/api/']),   // (docs/api: TypeDoc's output, npm run docs:api)
   eslint.configs.recommended,
   tseslint.configs.recommended,
   {

@@ -10,6 +10,7 @@ import { connect } from 'node:net';
 import { Engine, type BackendFactory } from '../src/engine/engine.js';
 import { MAX_NICS } from '../src/engine/guest/contract.js';
 import type { KvmHostOptions } from '../src/engine/options.js';
+import type { EngineProgress } from '../src/engine/progress.js';
 import { killIfSame, processId, run, runOk, startTime, waitGone, type ProcessId } from '../src/engine/proc.js';
 import { RunRecord } from '../src/engine/records.js';
 import type { SweepReport } from '../src/engine/sweep.js';
@@ -93,8 +94,13 @@ export function backendContract(label: string, makeBackend: BackendFactory, opti
     });
 
     it('starts a guest that answers on its console, and stops it leaving nothing', async () => {
+      const progress: EngineProgress[] = [];
+      engine.onProgress = (e) => progress.push(e);
       expect(engine.startVm({ name: 'h1', nsPid: ns.pid, options: options() })).to.be.an('array');
       const vm = await engine.vmReady({ name: 'h1' });
+      // (hosts booting N of M, as the TypeScript API's progress events have it; a template made first, maybe)
+      expect(progress.filter((e) => e.kind === 'hostBooting' || e.kind === 'hostBooted').map((e) => [e.kind, e.host, e.hosts]))
+        .to.deep.equal([['hostBooting', 'h1', 1], ['hostBooted', 'h1', 1]]);
       expect(await connectable(vm.console), 'console').to.equal(true);
       expect(vm.restored).to.equal(options().boot === 'clone');
       expect(vm.ssh.target).to.match(/^root@/);

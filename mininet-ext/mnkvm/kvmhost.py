@@ -14,6 +14,7 @@ it), the namespace is a node there (servernode.py), the VM a domain of the
 server's libvirtd, and the console reaches here over the run's SSH."""
 
 import functools
+import logging
 import re
 import select
 import shlex
@@ -23,7 +24,7 @@ from time import time
 import mininet.link
 import mininet.net
 import mininet.term
-from mininet.log import debug, info, warn
+from mininet.log import debug, lg
 from mininet.node import Host, Node
 from mininet.term import makeTerm
 from mininet.util import makeIntfPair, moveIntf
@@ -290,10 +291,13 @@ class KVMHost( Host ):
 
 def say( notices ):
     """The engine's lines for the user, through Mininet's log at their
-       level (info: -v output hides them; warn: what works less well)."""
+       level (info: -v output hides them; warn: what works less well),
+       each marked as a notice (the TypeScript API's progress events tell
+       them from Mininet's own lines: api.py's Progress)."""
     for notice in notices:
-        ( warn if notice[ 'level' ] == 'warn' else info )(
-            notice[ 'line' ] + '\n' )
+        lg.log( logging.WARNING if notice[ 'level' ] == 'warn'
+                else logging.INFO, notice[ 'line' ] + '\n',
+                extra={ 'notice': notice } )
 
 
 @functools.lru_cache( maxsize=None )

@@ -19,7 +19,7 @@ import shlex
 
 import mininet.clean
 from mininet.cli import CLI
-from mininet.log import error, lg, output, warn
+from mininet.log import error, lg, output
 from mininet.net import Mininet, MininetWithControlNet
 from mininet.node import ( Controller, CPULimitedHost, DefaultController,
                            Host, IVSSwitch, Node, NOX, OVSController,
@@ -28,7 +28,7 @@ from mininet.nodelib import NAT, LinuxBridge
 
 from mnkvm import engine
 from mnkvm.engine import MnkvmError
-from mnkvm.kvmhost import KVMHost
+from mnkvm.kvmhost import KVMHost, say
 
 
 # Mininet's stock OpenFlow switches and local controllers: a script that
@@ -260,7 +260,8 @@ class BridgeNetfilterLine( logging.Filter ):
             self.said = True
             notice = engine.bridgeNetfilterNotice()
             if notice:
-                warn( '*** mnkvm: %s\n' % notice )
+                say( [ { 'level': 'warn',
+                         'line': '*** mnkvm: %s' % notice } ] )
         return False
 
 

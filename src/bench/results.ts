@@ -28,7 +28,7 @@ export const optionsText = (options: HostOptions): string => Object.entries(opti
  * image: the KVM hosts' guest image (mnkvm bench --images; a label names it where it is not the default);
  * options: the kind's host options (--kinds kvm:tune=latency), which only the host named by optionsOn (h1) got.
  */
-interface Where { where?: string; image?: string; options?: HostOptions; optionsOn?: string }
+export interface Where { where?: string; image?: string; options?: HostOptions; optionsOn?: string }
 
 /** The fields of Where a run or a summary has: what a summary of runs carries on. */
 const whereOf = (r: Where): Where => ({ where: r.where, image: r.image, options: r.options, optionsOn: r.optionsOn });

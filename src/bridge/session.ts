@@ -9,10 +9,9 @@ import { SriovAcrossServers } from '../sriov/across.js';
 import { MnkvmError } from '../engine/errors.js';
 import { describeSweep } from '../engine/sweep.js';
 import { Cluster } from '../cluster/cluster.js';
-import type { Placer, ServerSpec } from '../cluster/servers.js';
+import type { ClusterOptions } from '../cluster/servers.js';
 
-/** The servers a run spreads over (--servers, --placement): none for this machine alone. */
-export interface ClusterOptions { servers: ServerSpec[]; placement: Placer }
+export type { ClusterOptions };
 
 /** A session runs Mininet, which needs network namespaces: root. */
 export function requireRoot(): void {
@@ -24,14 +23,15 @@ export function requireRoot(): void {
 export class Session {
   private constructor(readonly engine: Engine, readonly bridge: PythonBridge, private readonly cluster: Cluster | null) {}
 
-  /** cluster: the servers to spread over, connected and checked before Python starts. */
-  static async open(cluster?: ClusterOptions): Promise<Session> {
-    const engine = new Engine(undefined, (record, notice) => new BackendByOption(record, notice), (record, notice) => new SriovFabric(record, notice),
+  /** cluster: the servers to spread over, connected and checked before Python starts, saying what it finds through log. */
+  static async open(cluster?: ClusterOptions, log = (line: string) => { process.stderr.write(`${line}\n`); }): Promise<Session> {
+    const engine = new Engine(undefined, (record, notice, progress) => new BackendByOption(record, notice, progress),
+      (record, notice) => new SriovFabric(record, notice),
       (servers) => new SriovAcrossServers(servers));
     let servers: Cluster | null = null;
     try {
       if (cluster?.servers.length) {
-        servers = await Cluster.open(cluster.servers, cluster.placement, engine.record.dir, (line) => process.stderr.write(`${line}\n`));
+        servers = await Cluster.open(cluster.servers, cluster.placement, engine.record.dir, log);
         engine.cluster = servers;
       }
       return new Session(engine, await PythonBridge.open(engine), servers);

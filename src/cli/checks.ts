@@ -1,6 +1,4 @@
 // What mnkvm checks before it builds anything, each failure one line that says what to do.
-import type { ClusterOptions } from '../bridge/session.js';
-import { parseServers, placer, type ServerSpec } from '../cluster/servers.js';
 import { MnkvmError } from '../engine/errors.js';
 import { loadImage } from '../engine/image.js';
 import { qemuVersion } from '../engine/guest/accel.js';
@@ -29,16 +27,6 @@ export function takeOption(argv: string[], name: string): [string | undefined, s
   const value = optionValue(argv, name);
   const rest = argv.filter((arg, i) => arg !== name && !arg.startsWith(`${name}=`) && argv[i - 1] !== name);
   return [value, rest];
-}
-
-/** --servers and --placement, resolved (testbed: a testbed server by name), or undefined without --servers. */
-export function clusterOptions(servers: string | undefined, placement: string | undefined,
-  testbed: (name: string) => ServerSpec | null): ClusterOptions | undefined {
-  if (servers === undefined) {
-    if (placement !== undefined) throw new MnkvmError('--placement places nodes on the servers --servers names: give --servers too');
-    return undefined;
-  }
-  return { placement: placer(placement), servers: parseServers(servers, testbed) };
 }
 
 /** For `--host kvm[,key=value...]` (other hosts pass): check it and what KVM hosts need (QEMU, the guest image). */

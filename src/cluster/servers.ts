@@ -65,6 +65,19 @@ export function parseServers(list: string, testbed: (name: string) => ServerSpec
   });
 }
 
+/** The servers a run spreads over (--servers, --placement): none for this machine alone. */
+export interface ClusterOptions { servers: ServerSpec[]; placement: Placer }
+
+/** --servers and --placement, resolved (testbed: a testbed server by name), or undefined without --servers. */
+export function clusterOptions(servers: string | undefined, placement: string | undefined,
+  testbed: (name: string) => ServerSpec | null): ClusterOptions | undefined {
+  if (servers === undefined) {
+    if (placement !== undefined) throw new MnkvmError('--placement places nodes on the servers --servers names: give --servers too');
+    return undefined;
+  }
+  return { placement: placer(placement), servers: parseServers(servers, testbed) };
+}
+
 /** The alias a server has in the run's ssh_config (Mininet's ssh reaches it by that name). */
 export function sshAlias(spec: ServerSpec): string {
   return `mnkvm-${spec.name.replace(/[^A-Za-z0-9.-]/g, '-')}`;

@@ -24,6 +24,7 @@ import type { SweepReport } from './sweep.js';
 import { guestSshArgs } from './ssh.js';
 import { formatCpuList } from './tune/cpus.js';
 import { pinRunProcesses, planLatency, readCpuFacts, steerVfIrqs, type LatencyLayout } from './tune/layout.js';
+import type { EngineProgress, ProgressListener } from './progress.js';
 
 /**
  * A KVM host's guest: starting (guest), then changes to it (NICs), in order
@@ -32,8 +33,8 @@ import { pinRunProcesses, planLatency, readCpuFacts, steerVfIrqs, type LatencyLa
  */
 interface HostVm { guest: Promise<Guest>; ops: Promise<void>; failed: Error[]; running: Guest | null; layout: LatencyLayout | null }
 
-/** A backend for a run: it records what it makes in the run's record, and says lines for the user through notice. */
-export type BackendFactory = (record: RunRecord, notice: (line: string, level?: Notice['level']) => void) => VmBackend;
+/** A backend for a run: it records what it makes in the run's record, says lines for the user through notice, and reports its long work through progress. */
+export type BackendFactory = (record: RunRecord, notice: (line: string, level?: Notice['level']) => void, progress: ProgressListener) => VmBackend;
 
 /** What makes SR-IOV links between the run's servers (src/sriov/across.ts), made once the run has servers. */
 export type ServersFabricFactory = (servers: Servers) => ServersFabric;
@@ -71,16 +72,22 @@ export class Engine implements EngineCalls {
   /** The servers the run spreads over (--servers), set before Python starts; null: this machine alone. */
   cluster: Servers | null = null;
 
+  /** Takes the engine's progress (the TypeScript API's progress events); null: nobody listens. */
+  onProgress: ProgressListener | null = null;
+  /** KVM hosts' guests started and up in this run: hosts booting N of M. */
+  private guestsStarted = 0;
+  private guestsUp = 0;
+
   /**
    * makeBackend: what runs the guests (the backend each host's options name,
    * unless given); makeFabric, makeServersFabric: what makes SR-IOV links
    * here and on servers (none unless given).
    */
-  constructor(record = RunRecord.create(), makeBackend: BackendFactory = (r, notice) => new BackendByOption(r, notice),
+  constructor(record = RunRecord.create(), makeBackend: BackendFactory = (r, notice, progress) => new BackendByOption(r, notice, progress),
     makeFabric: FabricFactory | null = null, private readonly makeServersFabric: ServersFabricFactory | null = null) {
     this.record = record;
     this.here = new LocalMachine(record);
-    this.backend = makeBackend(record, (line, level) => this.notice(line, level));
+    this.backend = makeBackend(record, (line, level) => this.notice(line, level), (event) => this.progress(event));
     this.fabric = makeFabric ? makeFabric(record, (line, level) => this.notice(line, level)) : null;
   }
 
@@ -89,6 +96,11 @@ export class Engine implements EngineCalls {
     if (this.said.has(line)) return;
     this.said.add(line);
     this.notices.push({ level, line });
+  }
+
+  /** Report progress to whoever listens. */
+  progress(event: EngineProgress): void {
+    this.onProgress?.(event);
   }
 
   /** The lines said since the last call. */
@@ -195,8 +207,13 @@ export class Engine implements EngineCalls {
     });
     // a failure to start is vmReady's to report, every time
     const host: HostVm = { guest, ops: guest.then(() => undefined, () => undefined), failed: [], running: null, layout };
-    void guest.then((g) => { host.running = g; }, () => undefined);
+    const started = Date.now();
+    void guest.then((g) => {
+      host.running = g;
+      this.progress({ kind: 'hostBooted', host: name, booted: ++this.guestsUp, hosts: this.guestsStarted, seconds: (Date.now() - started) / 1000 });
+    }, () => undefined);
     this.hosts.set(name, host);
+    this.progress({ kind: 'hostBooting', host: name, hosts: ++this.guestsStarted });
     return this.takeNotices();
   }
 
@@ -405,8 +422,13 @@ export class Engine implements EngineCalls {
   }
 
   /** E.g. after Python was interrupted mid-call. */
-  containerImage({ dimage, source }: { dimage: string; source: string | null }): Promise<ContainerImage> {
-    return containerImage(dimage, source);
+  async containerImage({ dimage, source }: { dimage: string; source: string | null }): Promise<ContainerImage> {
+    const started = Date.now();
+    const image = await containerImage(dimage, source);
+    if (source && image.name !== source) {
+      this.progress({ kind: 'imageImported', dimage, image: image.name, source, seconds: (Date.now() - started) / 1000 });
+    }
+    return image;
   }
 
   async settle(): Promise<void> {

@@ -9,7 +9,22 @@
  * mininet: an exception raised in Mininet (details: pythonType, traceback);
  * internal: a bug (details: stack).
  */
-export type ErrorKind = 'usage' | 'clash' | 'guest' | 'mininet' | 'internal';
+export const ERROR_KINDS = ['usage', 'clash', 'guest', 'mininet', 'internal'] as const;
+export type ErrorKind = (typeof ERROR_KINDS)[number];
+
+/** What each kind's details carry (a field marked ? where only some errors of the kind have it). */
+export interface ErrorDetails {
+  /** server: the server of the run whose mnkvm said it. */
+  usage: { server?: string };
+  /** name: the name (an interface, a bridge, a VF) and who holds it: another run (pid), a run that ended, the machine; vlan: a VLAN another link has. */
+  clash: { name?: string; holder?: 'run' | 'ended run' | 'machine'; pid?: number | null; vlan?: number; server?: string };
+  /** host: the KVM host; console: its guest's last console lines. */
+  guest: { host: string; console: string[] };
+  /** pythonType: the exception's class (KeyError); traceback: Python's. */
+  mininet: { pythonType: string; traceback: string };
+  /** stack: where the bug is. */
+  internal: { stack: string };
+}
 
 export interface ErrorRecord { kind: ErrorKind; message: string; details: Record<string, unknown> }
 

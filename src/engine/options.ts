@@ -8,7 +8,8 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, normalize } from 'node:path';
 import { MnkvmError } from './errors.js';
 
-interface Option<T> {
+/** One option's definition. */
+export interface Option<T> {
   /** The value when the option is not given. */
   default: T;
   /** The syntax shown in --help, e.g. MiB or auto|kvm|tcg. */
@@ -88,8 +89,10 @@ export const KVM_HOST_OPTIONS = {
   } satisfies Option<string>,
 };
 
-type Options = Record<string, Option<unknown>>;
-type ValueOf<O extends Options, K extends keyof O> = Exclude<ReturnType<O[K]['parse']>, { must: string }>;
+/** An option set's definitions, by name. */
+export type Options = Record<string, Option<unknown>>;
+/** The value option K of set O takes (what its parse gives, less its complaint). */
+export type ValueOf<O extends Options, K extends keyof O> = Exclude<ReturnType<O[K]['parse']>, { must: string }>;
 /** Every option of a set, with its value. */
 export type OptionValues<O extends Options> = { [K in keyof O]: ValueOf<O, K> };
 

@@ -7,12 +7,14 @@ import { QemuVm } from './vm.js';
 import { bootTimedOut, guestFailed, type Guest, type GuestSpec, type Notice, type VmBackend } from '../backend.js';
 import { localAccel } from '../guest/accel.js';
 import type { RunRecord } from '../records.js';
+import type { ProgressListener } from '../progress.js';
 
 export class QemuBackend implements VmBackend {
   /** One template per run and what it is made for (templateFor); null where snapshots cannot work. */
   private readonly templates = new Map<string, Promise<Template | null>>();
 
-  constructor(private readonly record: RunRecord, private readonly notice: (line: string, level?: Notice['level']) => void) {}
+  constructor(private readonly record: RunRecord, private readonly notice: (line: string, level?: Notice['level']) => void,
+    private readonly progress: ProgressListener = () => undefined) {}
 
   async start(guest: GuestSpec): Promise<Guest> {
     const { accel, notice } = localAccel(guest.accel);
@@ -42,7 +44,11 @@ export class QemuBackend implements VmBackend {
     const id = templateFor(image, options);
     let template = this.templates.get(id);
     if (!template) {
-      template = ensureTemplate(image, options, this.record).catch((e: Error) => {
+      const started = Date.now();
+      template = ensureTemplate(image, options, this.record).then((made) => {
+        if (made.made) this.progress({ kind: 'templateMade', image: image.name, seconds: (Date.now() - started) / 1000 });
+        return made;
+      }, (e: Error) => {
         this.notice(`*** mnkvm: snapshot clones unavailable (${e.message.split('\n')[0]}): KVM hosts boot cold`, 'warn');
         return null;
       });

@@ -24,7 +24,8 @@ const FORMAT = 3;
 
 interface Manifest { key: string; format: number; image: string; imageKey: string; qemu: string; accel: Accel; built: string }
 
-export interface Template { key: string; boot: Extract<Boot, { kind: 'clone' }> }
+/** made: by this call (not found made before). */
+export interface Template { key: string; boot: Extract<Boot, { kind: 'clone' }>; made: boolean }
 
 /** What a template is made for: guests with these (one run keeps one template per value). */
 export function templateFor(image: GuestImage, opts: VmOptions): string {
@@ -45,7 +46,8 @@ function templateKey(image: GuestImage, opts: VmOptions): string {
 export async function ensureTemplate(image: GuestImage, opts: VmOptions, record: RunRecord): Promise<Template> {
   const key = templateKey(image, opts);
   const dir = join(TEMPLATES_DIR, key);
-  if (!existsSync(join(dir, 'manifest.json'))) {
+  const made = !existsSync(join(dir, 'manifest.json'));
+  if (made) {
     mkdirSync(TEMPLATES_DIR, { recursive: true });
     checkSpace(opts.mem);
     const build = join(TEMPLATES_DIR, `.build-${process.pid}-${key}`);
@@ -64,7 +66,7 @@ export async function ensureTemplate(image: GuestImage, opts: VmOptions, record:
       rmSync(build, { recursive: true, force: true });
     }
   }
-  return { key, boot: { kind: 'clone', ram: join(dir, 'ram'), state: join(dir, 'state') } };
+  return { key, boot: { kind: 'clone', ram: join(dir, 'ram'), state: join(dir, 'state') }, made };
 }
 
 /**

@@ -43,11 +43,6 @@ export function pageSize(kib: number): string {
   return kib >= 1 << 20 && kib % (1 << 20) === 0 ? `${kib >> 20} GiB` : kib >= 1024 && kib % 1024 === 0 ? `${kib >> 10} MiB` : `${kib} KiB`;
 }
 
-/** A page size as hugepagesz= and hugetlbfs' pagesize= take it: "2M", "1G". */
-function pageOption(kib: number): string {
-  return pageSize(kib).replace(/ (\w)iB$/, '$1');
-}
-
 /** The command that reserves n hugepages of a size now (the default size through /proc/sys/vm/nr_hugepages). */
 function reserveCommand(pageKiB: number, n: number | 'N', defaultPageKiB: number): string {
   return pageKiB === defaultPageKiB ? `echo ${n} > /proc/sys/vm/nr_hugepages` : `echo ${n} > /sys/kernel/mm/hugepages/hugepages-${pageKiB}kB/nr_hugepages`;

@@ -6,7 +6,8 @@ import type { Fingerprint } from './fingerprint.js';
 import type { BridgeResult } from './bridge.js';
 import type { BenchReport, LatencyRun, LatencySummary, StartupResult, ThroughputRun, ThroughputSummary } from './results.js';
 
-export type { BenchReport, Flow, Kind, LatencyRun, LatencySummary, Scenario, StartupResult, ThroughputRun, ThroughputSummary, Where } from './results.js';
+export type { BenchReport, Flow, HostOptions, Kind, LatencyRun, LatencySummary, Scenario, StartupResult, ThroughputRun, ThroughputSummary, TimerRun, Where } from './results.js';
+export type { TuneCheck, TuneItem, TuneState } from '../engine/tune/check.js';
 export { KINDS, SCENARIOS } from './results.js';
 export type { Fingerprint, BridgeResult };
 export type { Spread } from './stats.js';

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 
+from mininet.log import setLogLevel
 from mininet.net import Mininet
 from mininet.nodelib import LinuxBridge
 from mininet.topo import Topo
@@ -71,6 +72,7 @@ def freeHugepages():
                       if line.startswith( 'HugePages_Free:' ) ][ 0 ] )
 
 
+setLogLevel( 'info' )
 net = Mininet( topo=Tuned(), switch=LinuxBridge, controller=None )
 net.start()
 h1, h2 = net.get( 'h1', 'h2' )

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { kindLabel, type BenchReport, type LatencyRun, type LatencySummary } from '../src/bench/results.js';
 import { PROJECT_ROOT } from '../src/engine/paths.js';
-import type { TuneCheck } from '../src/engine/tune/check.js';
+import { tuneLines, type TuneCheck } from '../src/engine/tune/check.js';
 import { FRESH_HOST_KEY, sshArgs } from '../src/engine/ssh.js';
 import { expectClean, mnkvm } from './helpers.js';
 import { bound, speedFactor } from './speed.js';
@@ -171,7 +171,9 @@ describe('mnkvm testbed', function () {
       // what a testbed server can have: isolated, tickless core 1 without RCU callbacks, hugepages, an IOMMU
       // (SMT, the governor, C-states, posted interrupts: a nested VM has none to set)
       expect(check.code, check.err).to.equal(0);
-      const items = Object.fromEntries((JSON.parse(check.out) as TuneCheck).items.map((i) => [i.name, i]));
+      const checklist = JSON.parse(check.out) as TuneCheck;
+      for (const line of tuneLines(checklist)) console.log(`      (tb2: ${line})`);
+      const items = Object.fromEntries(checklist.items.map((i) => [i.name, i]));
       for (const name of ['isolated cores', 'nohz_full', 'rcu_nocbs', 'hugepages 2 MiB', 'IOMMU']) expect(items[name]?.state, JSON.stringify(items[name])).to.equal('ok');
       expect(items['isolated cores']!.found).to.match(/^1 of 0-1/);
       expect(bench.code, bench.err).to.equal(0);

@@ -5,6 +5,7 @@
 #   ./setup.sh                    everything: running mnkvm, its tests and the virtual testbed
 #   MNKVM_SETUP=run ./setup.sh    what running mnkvm needs (a testbed server: ansible/'s mnkvm role)
 #   MNKVM_PREBUILT=1              dist/ and node_modules/ are there already (copied): no npm, no tsc
+#   node_modules/mnkvm/setup.sh   in an installed package (npm pack's tarball): as MNKVM_SETUP=run MNKVM_PREBUILT=1
 #   ./setup.sh --packages         print the Debian packages running mnkvm needs, and exit
 #   ./setup.sh --backports        ... and those it takes from bookworm-backports
 set -euo pipefail
@@ -46,6 +47,11 @@ case "${1:-}" in
   --backports) printf '%s\n' "${backports[@]}"; exit 0 ;;
 esac
 [ "$(id -u)" = 0 ] || { echo "setup.sh must run as root (it installs Debian packages): try sudo ./setup.sh" >&2; exit 1; }
+# An installed package is compiled, npm installed its dependencies beside it,
+# and it has no lock file for npm ci (npm pack leaves it out) and no tests
+if [ ! -f package-lock.json ]; then
+  : "${MNKVM_PREBUILT:=1}" "${MNKVM_SETUP:=run}"
+fi
 mode=${MNKVM_SETUP:-all}
 case "$mode" in
   run) packages=("${packages_run[@]}") ;;

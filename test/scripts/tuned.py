@@ -53,11 +53,15 @@ def threads( pid ):
     return r
 
 
-def vfIrqs():
-    "The cores of the host interrupts of VFs passed through (vfio-msix)."
+def vfIrqs( host ):
+    """The cores of the host interrupts of host's VFs passed through
+       (vfio-msix[N](PCI) in /proc/interrupts)."""
+    pcis = [ '(%s)' % nic[ 'pci' ] for nic in
+             ( getattr( intf, 'nicAttachment', lambda: None )()
+               for intf in host.intfList() ) if nic and nic[ 'kind' ] == 'vf' ]
     with open( '/proc/interrupts' ) as f:
         irqs = [ line.split( ':' )[ 0 ].strip() for line in f
-                 if 'vfio-msix' in line ]
+                 if 'vfio-msix' in line and any( p in line for p in pcis ) ]
     r = []
     for irq in irqs:
         with open( '/proc/irq/%s/smp_affinity_list' % irq ) as f:
@@ -82,7 +86,7 @@ r = { 'loss': net.pingAll(), 'isolatedCpus': h1.isolatedCpus,
       'threads': threads( h1.vmPid ), 'shell': affinity( h1.pid ),
       'mininet': [ affinity( os.getpid() ), affinity( h2.pid ) ],
       'popen': popen.args[ 2 ], 'hugepagesFree': freeHugepages(),
-      'vfIrqs': vfIrqs() }
+      'vfIrqs': vfIrqs( h1 ) }
 guest = {}
 for key, command in ( ( 'cmdline', 'cat /proc/cmdline' ),
                       ( 'isolated', 'cat /sys/devices/system/cpu/isolated' ),

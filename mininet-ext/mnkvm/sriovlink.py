@@ -37,6 +37,18 @@ class VfIntf( Intf ):
         "What KVMHost.addIntf gives the guest (src/engine/backend.ts)."
         return self.link.nics.get( self.name )
 
+    def config( self, **params ):
+        """Intf.config; then, at a host's end, wait (at most 10 s) for the
+           link's carrier: a VF's link comes up a moment after it is set up
+           (its driver asks the PF over their mailbox), where a veth's is
+           up at once, and a ping sent before then is lost."""
+        result = Intf.config( self, **params )
+        if self.node is not None and not isinstance( self.node, Switch ):
+            self.node.cmd( 'i=0; while [ $i -lt 100 ] && ! grep -qx 1 '
+                           '/sys/class/net/%s/carrier 2>/dev/null; do '
+                           'sleep 0.1; i=$((i+1)); done' % self.name )
+        return result
+
     def setMAC( self, macstr ):
         """The MAC is the one the PF gave the VF (a VF that is not trusted
            cannot change it): nothing to do where it is that one."""

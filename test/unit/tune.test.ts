@@ -15,13 +15,13 @@ import { formatCpuList, parseCpuList } from '../../src/engine/tune/cpus.js';
 import { latencyCmdline, planLatency, readCpuFacts, steerVfIrqs, type CpuFacts, type LatencyLayout } from '../../src/engine/tune/layout.js';
 
 const image = { name: 'default', dir: '/i', kernel: '/i/k', initramfs: '/i/r', sshKey: '/i/key', key: 'k', rootfs: null };
-const layout: LatencyLayout = { dedicated: [3], housekeeping: [0, 1], isolated: true, hugepages: 128 };
+const layout: LatencyLayout = { dedicated: [3], housekeeping: [0, 1], fifo: true, hugepages: 128 };
 
 /** A machine: cores 0..n-1, these isolated, free hugepages, SMT pairs (c, c + n/2) where smt. */
-function machine(n: number, isolated: number[], free: number, smt = false): CpuFacts {
+function machine(n: number, isolated: number[], free: number, smt = false, rtRuntimeUs: number | null = -1): CpuFacts {
   const online = Array.from({ length: n }, (_, i) => i);
   const siblings = new Map(online.map((c) => [c, smt ? [c % (n / 2), c % (n / 2) + n / 2] : [c]]));
-  return { online, isolated, siblings, hugepagesFree: free, hugepagesTotal: free };
+  return { online, isolated, siblings, hugepagesFree: free, hugepagesTotal: free, rtRuntimeUs };
 }
 
 const free = () => null;
@@ -45,10 +45,10 @@ describe('tune=latency: the layout of a tuned host (src/engine/tune.ts)', functi
 
   it('gives vCPUs 1 and up isolated cores of their own, vCPU 0 and QEMU the others, and counts the hugepages', () => {
     expect(planLatency(ask, machine(4, [2, 3], 200), free)).to.deep.equal({
-      layout: { dedicated: [2], housekeeping: [0, 1], isolated: true, hugepages: 128 }, warnings: [] });
+      layout: { dedicated: [2], housekeeping: [0, 1], fifo: true, hugepages: 128 }, warnings: [] });
     // cores= names them (here, where no core is isolated: not isolated, so no SCHED_FIFO)
     expect(planLatency({ ...ask, cpus: 3, cores: [1, 0] }, machine(4, [], 128), free).layout)
-      .to.deep.equal({ dedicated: [1, 0], housekeeping: [2, 3], isolated: false, hugepages: 128 });
+      .to.deep.equal({ dedicated: [1, 0], housekeeping: [2, 3], fifo: false, hugepages: 128 });
     // a core another run holds is not chosen; the hugepages this run gave other hosts are not free
     expect(planLatency(ask, machine(4, [2, 3], 300), (c) => (c === 2 ? 'pid 9: mnkvm' : null), 100).layout.dedicated).to.deep.equal([3]);
   });
@@ -71,6 +71,12 @@ describe('tune=latency: the layout of a tuned host (src/engine/tune.ts)', functi
     expect(fails(() => planLatency({ ...ask, cores: [0] }, machine(1, [], 200), free))).to.contain('leaves no housekeeping core');
   });
 
+  it('keeps vCPU threads SCHED_OTHER, saying why in one line, where RT throttling is on', () => {
+    const { layout: l, warnings } = planLatency(ask, machine(4, [2, 3], 200, false, 950000), free);
+    expect(l.fifo).to.equal(false);
+    expect(warnings).to.deep.equal(['*** h1: its vCPU threads stay SCHED_OTHER: RT throttling is on (kernel.sched_rt_runtime_us=950000), which would stop a SCHED_FIFO vCPU for 50 ms of every second: turn it off (sysctl kernel.sched_rt_runtime_us=-1; on a server the isolation role\'s isolation_sysctl)']);
+  });
+
   it('warns, in one line, where a dedicated core shares its SMT core with other work', () => {
     expect(planLatency({ ...ask, cores: [1] }, machine(4, [], 200, true), free).warnings)
       .to.deep.equal(['*** h1: core 1 shares its SMT core with 3, which runs other work: its vCPU\'s latency depends on it (disable SMT, or dedicate both siblings)']);
@@ -89,7 +95,7 @@ describe('tune=latency: the layout of a tuned host (src/engine/tune.ts)', functi
       put('sys/kernel/mm/hugepages/hugepages-2048kB/free_hugepages', '60\n');
       put('sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages', '64\n');
       const facts = readCpuFacts(root);
-      expect(facts).to.deep.include({ online: [0, 1, 2, 3], isolated: [2, 3], hugepagesFree: 60, hugepagesTotal: 64 });
+      expect(facts).to.deep.include({ online: [0, 1, 2, 3], isolated: [2, 3], hugepagesFree: 60, hugepagesTotal: 64, rtRuntimeUs: null });
       expect(facts.siblings.get(3)).to.deep.equal([1, 3]);
       // the interrupts of a VF passed through go to the housekeeping cores
       put('proc/interrupts', '           CPU0       CPU1\n 40:  1  0  IR-PCI-MSIX-0000:01:10.0  0-edge  vfio-msix[0](0000:01:10.0)\n'
@@ -146,7 +152,7 @@ describe('tune=latency: the QEMU command line and the libvirt domain', function 
     expect(xml).to.contain("<cpu mode='host-passthrough'><feature policy='require' name='invtsc'/></cpu>");
     expect(xml).to.contain("<pmu state='off'/>").and.to.contain('nohz_full=1');
     // a dedicated core that is not isolated: no SCHED_FIFO; TCG: neither PMU nor host CPU
-    expect(domainXml({ ...guest, layout: { ...layout, isolated: false } }, parts)).not.to.contain('vcpusched');
+    expect(domainXml({ ...guest, layout: { ...layout, fifo: false } }, parts)).not.to.contain('vcpusched');
     const tcg = domainXml(guest, { ...parts, accel: 'tcg' });
     expect(tcg).not.to.contain('pmu');
     expect(tcg).to.contain('<cputune>');

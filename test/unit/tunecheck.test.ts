@@ -22,7 +22,7 @@ const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures', 'tune');
 const TUNED = join(FIXTURES, 'tuned-server');
 const STOCK = join(FIXTURES, 'stock-vm');
 const NAMES = ['isolated cores', 'nohz_full', 'rcu_nocbs', 'hugepages 2 MiB', 'hugepages 1 GiB', 'CPU governor', 'irqbalance',
-  'SMT', 'THP', 'C-states', 'timer migration', 'halt polling', 'posted interrupts', 'IOMMU'];
+  'SMT', 'THP', 'C-states', 'timer migration', 'RT throttling', 'halt polling', 'posted interrupts', 'IOMMU'];
 const CPU = 'sys/devices/system/cpu';
 const TUNED_CMDLINE = readFileSync(join(TUNED, 'proc/cmdline'), 'utf8').trim();
 
@@ -94,6 +94,7 @@ describe('mnkvm tune check (the real-time checklist)', function () {
       'ok       THP: never',
       'ok       C-states: POLL, C1 only (intel_idle, intel_idle.max_cstate=1, processor.max_cstate=1)',
       'ok       timer migration: off',
+      'ok       RT throttling: off (sched_rt_runtime_us=-1)',
       'ok       halt polling: 200000 ns',
       'ok       posted interrupts: APICv on (kvm_intel)',
       'ok       IOMMU: dmar0 (intel_iommu=on iommu=pt)',
@@ -106,7 +107,7 @@ describe('mnkvm tune check (the real-time checklist)', function () {
     expect(check.where).to.equal('vm');
     expect(Object.fromEntries(check.items.map((i) => [i.name, i.state]))).to.deep.equal({
       'isolated cores': 'missing', nohz_full: 'missing', rcu_nocbs: 'missing', 'hugepages 2 MiB': 'missing',
-      'CPU governor': 'ok', irqbalance: 'ok', SMT: 'ok', THP: 'warn', 'C-states': 'ok', 'timer migration': 'warn',
+      'CPU governor': 'ok', irqbalance: 'ok', SMT: 'ok', THP: 'warn', 'C-states': 'ok', 'timer migration': 'warn', 'RT throttling': 'warn',
       'halt polling': 'missing', 'posted interrupts': 'missing', IOMMU: 'missing',
     });
     const lines = tuneLines(check);
@@ -253,7 +254,7 @@ describe('mnkvm tune check (the real-time checklist)', function () {
     const facts = readCpuFacts(TUNED);
     expect(facts).to.deep.include({ isolated: [2, 3], hugepagesFree: 384, hugepagesTotal: 512 });
     expect(planLatency({ name: 'h1', cpus: 3, mem: 256, cores: null }, facts, () => null).layout)
-      .to.deep.equal({ dedicated: [2, 3], housekeeping: [0, 1], isolated: true, hugepages: 128 });
+      .to.deep.equal({ dedicated: [2, 3], housekeeping: [0, 1], fifo: true, hugepages: 128 });
     expect(() => planLatency({ name: 'h1', cpus: 2, mem: 256, cores: null }, readCpuFacts(STOCK), () => null)).to.throw(MnkvmError, /no isolated core/);
   });
 

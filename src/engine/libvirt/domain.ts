@@ -46,7 +46,7 @@ export function vfHostdevXml(pci: string): string {
 function tuneXml(layout: LatencyLayout, accel: Accel): { memoryBacking: string; cputune: string } {
   const housekeeping = formatCpuList(layout.housekeeping);
   const dedicated = layout.dedicated.map((core, i) => `<vcpupin vcpu='${i + 1}' cpuset='${core}'/>`);
-  const fifo = accel === 'kvm' && layout.isolated
+  const fifo = accel === 'kvm' && layout.fifo
     ? [`<vcpusched vcpus='1-${layout.dedicated.length}' scheduler='fifo' priority='1'/>`] : [];
   return {
     memoryBacking: `<memoryBacking><hugepages><page size='2048' unit='KiB'/></hugepages><nosharepages/><locked/>` +

@@ -317,6 +317,14 @@ function timerMigration(m: MachineFiles): TuneItem {
     'turn it off (sysctl kernel.timer_migration=0; on a server: isolation_sysctl, 0 by default)');
 }
 
+function rtThrottling(m: MachineFiles): TuneItem {
+  const value = m.read('proc/sys/kernel/sched_rt_runtime_us');
+  if (value === null) return item('RT throttling', 'ok', 'the kernel has none');
+  if (value === '-1') return item('RT throttling', 'ok', 'off (sched_rt_runtime_us=-1)');
+  return item('RT throttling', 'warn', `on (sched_rt_runtime_us=${value}): a SCHED_FIFO vCPU that never sleeps would stop for 50 ms of every second, so tune=latency leaves its vCPUs SCHED_OTHER`,
+    'turn it off (sysctl kernel.sched_rt_runtime_us=-1; on a server: isolation_sysctl, -1 by default)');
+}
+
 function haltPolling(m: MachineFiles): TuneItem {
   const value = m.read('sys/module/kvm/parameters/halt_poll_ns');
   if (!m.has('sys/module/kvm')) return item('halt polling', 'missing', 'no kvm module', 'load KVM (modprobe kvm_intel or kvm_amd; virtualization on in the firmware)');
@@ -366,7 +374,7 @@ export function tuneCheck(root = '/'): TuneCheck {
   return {
     where,
     items: [isolatedCores(m), nohzFull(m), rcuNocbs(m), ...hugepages(m), governor(m), irqbalance(m), smt(m), thp(m),
-      cstates(m), timerMigration(m), haltPolling(m), postedInterrupts(m), iommu(m)],
+      cstates(m), timerMigration(m), rtThrottling(m), haltPolling(m), postedInterrupts(m), iommu(m)],
   };
 }
 

@@ -25,8 +25,13 @@ export interface LatencyLayout {
   dedicated: number[];
   /** vCPU 0, QEMU's emulator and I/O threads, the file server, the host's shell and its SSH sessions. */
   housekeeping: number[];
-  /** Every dedicated core is isolated from the machine's scheduler (isolcpus): vCPU threads may run SCHED_FIFO there. */
-  isolated: boolean;
+  /**
+   * The vCPU threads may run SCHED_FIFO (with KVM): every dedicated core is
+   * isolated from the machine's scheduler (isolcpus), and RT throttling is
+   * off (else a SCHED_FIFO vCPU that never sleeps, as one with cpu-pm=on,
+   * is stopped for 50 ms of every second).
+   */
+  fifo: boolean;
   /** The 2 MiB pages the guest's memory takes. */
   hugepages: number;
 }
@@ -39,6 +44,8 @@ export interface CpuFacts {
   siblings: Map<number, number[]>;
   hugepagesFree: number;
   hugepagesTotal: number;
+  /** kernel.sched_rt_runtime_us: -1 is RT throttling off (null: the kernel has none). */
+  rtRuntimeUs: number | null;
 }
 
 function readText(path: string): string {
@@ -62,6 +69,8 @@ export function readCpuFacts(root = '/'): CpuFacts {
     isolated: parseCpuList(readText(join(cpu, 'isolated'))),
     hugepagesFree: existsSync(pages) ? Number(readText(join(pages, 'free_hugepages')).trim()) || 0 : 0,
     hugepagesTotal: existsSync(pages) ? Number(readText(join(pages, 'nr_hugepages')).trim()) || 0 : 0,
+    rtRuntimeUs: readText(join(root, 'proc/sys/kernel/sched_rt_runtime_us')).trim() === '' ? null
+      : Number(readText(join(root, 'proc/sys/kernel/sched_rt_runtime_us')).trim()),
   };
 }
 
@@ -116,7 +125,12 @@ export function planLatency(ask: LatencyAsk, facts: CpuFacts, taken: (core: numb
     const shared = (facts.siblings.get(c) ?? [c]).filter((s) => s !== c && !dedicated.includes(s));
     return shared.length ? [`*** ${name}: core ${c} shares its SMT core with ${shared.join(', ')}, which runs other work: its vCPU's latency depends on it (disable SMT, or dedicate both siblings)`] : [];
   });
-  return { layout: { dedicated, housekeeping, isolated: dedicated.every((c) => facts.isolated.includes(c)), hugepages }, warnings };
+  const isolated = dedicated.every((c) => facts.isolated.includes(c));
+  const throttled = facts.rtRuntimeUs !== -1;
+  if (isolated && throttled) {
+    warnings.push(`*** ${name}: its vCPU threads stay SCHED_OTHER: RT throttling is on (kernel.sched_rt_runtime_us=${facts.rtRuntimeUs}), which would stop a SCHED_FIFO vCPU for 50 ms of every second: turn it off (sysctl kernel.sched_rt_runtime_us=-1; on a server the isolation role's isolation_sysctl)`);
+  }
+  return { layout: { dedicated, housekeeping, fifo: isolated && !throttled, hugepages }, warnings };
 }
 
 /**

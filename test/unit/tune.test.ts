@@ -74,7 +74,7 @@ describe('tune=latency: the layout of a tuned host (src/engine/tune.ts)', functi
   it('keeps vCPU threads SCHED_OTHER, saying why in one line, where RT throttling is on', () => {
     const { layout: l, warnings } = planLatency(ask, machine(4, [2, 3], 200, false, 950000), free);
     expect(l.fifo).to.equal(false);
-    expect(warnings).to.deep.equal(['*** h1: its vCPU threads stay SCHED_OTHER: RT throttling is on (kernel.sched_rt_runtime_us=950000), which would stop a SCHED_FIFO vCPU for 50 ms of every second: turn it off (sysctl kernel.sched_rt_runtime_us=-1; on a server the isolation role\'s isolation_sysctl)']);
+    expect(warnings).to.deep.equal(['*** h1: its vCPU threads stay SCHED_OTHER: RT throttling is on (kernel.sched_rt_runtime_us=950000), which would stop a SCHED_FIFO vCPU for 50 ms of every second (docs/latency-tuning.md: turning it off)']);
   });
 
   it('warns, in one line, where a dedicated core shares its SMT core with other work', () => {

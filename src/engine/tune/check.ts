@@ -322,7 +322,7 @@ function rtThrottling(m: MachineFiles): TuneItem {
   if (value === null) return item('RT throttling', 'ok', 'the kernel has none');
   if (value === '-1') return item('RT throttling', 'ok', 'off (sched_rt_runtime_us=-1)');
   return item('RT throttling', 'warn', `on (sched_rt_runtime_us=${value}): a SCHED_FIFO vCPU that never sleeps would stop for 50 ms of every second, so tune=latency leaves its vCPUs SCHED_OTHER`,
-    'turn it off (sysctl kernel.sched_rt_runtime_us=-1; on a server: isolation_sysctl, -1 by default)');
+    "turn it off where the isolated cores' per-CPU kernel threads run at a higher SCHED_FIFO priority than the vCPUs, as RHEL's realtime-virtual-host sets them (sysctl kernel.sched_rt_runtime_us=-1; on a server: isolation_sysctl)");
 }
 
 function haltPolling(m: MachineFiles): TuneItem {

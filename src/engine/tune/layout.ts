@@ -128,7 +128,7 @@ export function planLatency(ask: LatencyAsk, facts: CpuFacts, taken: (core: numb
   const isolated = dedicated.every((c) => facts.isolated.includes(c));
   const throttled = facts.rtRuntimeUs !== -1;
   if (isolated && throttled) {
-    warnings.push(`*** ${name}: its vCPU threads stay SCHED_OTHER: RT throttling is on (kernel.sched_rt_runtime_us=${facts.rtRuntimeUs}), which would stop a SCHED_FIFO vCPU for 50 ms of every second: turn it off (sysctl kernel.sched_rt_runtime_us=-1; on a server the isolation role's isolation_sysctl)`);
+    warnings.push(`*** ${name}: its vCPU threads stay SCHED_OTHER: RT throttling is on (kernel.sched_rt_runtime_us=${facts.rtRuntimeUs}), which would stop a SCHED_FIFO vCPU for 50 ms of every second (docs/latency-tuning.md: turning it off)`);
   }
   return { layout: { dedicated, housekeeping, fifo: isolated && !throttled, hugepages }, warnings };
 }

@@ -16,7 +16,7 @@ import { containerImage, loadImage, loadImageOn, type ContainerImage, type Guest
 import { LocalMachine, type Machine } from './machine.js';
 import type { FabricFactory, LinkFabric, ServersFabric, SriovEnd, SriovLinkMade } from './links.js';
 import { KVM_HOST_OPTION_NAMES, kvmHostOptions, LEAST_MEM, SRIOV_LINK_OPTION_NAMES, sriovLinkOptions, SYSTEM_LIBVIRT, type KvmHostOptions, type SriovLinkOptions } from './options.js';
-import { pinThreads, processId, startTime } from './proc.js';
+import { processId, startTime } from './proc.js';
 import { BackendByOption } from './backends.js';
 import type { NameKind } from './claims.js';
 import { RunRecord } from './records.js';
@@ -199,12 +199,10 @@ export class Engine implements EngineCalls {
     const machine = server ? this.onServer(server).machine(server) : this.here;
     const local = server ? null : this.image(image);   // (a missing image here is this call's error)
     const layout = rest.tune === 'latency' ? this.layOut(name, options, server ?? null) : null;
-    const guest = this.track(async () => {
-      if (layout) await pinThreads(name, nsPid, layout.housekeeping);   // the host's shell, and what it starts
-      return this.bringUp({
-        ...rest, name, nsPid, machine, layout, dir: join(machine.dir, 'vm', name), image: local ?? (await this.imageOn(server!, machine, image)),
-      });
-    });
+    // (a tuned host's shell, file server and QEMU start from processes layOut has pinned: they inherit its cores)
+    const guest = this.track(async () => this.bringUp({
+      ...rest, name, nsPid, machine, layout, dir: join(machine.dir, 'vm', name), image: local ?? (await this.imageOn(server!, machine, image)),
+    }));
     // a failure to start is vmReady's to report, every time
     const host: HostVm = { guest, ops: guest.then(() => undefined, () => undefined), failed: [], running: null, layout };
     const started = Date.now();

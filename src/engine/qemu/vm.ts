@@ -100,7 +100,6 @@ export class QemuVm implements Guest {
         const cpus = (await qmp.execute('query-cpus-fast')) as { 'cpu-index': number; 'thread-id': number }[];
         await pinTuned(spec.name, proc.pid, cpus.map((c) => ({ index: c['cpu-index'], tid: c['thread-id'] })), spec.layout,
           spec.accel === 'kvm' && spec.layout.fifo);
-        if (fileServer) await pinThreads(spec.name, fileServer.pid, spec.layout.housekeeping);
       }
       // The namespace side of the management link, while a clone loads its device state.
       const mgmt = spec.nsPid === null ? null : wireMgmt(spec.nsPid);

@@ -57,6 +57,7 @@ function readText(path: string): string {
 }
 
 export function readCpuFacts(root = '/'): CpuFacts {
+  const rtRuntime = readText(join(root, 'proc/sys/kernel/sched_rt_runtime_us')).trim();
   const cpu = join(root, 'sys/devices/system/cpu');
   const online = parseCpuList(readText(join(cpu, 'online')));
   const siblings = new Map(online.map((c) => {
@@ -69,8 +70,7 @@ export function readCpuFacts(root = '/'): CpuFacts {
     isolated: parseCpuList(readText(join(cpu, 'isolated'))),
     hugepagesFree: existsSync(pages) ? Number(readText(join(pages, 'free_hugepages')).trim()) || 0 : 0,
     hugepagesTotal: existsSync(pages) ? Number(readText(join(pages, 'nr_hugepages')).trim()) || 0 : 0,
-    rtRuntimeUs: readText(join(root, 'proc/sys/kernel/sched_rt_runtime_us')).trim() === '' ? null
-      : Number(readText(join(root, 'proc/sys/kernel/sched_rt_runtime_us')).trim()),
+    rtRuntimeUs: rtRuntime === '' ? null : Number(rtRuntime),
   };
 }
 

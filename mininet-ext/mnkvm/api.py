@@ -20,6 +20,7 @@ from mininet.link import Intf, Link, TCIntf
 from mininet.log import LEVELS, lg
 from mininet.node import Controller, Node, Switch
 from mininet.topo import Topo
+from mininet.util import pmonitor as mininetPmonitor
 
 from mnkvm import containernet
 from mnkvm.cluster import spread
@@ -414,6 +415,16 @@ def wait( process ):
 def sendSignal( process, name ):
     "Send signal name (SIGTERM, SIGKILL, ...) to the process."
     process.popen.send_signal( signal.Signals[ name ] )
+
+
+@reported
+def pmonitor( timeoutms, *processes ):
+    """Mininet's pmonitor over processes: an iterator (next() takes from
+       it) of [ index, line ], or [ null, '' ] when timeoutms passed
+       quietly; it ends when every process has closed its output."""
+    popens = { i: process.popen for i, process in enumerate( processes ) }
+    return ( json.dumps( item )
+             for item in mininetPmonitor( popens, timeoutms=timeoutms ) )
 
 
 @reported

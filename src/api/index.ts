@@ -4,7 +4,7 @@
 // progress events, typed errors. The benchmark's result files: `mnkvm/bench`.
 export { Mininet, type NodeName, type PingResult, type StartOptions } from './mininet.js';
 export { Controller, Docker, Host, Intf, Link, Node, Switch, TCIntf, type IntfName, type NodeConfig, type Word } from './nodes.js';
-export { Popen } from './popen.js';
+export { pmonitor, Popen } from './popen.js';
 export { Topo, type AddLinkOptions, type LinkInfo, type LinkKey, type NodeInfo } from './topo.js';
 export {
   DOCKER_PARAM_NAMES, type BaseLinkOptions, type ControllerOptions, type DefaultLinkOptions, type DockerOptions, type DockerParams,

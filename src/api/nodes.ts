@@ -285,6 +285,11 @@ export class Docker extends Host {
     return this.call('updateCpuLimit', [], limits);
   }
 
+  /** Containernet's resources attribute: the limits last asked for (updateCpuLimit, updateMemoryLimit), by option name. */
+  resources(): Promise<Record<string, number | string | null>> {
+    return this.objects.attribute(this, 'resources');
+  }
+
   /** Containernet's: recorded, with one line (a VM's memory is set at its start). */
   updateMemoryLimit(limits: { mem_limit?: string | number; memswap_limit?: string | number }): Promise<void> {
     return this.call('updateMemoryLimit', [], limits);

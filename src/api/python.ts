@@ -36,6 +36,7 @@ export interface ApiModule {
   wait$(process: ProcessRef, limit: NoLimit): Promise<number>;
   sendSignal(process: ProcessRef, name: string): Promise<void>;
   following$(iterator: IteratorRef, limit: NoLimit): Promise<string | null>;
+  pmonitor$(timeoutms: number, ...processesThenLimit: (ProcessRef | NoLimit)[]): Promise<IteratorRef>;
   timeCmd$(net: NetRef, name: string, calls: number, limit: NoLimit): Promise<number>;
   /** The record (JSON) of the last exception one of the above raised, once; 'null' if none. */
   lastError(): Promise<string>;

@@ -92,6 +92,6 @@ export class PythonBridge {
     } catch {
       // Python is already gone.
     }
-    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000))]);
+    await Promise.race([this.exited, new Promise((r) => setTimeout(r, 2000).unref())]);
   }
 }

@@ -431,7 +431,8 @@ export class Engine implements EngineCalls {
 
   async settle(): Promise<void> {
     const pending = [...this.inflight];
-    await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, 20_000))]);
+    // (an unref'd timer: a program whose network stopped exits at once, not 20 s later)
+    await Promise.race([Promise.allSettled(pending), new Promise((r) => setTimeout(r, 20_000).unref())]);
   }
 
   // ---- called from TypeScript ----

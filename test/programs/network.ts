@@ -202,4 +202,8 @@ await fails(() => intf!.setIP('10.0.0.1'), (e) => {
 });
 expect(await net.pingAll()).to.equal(0);   // nothing above broke the network
 
+step('stop: nothing of the network keeps the program alive (a timer left behind kept it 20 s)');
+await net.stop();
+expect(process.getActiveResourcesInfo()).to.not.include('Timeout');
+
 step('done');

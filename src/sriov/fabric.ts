@@ -72,6 +72,10 @@ export class SriovFabric implements LinkFabric {
     this.links.set(id, taken);
     try {
       const plan = this.plan(ends, options, taken);
+      const vfKnobs = (['rate', 'spoofchk', 'trust'] as const).filter((knob) => options[knob] !== null);
+      if (plan.mode === 'emulated' && vfKnobs.length) {
+        this.notice(`SR-IOV link ${ends[0].node}-${ends[1].node}: ${vfKnobs.join(', ')}: a VF's settings, and an emulated link has no VF: left out`, 'warn');
+      }
       const made: SriovLinkMade['ends'] = [];
       for (const end of ends) made.push(await this.end(end, plan, options, taken));
       return { mode: plan.mode, pf: plan.pf, vlan: plan.vlan, ends: made, notices: [] };

@@ -25,6 +25,8 @@ export function fifoLink(fifo: string): AgentLink {
 export class GuestAgent {
   private buffer = '';
   private answer: ((line: string) => void) | null = null;
+  /** Fails the request waiting for its answer (its VM stopped). */
+  private fail: ((e: Error) => void) | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private broken: string | null = null;
 
@@ -48,14 +50,19 @@ export class GuestAgent {
       const timer = setTimeout(() => {
         // A late answer would be read as the next request's: no more requests.
         this.broken = `the guest agent did not answer '${line.split(' ')[0]}' within ${timeoutMs / 1000} s`;
-        this.answer = null;
+        this.answer = this.fail = null;
         reject(new Error(this.broken));
       }, timeoutMs);
       this.answer = (reply) => {
         clearTimeout(timer);
-        this.answer = null;
+        this.answer = this.fail = null;
         if (reply === 'ok') resolve();
         else reject(new Error(reply.replace(/^error /, '')));
+      };
+      this.fail = (e) => {
+        clearTimeout(timer);
+        this.answer = this.fail = null;
+        reject(e);
       };
       this.link.write(line + '\n');
     });
@@ -64,7 +71,10 @@ export class GuestAgent {
     return result;
   }
 
+  /** Close the link; a request waiting for its answer fails at once, not after its timeout (what waits for it would wait as long). */
   close(): void {
+    this.broken = 'the guest has stopped';
+    this.fail?.(new Error(this.broken));
     this.link.close();
   }
 }

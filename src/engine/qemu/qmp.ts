@@ -38,6 +38,8 @@ export class QmpClient extends EventEmitter {
   execute(command: string, args?: Record<string, unknown>): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
+      // (QEMU has stopped: a command would wait for ever, and what waits for it, e.g. a NIC's unplug, with it)
+      if (this.socket.destroyed) return reject(new Error(`QMP ${command}: QEMU has stopped`));
       this.pending.set(id, { resolve, reject });
       this.socket.write(JSON.stringify({ execute: command, arguments: args, id }) + '\n');
     });
@@ -45,6 +47,7 @@ export class QmpClient extends EventEmitter {
 
   close(): void {
     this.socket.destroy();
+    this.failAll(new Error('QEMU has stopped'));
   }
 
   private onData(chunk: string): void {

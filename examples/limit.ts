@@ -9,6 +9,9 @@ import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { Mininet } from '../src/api/index.js';
 
+/** Mininet's info(): its log is on stderr. */
+const info = (text: string) => process.stderr.write(text);
+
 const bw = 10;     // Mbit/s
 const cpu = 0.1;   // of the machine's CPU time
 
@@ -26,7 +29,7 @@ async function limit(sched: string): Promise<void> {
   await using net = await Mininet.start({
     topo: 'tree,depth=1,fanout=2', host: `${sched},cpu=${cpu}`, link: `tc,bw=${bw}`, waitConnected: true, logLevel: 'info',
   });
-  process.stdout.write(`*** Testing network ${bw.toFixed(2)} Mbps bandwidth limit\n`);
+  info(`*** Testing network ${bw.toFixed(2)} Mbps bandwidth limit\n`);
   await net.iperf();
   await net.runCpuLimitTest(cpu);
 }
@@ -36,9 +39,9 @@ if (sched) {
   await limit(sched);
 } else {
   for (const each of ['rt', 'cfs']) {
-    process.stdout.write(`*** Testing with ${each} bandwidth limiting\n`);
+    info(`*** Testing with ${each} bandwidth limiting\n`);
     if (each === 'rt' && !rtGroupSched()) {
-      process.stdout.write('*** RT Scheduler is not enabled in your kernel. Skipping this test\n');
+      info('*** RT Scheduler is not enabled in your kernel. Skipping this test\n');
       continue;
     }
     const run = spawnSync(process.execPath, [process.argv[1]!, each], { stdio: 'inherit' });

@@ -7,6 +7,9 @@
 //   node dist/examples/linuxrouter.js
 import { Mininet, Topo } from '../src/api/index.js';
 
+/** Mininet's info(): its log is on stderr. */
+const info = (text: string) => process.stderr.write(text);
+
 const topo = new Topo();
 const defaultIP = '192.168.1.1/24';   // r0-eth1's address
 const router = topo.addHost('r0', { kind: 'namespace', ip: defaultIP });
@@ -22,6 +25,6 @@ for (const [h, s] of [[h1, s1], [h2, s2], [h3, s3]]) topo.addLink(h!, s!);
 await using net = await Mininet.start({ topo, waitConnected: true, logLevel: 'info' });
 const r0 = await net.get('r0');
 await r0.cmd('sysctl net.ipv4.ip_forward=1');
-process.stdout.write('*** Routing Table on Router:\n');
-process.stdout.write(await r0.cmd('route'));
+info('*** Routing Table on Router:\n');
+info(await r0.cmd('route'));
 await net.cli();

@@ -8,7 +8,8 @@
 //   node dist/examples/mobility.js
 import { Mininet, type Node, type Switch } from '../src/api/index.js';
 
-const info = (text: string) => process.stdout.write(text);
+/** Mininet's info(): its log is on stderr. */
+const info = (text: string) => process.stderr.write(text);
 
 /** Compactly print the nodes connected to each switch, with the switch's port. */
 async function printConnections(switches: Switch[]): Promise<void> {

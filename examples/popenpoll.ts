@@ -4,20 +4,23 @@
 //   node dist/examples/popenpoll.js
 import { Mininet, pmonitor, type Host, type Popen } from '../src/api/index.js';
 
+/** Mininet's info(): its log is on stderr. */
+const info = (text: string) => process.stderr.write(text);
+
 const N = 3;
 const seconds = 10;
 
 await using net = await Mininet.start({ topo: `single,${N}`, waitConnected: true, logLevel: 'info' });
 const hosts = await net.hosts();
-process.stdout.write('Starting test...\n');
+info('Starting test...\n');
 const server = hosts[0]!;
 const popens = new Map<Host, Popen>();
 for (const h of hosts) popens.set(h, await h.popen(['ping', (await server.IP())!]));
-process.stdout.write(`Monitoring output for ${seconds} seconds\n`);
+info(`Monitoring output for ${seconds} seconds\n`);
 const endTime = Date.now() + seconds * 1000;
 let interrupted = false;
 for await (const [h, line] of pmonitor(popens, 500)) {
-  if (h) process.stdout.write(`<${h.name}>: ${line}`);
+  if (h) info(`<${h.name}>: ${line}`);
   if (Date.now() >= endTime && !interrupted) {
     for (const p of popens.values()) await p.sendSignal('SIGINT');
     interrupted = true;

@@ -8,7 +8,8 @@
 //   node dist/examples/scratchnet.js
 import { Mininet } from '../src/api/index.js';
 
-const info = (text: string) => process.stdout.write(text);
+/** Mininet's info(): its log is on stderr. */
+const info = (text: string) => process.stderr.write(text);
 
 await using net = await Mininet.create({ logLevel: 'info' });
 info('*** Creating nodes\n');

@@ -1,5 +1,6 @@
 // Containernet's examples under mnkvm run (test/scripts/containernet, one
-// script per example: basic, CMD field, volume, topology, dockerhosts): Docker hosts as
+// script per example: basic, CMD field, volume, topology, dockerhosts; the
+// basic one beside its TypeScript port): Docker hosts as
 // KVM hosts booted from an imported image (made here by
 // test/scripts/make-image.py: this machine's bash and libraries under the
 // test layers; no registry), each option's effect checked in the guest or
@@ -10,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expectClean, Mnkvm, mnkvm, SCRIPTS } from './helpers.js';
+import { expectClean, Mnkvm, mnkvm, program, SCRIPTS } from './helpers.js';
 import { bound } from './speed.js';
 
 const EXAMPLES = join(SCRIPTS, 'containernet');
@@ -29,10 +30,11 @@ async function freePort(): Promise<number> {
 describe('Containernet scripts on KVM hosts', function () {
   let dir: string;
   let image: string[];   // mnkvm run's --image for the scripts' web:1
+  let archive: string;   // its Docker archive
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'mnkvm-containernet-'));
-    const archive = join(dir, 'web.tar');
+    archive = join(dir, 'web.tar');
     const r = spawnSync('/usr/bin/python3', [join(SCRIPTS, 'make-image.py'), 'bootable', archive], { encoding: 'utf8' });
     expect(r.status, r.stderr).to.equal(0);
     image = ['--image', `web:1=docker-archive:${archive}`, '--switch', 'lxbr'];
@@ -71,6 +73,14 @@ describe('Containernet scripts on KVM hosts', function () {
     expect(r.err).to.contain('*** d1: cpu_quota=150000: cpus=2 (whole vCPUs, not a share of one)');
     expect(r.err).to.contain("*** d2: cpu_shares=20: left out: no weights between VMs' threads");
     expect(r.err).to.contain('*** d2: updateCpuLimit(cpu_shares=512): not applied');
+    // its TypeScript port (examples/containernet_example.ts) finds the same
+    const ts = await program(join('examples', 'containernet_example.js'), [`web:1=docker-archive:${archive}`], { timeoutMs: 14 * 60_000 });
+    expect(ts.code, ts.out + ts.err).to.equal(0);
+    const { added, ...found } = results(ts.out);
+    const { added: pyAdded, ...pyFound } = got;
+    expect(found).to.deep.equal(pyFound);
+    expect([added, pyAdded]).to.satisfy((both: string[]) => both.every((out) => out.includes('1 packets transmitted, 1 received')));
+    expect(ts.err).to.contain('*** d1: cpu_quota=150000: cpus=2 (whole vCPUs, not a share of one)');
   });
 
   it('the CMD field example: d.start() runs the image\'s ENTRYPOINT and CMD, dcmd runs, and a published port reaches the guest from this machine', async function () {

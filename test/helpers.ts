@@ -79,9 +79,10 @@ export async function waitUntil(check: () => boolean, timeoutMs: number, what: s
   }
 }
 
-export function mnkvm(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number } = {}): Promise<Result> {
+/** Run mnkvm to its end; input: what its stdin reads (e.g. Mininet's CLI commands), then end of file. */
+export function mnkvm(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number; input?: string } = {}): Promise<Result> {
   const run = new Mnkvm(args, opts);
-  run.child.stdin!.end();
+  run.child.stdin!.end(opts.input ?? '');
   return run.done;
 }
 
@@ -148,4 +149,23 @@ export function leftovers(): string[] {
   const rules = spawnSync('sh', ['-c', 'iptables -S FORWARD; iptables -t nat -S POSTROUTING'], { encoding: 'utf8' }).stdout;
   found.push(...rules.split('\n').filter((r) => /nat0-eth0|-s 10\.0\.0\.0\/8 .*MASQUERADE/.test(r)).map((r) => `iptables ${r}`));
   return found;
+}
+
+/** Run a TypeScript program of dist/ (node FILE ARGS) to its end, as mnkvm() runs mnkvm: input on its stdin, killed after its bound. */
+export function program(file: string, args: string[] = [], opts: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', file), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: TEST_ENV });
+  let [out, err] = ['', ''];
+  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
+  child.stdin.end(opts.input ?? '');
+  const timeoutMs = opts.timeoutMs ?? 240_000;
+  // (SIGTERM: the program's session removes what its network made, as for Ctrl-C)
+  const timer = setTimeout(() => {
+    err += `\n[test: node ${file} killed by its bound of ${boundText(timeoutMs)}]\n`;
+    child.kill('SIGTERM');
+  }, bound(timeoutMs));
+  return new Promise((resolve) => child.once('close', (code, signal) => {
+    clearTimeout(timer);
+    resolve({ code, signal, out, err });
+  }));
 }

@@ -1,10 +1,11 @@
 // A network spread over the virtual testbed's two servers (mnkvm --servers),
 // run by test/testbed.test.ts once its servers are prepared: placement,
-// pingall and iperf across servers, a script's own placement, SIGKILL, an
-// unreachable server, and mnkvm -c on the servers.
+// pingall and iperf across servers (from mnkvm, and from TypeScript:
+// examples/servers.ts), a script's own placement, SIGKILL, an unreachable
+// server, and mnkvm -c on the servers.
 import { expect } from 'chai';
 import type { BenchReport, StartupResult } from '../src/bench/results.js';
-import { mnkvm, Mnkvm, SCRIPTS, TEST_ENV } from './helpers.js';
+import { mnkvm, Mnkvm, program, SCRIPTS, TEST_ENV } from './helpers.js';
 import { bound } from './speed.js';
 import { join } from 'node:path';
 
@@ -43,6 +44,13 @@ export async function spreadOverServers(log: (line: string) => void): Promise<vo
   expect(r.err).to.match(/^\*\*\* tb1: QEMU \d+\.\d+\.\d+, .*data 10\.99\.0\.1 on \w+ \(MTU 9000\), 7 VFs, clock [-+]\d+\.\d+ s$/m);
   expect(placement(r.err)).to.deep.equal({ h1: 'tb1', h2: 'tb1', h3: 'tb2', h4: 'tb2', s1: 'tb1', s2: 'tb1', s3: 'tb2', s4: 'tb2' });
   expect(r.err).to.contain('*** Results: 0% dropped (12/12 received)');
+  // the same network from TypeScript (examples/servers.ts): the same placement, pingall, and each host on its server
+  const ts = await program(join('examples', 'servers.js'), ['tb1,tb2']);
+  took('node dist/examples/servers.js tb1,tb2 (namespace hosts)');
+  expect(ts.code, ts.out + ts.err).to.equal(0);
+  expect(placement(ts.err)).to.deep.equal(placement(r.err));
+  expect(ts.err).to.contain('*** Results: 0% dropped (12/12 received)');
+  expect(ts.out).to.equal(['h1', 'h2', 'h3', 'h4'].map((h) => `${h} runs on ${placement(r.err)[h]}\n`).join(''));
 
   // hostswitchbin placement in Mininet's CLI, whose net and dump say where nodes run (switchbin: above;
   // roundrobin: the start-up benchmark below; random and more: npm run test:scale)

@@ -7,10 +7,11 @@
 // testbed's test, test/servers.ts.)
 import { expect } from 'chai';
 import { join } from 'node:path';
+import { PROJECT_ROOT } from '../src/engine/paths.js';
 import { expectClean, mnkvm, program, SCRIPTS } from './helpers.js';
 
 const MININET_EXAMPLES = '/usr/lib/python3/dist-packages/mininet/examples';
-const EXAMPLES = join(SCRIPTS, '..', '..', 'examples');
+const EXAMPLES = join(PROJECT_ROOT, 'examples');
 const LXBR = ['--host', 'kvm', '--switch', 'lxbr', '--controller', 'none'];
 
 /** The lines of text that match re, in order. */

@@ -18,7 +18,7 @@ function line(out: string, tag: string): string {
 describe('KVMHost', function () {
   afterEach(expectClean);
 
-  it('keeps cmd(), sendCmd()/waitOutput(), background jobs, popen() and pexec() faithful', async () => {
+  it('keeps cmd(), sendCmd()/waitOutput(), background jobs, popen() (a signal reaching its process in the guest) and pexec() faithful', async () => {
     const r = JSON.parse(line(await script('cmd_fidelity.py'), 'RESULT')) as Record<string, unknown>;
     expect(r.multiline).to.equal('a\r\nb\r\nc\r\n');
     expect(r.quoting).to.equal("it's 42 $HOME \\\r\n");
@@ -37,6 +37,7 @@ describe('KVMHost', function () {
     expect(r.ping).to.match(/1 packets transmitted, 1 received, 0% packet loss/);
     expect(r.popen).to.deep.equal(['out\n', 'err\n', 3]);
     expect(r.pexec).to.deep.equal(['a b\n', '', 0]);
+    expect(r.signal).to.deep.equal(['ready\n', 'got INT\n', 5]);
     expect(r.mac).to.equal('00:00:00:00:0a:01');
     expect(r.macInGuest).to.equal('00:00:00:00:0a:01\r\n');
     expect(r.route).to.match(/^default dev h1-eth0/);

@@ -14,11 +14,14 @@ it), the namespace is a node there (servernode.py), the VM a domain of the
 server's libvirtd, and the console reaches here over the run's SSH."""
 
 import functools
+import itertools
 import logging
 import re
 import select
 import shlex
 import socket
+from signal import SIGKILL
+from subprocess import DEVNULL, Popen, TimeoutExpired, call
 from time import time
 
 import mininet.link
@@ -44,8 +47,37 @@ class Namespace( Node ):
        and a bare Node would mark every class, OVSSwitch's setup included.)"""
 
 
+class GuestPopen( Popen ):
+    """The local Popen of a process in a KVM host's guest (ssh, running
+       it): a signal other than SIGKILL goes to the process in the guest,
+       as it would to a namespace host's. (Sent to ssh, it would end ssh,
+       and hang the guest's process up: ping would print no statistics.)"""
+
+    def __init__( self, cmd, killCmd, **params ):
+        "killCmd: the command that sends the signal (its $0) in the guest."
+        self.killCmd = killCmd
+        Popen.__init__( self, cmd, **params )
+
+    def send_signal( self, sig ):
+        "Signal the process in the guest; where that fails, ssh here."
+        if sig != SIGKILL and self.poll() is None and self.signalGuest( sig ):
+            return
+        Popen.send_signal( self, sig )
+
+    def signalGuest( self, sig ):
+        "Whether sig reached the process in the guest."
+        try:
+            return call( self.killCmd + [ str( int( sig ) ) ],
+                         stdout=DEVNULL, stderr=DEVNULL, timeout=10 ) == 0
+        except TimeoutExpired:
+            return False
+
+
 class KVMHost( Host ):
     "A host that is a virtual machine (see module docstring)."
+
+    # Numbers for the pid files of popen()'s processes in the guests
+    popenIds = itertools.count( 1 )
 
     def __init__( self, name, server=None, serverIP=None, user=None,
                   **params ):
@@ -193,21 +225,32 @@ class KVMHost( Host ):
 
     def popen( self, *args, **kwargs ):
         """Return a local Popen of a process that runs in the guest (over
-           SSH); it is recorded, and ends when the host stops."""
+           SSH); it is recorded, and ends when the host stops. Its pid in
+           the guest is written to a file there, so that a signal reaches
+           it (see GuestPopen)."""
         self.waitBooted()
-        # ssh joins its arguments into one command line: quote each (bash's @Q)
-        ssh = 'exec mnexec -da "$0" %s "${*@Q}"' % self.sshCommand( '-T' )
-        kwargs.setdefault( 'mncmd', [ 'bash', '-c', ssh, str( self.pid ) ] )
+        pidFile = '/run/mnkvm-popen-%d' % next( KVMHost.popenIds )
+        # ssh joins its arguments into one command line: quote each (bash's
+        # @Q); the guest's shell writes its pid, then becomes the command
+        ssh = ( 'exec mnexec -da "$0" %s "echo \\$\\$ >%s; exec ${*@Q}"' %
+                ( self.sshCommand( '-T' ), pidFile ) )
+        if 'mncmd' not in kwargs:
+            kwargs.update( mncmd=[ 'bash', '-c', ssh, str( self.pid ) ],
+                           guestPidFile=pidFile )
         popen = Host.popen( self, *args, **kwargs )
         self.track( popen )
         return popen
 
-    def _popen( self, cmd, **params ):
+    def _popen( self, cmd, guestPidFile=None, **params ):
         """Node._popen; on a server, cmd runs there, over the run's ssh
            (quoted whole: ssh joins its arguments into one command line)."""
         if self.isRemote:
             return self.ns._popen( [ shlex.join( cmd ) ], tt=False, **params )
-        return Host._popen( self, cmd, **params )
+        if guestPidFile is None:
+            return Host._popen( self, cmd, **params )
+        kill = 'exec mnexec -da %d %s "kill -$0 \\$(cat %s)"' % (
+            self.pid, self.sshCommand( '-T' ), guestPidFile )
+        return GuestPopen( cmd, [ 'bash', '-c', kill ], **params )
 
     def rcmd( self, *cmd, **opts ):
         "RemoteMixin.rcmd: a command in the root namespace of our server."

@@ -3,6 +3,7 @@ mocha test to check. Arguments: KVM host options (e.g. backend=libvirt)."""
 import json
 import sys
 from functools import partial
+from signal import SIGINT
 from mininet.net import Mininet
 from mininet.nodelib import LinuxBridge
 from mininet.topo import SingleSwitchTopo
@@ -37,6 +38,14 @@ p = h1.popen( [ 'sh', '-c', 'echo out; echo err >&2; exit 3' ] )
 out, err = p.communicate()
 r[ 'popen' ] = [ out.decode(), err.decode(), p.returncode ]
 r[ 'pexec' ] = list( h1.pexec( 'echo', 'a b' ) )
+# a signal reaches the popen's process in the guest, as a namespace host's
+# (sent to ssh, it would end ssh and hang the process up: no 'got INT')
+p = h1.popen( [ 'sh', '-c', 'trap "echo got INT; exit 5" INT; echo ready; '
+                'while :; do sleep 0.1; done' ] )
+ready = p.stdout.readline()
+p.send_signal( SIGINT )
+out, _ = p.communicate( timeout=30 )
+r[ 'signal' ] = [ ready.decode(), out.decode(), p.returncode ]
 h1.setMAC( '00:00:00:00:0a:01' )
 r[ 'mac' ] = h1.MAC()
 r[ 'macInGuest' ] = h1.cmd( 'cat /sys/class/net/h1-eth0/address' )

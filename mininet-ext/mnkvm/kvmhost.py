@@ -65,7 +65,8 @@ class GuestPopen( Popen ):
         Popen.send_signal( self, sig )
 
     def signalGuest( self, sig ):
-        "Whether sig reached the process in the guest."
+        """Whether sig reached the process in the guest (or it has ended
+           there); not where it has not started yet."""
         try:
             return call( self.killCmd + [ str( int( sig ) ) ],
                          stdout=DEVNULL, stderr=DEVNULL, timeout=10 ) == 0
@@ -248,8 +249,11 @@ class KVMHost( Host ):
             return self.ns._popen( [ shlex.join( cmd ) ], tt=False, **params )
         if guestPidFile is None:
             return Host._popen( self, cmd, **params )
-        kill = 'exec mnexec -da %d %s "kill -$0 \\$(cat %s)"' % (
-            self.pid, self.sshCommand( '-T' ), guestPidFile )
+        # (a process already gone counts as signalled: its last output may
+        # still be on its way through ssh, which a signal here would cut)
+        kill = ( 'exec mnexec -da %d %s "p=\\$(cat %s) && { kill -$0 \\$p '
+                 '2>/dev/null || ! kill -0 \\$p 2>/dev/null; }"' % (
+                     self.pid, self.sshCommand( '-T' ), guestPidFile ) )
         return GuestPopen( cmd, [ 'bash', '-c', kill ], **params )
 
     def rcmd( self, *cmd, **opts ):

@@ -232,9 +232,10 @@ class KVMHost( Host ):
         self.waitBooted()
         pidFile = '/run/mnkvm-popen-%d' % next( KVMHost.popenIds )
         # ssh joins its arguments into one command line: quote each (bash's
-        # @Q); the guest's shell writes its pid, then becomes the command
-        ssh = ( 'exec mnexec -da "$0" %s "echo \\$\\$ >%s; exec ${*@Q}"' %
-                ( self.sshCommand( '-T' ), pidFile ) )
+        # @Q); the guest's shell writes its pid (quietly: an image without
+        # /run has signals go to ssh, as before), then becomes the command
+        ssh = ( 'exec mnexec -da "$0" %s "{ echo \\$\\$ >%s; } 2>/dev/null; '
+                'exec ${*@Q}"' % ( self.sshCommand( '-T' ), pidFile ) )
         if 'mncmd' not in kwargs:
             kwargs.update( mncmd=[ 'bash', '-c', ssh, str( self.pid ) ],
                            guestPidFile=pidFile )

@@ -25,15 +25,16 @@ export class Mnkvm {
   private timer: NodeJS.Timeout;
 
   /** timeoutMs: the run's bound on the reference machine (scaled by the speed factor); then it is killed. */
-  constructor(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number } = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], {
+  /** file: a program of dist/ to run instead of mnkvm's command (examples/servers.js). */
+  constructor(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number; file?: string } = {}) {
+    this.child = spawn(process.execPath, [opts.file ? join(PROJECT_ROOT, 'dist', opts.file) : CLI, ...args], {
       detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? TEST_ENV, uid: opts.uid, gid: opts.uid,
     });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => { this.out += d; });
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => { this.err += d; });
     const timeoutMs = opts.timeoutMs ?? 240_000;
     this.timer = setTimeout(() => {
-      this.err += `\n[test: \`mnkvm ${args.join(' ')}\` killed by its bound of ${boundText(timeoutMs)}]\n`;
+      this.err += `\n[test: \`${opts.file ? `node ${opts.file}` : 'mnkvm'} ${args.join(' ')}\` killed by its bound of ${boundText(timeoutMs)}]\n`;
       this.signal('SIGKILL');
     }, bound(timeoutMs));
     Mnkvm.live.add(this);
@@ -79,8 +80,8 @@ export async function waitUntil(check: () => boolean, timeoutMs: number, what: s
   }
 }
 
-/** Run mnkvm to its end; input: what its stdin reads (e.g. Mininet's CLI commands), then end of file. */
-export function mnkvm(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number; input?: string } = {}): Promise<Result> {
+/** Run mnkvm (or file: a program of dist/) to its end; input: what its stdin reads (e.g. Mininet's CLI commands), then end of file. */
+export function mnkvm(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; uid?: number; input?: string; file?: string } = {}): Promise<Result> {
   const run = new Mnkvm(args, opts);
   run.child.stdin!.end(opts.input ?? '');
   return run.done;
@@ -151,21 +152,7 @@ export function leftovers(): string[] {
   return found;
 }
 
-/** Run a TypeScript program of dist/ (node FILE ARGS) to its end, as mnkvm() runs mnkvm: input on its stdin, killed after its bound. */
+/** Run a TypeScript program of dist/ (node FILE ARGS) to its end, as mnkvm() runs mnkvm. */
 export function program(file: string, args: string[] = [], opts: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist', file), ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: TEST_ENV });
-  let [out, err] = ['', ''];
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { err += d; });
-  child.stdin.end(opts.input ?? '');
-  const timeoutMs = opts.timeoutMs ?? 240_000;
-  // (SIGTERM: the program's session removes what its network made, as for Ctrl-C)
-  const timer = setTimeout(() => {
-    err += `\n[test: node ${file} killed by its bound of ${boundText(timeoutMs)}]\n`;
-    child.kill('SIGTERM');
-  }, bound(timeoutMs));
-  return new Promise((resolve) => child.once('close', (code, signal) => {
-    clearTimeout(timer);
-    resolve({ code, signal, out, err });
-  }));
+  return mnkvm(args, { ...opts, file });
 }
